@@ -1,0 +1,108 @@
+//! The HTTP surface. Handlers parse and authorise, call the store, and shape the answer; they
+//! never build SQL.
+//!
+//! - `error`, `extract`: the error type and the extractors that produce it.
+//! - `tracker`: the public tracker script and its endpoints.
+//! - `ingest`: authenticated NDJSON ingest.
+//! - `analytics`: the External API's analytics endpoints.
+//! - `websites`, `keys`: account administration.
+
+pub mod analytics;
+pub mod error;
+pub mod extract;
+pub mod ingest;
+pub mod keys;
+pub mod tracker;
+pub mod websites;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::startup::AppState;
+use error::ApiError;
+
+pub const API_BASE: &str = "/api/external/v1";
+
+pub fn router(state: AppState, body_limit: usize) -> Router {
+    let api = |path: &str| format!("{API_BASE}{path}");
+    let external = Router::new()
+        .route(&api("/analytics/{website_id}"), get(analytics::summary))
+        .route(
+            &api("/analytics/{website_id}/visitors"),
+            get(analytics::visitors),
+        )
+        .route(&api("/analytics/{website_id}/pages"), get(analytics::pages))
+        .route(
+            &api("/websites"),
+            get(websites::list).post(websites::create),
+        )
+        .route(&api("/websites/{website_id}"), get(websites::show))
+        .route(&api("/keys"), get(keys::list).post(keys::create))
+        .route(&api("/keys/{key_id}"), axum::routing::delete(keys::revoke));
+
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(external)
+        .route("/api/ingest", post(ingest::ndjson))
+        .merge(tracker::routes())
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                // The route template, never the URL: paths and queries can carry personal data.
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str);
+                let request_id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", method = %req.method(), route, request_id, key.id = tracing::field::Empty)
+            })
+            .on_request(())
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Ferry hit a bug handling this request; the operator's log has details",
+            )
+            .into_response()
+        }))
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn not_found() -> Response {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint: see the API reference in README.md",
+    )
+    .into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that HTTP method: see the API reference in README.md",
+    )
+    .into_response()
+}

@@ -1,0 +1,202 @@
+//! The public tracker: `GET /js/ferry.js`, and the `POST /api/event` / `POST /api/identify`
+//! endpoints it calls. No key: the website is named by id or domain. Time is the server's;
+//! device, browser and country come from the request (see `enrich`).
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use chrono::{SecondsFormat, TimeZone, Utc};
+use ferry_domain::{IngestLine, WireLine};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tower_http::cors::{Any, CorsLayer};
+
+use super::error::ApiError;
+use super::extract::{Body, parse_json};
+use crate::startup::AppState;
+
+const SCRIPT: &str = include_str!("../../assets/ferry.js");
+
+pub fn routes() -> Router<AppState> {
+    // Sites on any origin post here; beacons send text/plain, so no preflight is needed, but
+    // fetch() callers may send application/json.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::POST])
+        .allow_headers([header::CONTENT_TYPE]);
+    Router::new()
+        .route("/api/event", post(event))
+        .route("/api/identify", post(identify))
+        .layer(cors)
+        .route("/js/ferry.js", get(script))
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/javascript; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum HitType {
+    Pageview,
+    Event,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Hit {
+    #[serde(default)]
+    website_id: Option<String>,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(rename = "type", default = "pageview")]
+    kind: HitType,
+    visitor_id: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    referrer: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    properties: Option<Map<String, Value>>,
+}
+
+fn pageview() -> HitType {
+    HitType::Pageview
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentifyHit {
+    #[serde(default)]
+    website_id: Option<String>,
+    #[serde(default)]
+    domain: Option<String>,
+    visitor_id: String,
+    user_id: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    properties: Option<Map<String, Value>>,
+}
+
+/// The website a hit names, as its public id.
+async fn resolve_website(
+    state: &AppState,
+    website_id: Option<String>,
+    domain: Option<String>,
+) -> Result<String, ApiError> {
+    let Some(key) = website_id.or(domain) else {
+        return Err(ApiError::bad_request(
+            "missing_field",
+            "name the website with `website_id` (or `domain`)",
+        ));
+    };
+    match state.store.website_for_tracker(&key).await? {
+        Some((_, website)) => Ok(website.id),
+        None => Err(ApiError::website_not_found(&key)),
+    }
+}
+
+fn now_rfc3339(now: i64) -> String {
+    Utc.timestamp_millis_opt(now)
+        .single()
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+async fn event(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let hit: Hit = parse_json(&body)?;
+    let client = state.enricher.describe(&headers, Some(peer.ip()));
+    let website_id = resolve_website(&state, hit.website_id, hit.domain).await?;
+    if client.is_bot {
+        return Ok(accepted(false));
+    }
+    let now = Utc::now().timestamp_millis();
+    let timestamp = now_rfc3339(now);
+    let wire = match hit.kind {
+        HitType::Pageview => WireLine::Pageview {
+            website_id,
+            visitor_id: hit.visitor_id,
+            timestamp,
+            url: hit.url.unwrap_or_default(),
+            title: hit.title,
+            referrer: hit.referrer,
+            device: client.device.clone(),
+            browser: client.browser.clone(),
+            country: client.country.clone(),
+        },
+        HitType::Event => WireLine::Event {
+            website_id,
+            visitor_id: hit.visitor_id,
+            timestamp,
+            name: hit.name.unwrap_or_default(),
+            properties: hit.properties,
+        },
+    };
+    let mut line = wire.validate(now)?;
+    // Events carry the client's device too, so a visitor seen only through events has one.
+    if let IngestLine::Activity(activity) = &mut line {
+        activity.device = client.device;
+        activity.browser = client.browser;
+        activity.country = client.country;
+    }
+    store_one(&state, line, now).await?;
+    Ok(accepted(true))
+}
+
+async fn identify(
+    State(state): State<AppState>,
+    Body(body): Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let hit: IdentifyHit = parse_json(&body)?;
+    let website_id = resolve_website(&state, hit.website_id, hit.domain).await?;
+    let now = Utc::now().timestamp_millis();
+    let line = WireLine::Identify {
+        website_id,
+        visitor_id: hit.visitor_id,
+        user_id: hit.user_id,
+        email: hit.email,
+        name: hit.name,
+        properties: hit.properties,
+        created_at: None,
+    }
+    .validate(now)?;
+    store_one(&state, line, now).await?;
+    Ok(accepted(true))
+}
+
+async fn store_one(state: &AppState, line: IngestLine, now: i64) -> Result<(), ApiError> {
+    let mut outcome = state.store.ingest(None, vec![line], now).await?;
+    outcome.pop().unwrap_or(Ok(())).map_err(ApiError::from)
+}
+
+fn accepted(stored: bool) -> impl IntoResponse {
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({ "status": "accepted", "stored": stored })),
+    )
+}

@@ -1,0 +1,122 @@
+//! The `ferry` command line, as DESIGN.md's CLI contract lays it out.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{ServeArgs, StoreArgs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferry",
+    version,
+    about = "Self-hosted web analytics built for data portability"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the tracker and ingest.
+    Serve(ServeArgs),
+    /// Create a demo account, website and key, fill demo data, then serve.
+    Demo(DemoArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Manage websites.
+    #[command(subcommand)]
+    Websites(WebsitesCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Import NDJSON (the `POST /api/ingest` line format) from a file, or `-` for stdin.
+    Import(ImportArgs),
+    /// Measure ingest throughput and analytics latency on generated data.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Visitors to generate (about 7 page views each).
+    #[arg(long, default_value_t = 2_000)]
+    pub visitors: u32,
+    /// Days of history, ending now.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Seed of the generator; the same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Fill the data and exit instead of serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Create an account.
+    Create {
+        name: String,
+        #[arg(long, default_value = "pro", value_parser = ["pro", "scale", "enterprise"])]
+        plan: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebsitesCommand {
+    /// Create a website and print its id.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        domain: String,
+        /// IANA time zone for date ranges and daily series.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// Days to keep raw data (default: until deleted).
+        #[arg(long)]
+        retention_days: Option<u32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key and print it (shown once).
+    Create {
+        #[arg(long)]
+        account: String,
+        /// Comma-separated: analytics:read, exports:read, exports:write, ingest, admin.
+        #[arg(long, default_value = "analytics:read,exports:read,exports:write")]
+        scopes: String,
+        /// A label to tell keys apart.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// Lines per transaction.
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Visitors to generate; about 7 page views each (150,000 ≈ 1M page views).
+    #[arg(long, default_value_t = 150_000)]
+    pub visitors: u32,
+    /// Requests per analytics endpoint for the latency figures.
+    #[arg(long, default_value_t = 50)]
+    pub requests: u32,
+    /// Where to build the benchmark database (default: a temporary directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}

@@ -1,0 +1,33 @@
+//! One module per `ferry` subcommand.
+
+mod admin;
+mod bench;
+mod demo;
+mod import;
+mod serve;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use ferry_store::Store;
+
+use crate::cli::{Cli, Command};
+use crate::config::StoreArgs;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(&cli.store, args).await,
+        Command::Demo(args) => demo::run(&cli.store, args).await,
+        Command::Accounts(cmd) => admin::accounts(&cli.store, cmd).await,
+        Command::Websites(cmd) => admin::websites(&cli.store, cmd).await,
+        Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
+        Command::Import(args) => import::run(&cli.store, args).await,
+        Command::Bench(args) => bench::run(args).await,
+    }
+}
+
+pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+    ferry_store::open(&args.database_url, &args.data_dir)
+        .await
+        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))
+}

@@ -1,0 +1,68 @@
+//! Settings shared by every command that opens the store or serves HTTP. Each flag has a
+//! `FERRY_*` environment variable; flags win.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// 16 MiB: DESIGN.md's default request body limit.
+pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory for the SQLite database and artifacts.
+    #[arg(
+        long,
+        env = "FERRY_DATA_DIR",
+        default_value = "./ferry-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL; empty means SQLite in the data directory.
+    #[arg(
+        long = "database",
+        env = "FERRY_DATABASE_URL",
+        default_value = "",
+        global = true,
+        hide_default_value = true
+    )]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    #[arg(long, env = "FERRY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The URL users reach Ferry at (used in links); defaults to http://LISTEN.
+    #[arg(long, env = "FERRY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "FERRY_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// A MaxMind-format country database (GeoLite2-Country.mmdb) for tracker hits.
+    #[arg(long, env = "FERRY_GEOIP_DB")]
+    pub geoip_db: Option<PathBuf>,
+    /// A header set by a trusted proxy that carries the visitor's country, e.g. CF-IPCountry.
+    #[arg(long, env = "FERRY_COUNTRY_HEADER")]
+    pub country_header: Option<String>,
+    /// A header set by a trusted proxy that carries the client address, e.g. X-Forwarded-For.
+    /// Without it, the socket's peer address is used for GeoIP.
+    #[arg(long, env = "FERRY_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+}
+
+impl ServeArgs {
+    /// Settings for tests and benchmarks: loopback, a free port, defaults elsewhere.
+    pub fn loopback() -> Self {
+        ServeArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            geoip_db: None,
+            country_header: None,
+            client_ip_header: None,
+        }
+    }
+}

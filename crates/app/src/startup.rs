@@ -1,0 +1,91 @@
+//! Build once, bind anywhere: [`App::build`] binds the listener (port 0 in tests and benches)
+//! and reports the address, then [`App::run`] serves until Ctrl-C / SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use ferry_store::Store;
+use tokio::net::TcpListener;
+
+use crate::api;
+use crate::config::ServeArgs;
+use crate::enrich::Enricher;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub enricher: Arc<Enricher>,
+    /// The base URL users reach Ferry at, without a trailing slash.
+    pub public_url: Arc<str>,
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    pub addr: SocketAddr,
+    pub base_url: String,
+}
+
+impl App {
+    pub async fn build(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<App> {
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let public_url = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| base_url.clone())
+            .trim_end_matches('/')
+            .to_string();
+        let state = AppState {
+            store,
+            enricher: Arc::new(Enricher::from_args(args)?),
+            public_url: public_url.into(),
+        };
+        Ok(App {
+            listener,
+            router: api::router(state, args.body_limit),
+            addr,
+            base_url,
+        })
+    }
+
+    /// Serves until the process is asked to stop.
+    pub async fn run(self) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.addr, "serving");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server stopped")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,19 @@
+//! Logs go to stderr, human-readable by default, JSON with `FERRY_LOG_FORMAT=json`; the level
+//! comes from `FERRY_LOG` (e.g. `debug`, `ferry=debug,tower_http=warn`). Spans carry ids and
+//! route templates, never raw URLs, addresses or request bodies: those can hold personal data.
+
+use tracing_subscriber::EnvFilter;
+
+pub fn init() {
+    let filter = EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let json = std::env::var("FERRY_LOG_FORMAT").is_ok_and(|v| v == "json");
+    // A second init (tests call it per app) is harmless; ignore the error it returns.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

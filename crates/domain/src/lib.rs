@@ -1,0 +1,29 @@
+//! Ferry's vocabulary, shared by every other crate. Pure data and validation: no I/O, no async.
+//!
+//! - [`account`]: tenants and the public side of their API keys.
+//! - [`scope`]: what an API key may do.
+//! - [`plan`]: an account's plan.
+//! - [`website`]: a tracked site and the checks on creating one.
+//! - [`ingest`]: the three ingest line types as they arrive (wire) and once validated.
+//! - [`date_range`]: inclusive calendar ranges in a website's time zone, and their UTC windows.
+//! - [`analytics`]: the rows the analytics API answers with.
+//! - [`session`]: the rule that splits activity into sessions.
+
+pub mod account;
+pub mod analytics;
+pub mod date_range;
+pub mod ingest;
+pub mod plan;
+pub mod scope;
+pub mod session;
+pub mod website;
+
+pub use account::{Account, AccountId, ApiKeyInfo, NewApiKey};
+pub use date_range::{DateRange, DateRangeError, DayWindow};
+pub use ingest::{Activity, ActivityKind, Identify, IngestLine, LineError, WireLine};
+pub use plan::Plan;
+pub use scope::{Scope, Scopes};
+pub use website::{NewWebsite, ValidWebsite, Website, WebsiteError};
+
+/// Milliseconds since the Unix epoch, UTC. Every stored instant uses this unit.
+pub type Millis = i64;

@@ -1,0 +1,34 @@
+//! Ferry's storage. Everything the rest of Ferry reads or writes goes through the [`Store`] trait;
+//! no other crate builds SQL or sees a driver type.
+//!
+//! - [`Store`]: the one interface (accounts, websites, keys, ingest, analytics).
+//! - [`StoreError`]: what can go wrong, in terms a caller can act on.
+//! - [`sqlite`]: the embedded default, one WAL-mode database file in the data directory.
+//! - [`cursor`]: opaque pagination cursors.
+
+pub mod cursor;
+mod error;
+pub mod sqlite;
+mod store;
+
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+pub use store::{IngestOutcome, Store};
+
+use std::path::Path;
+use std::sync::Arc;
+
+/// Opens the store a database URL names: `sqlite://PATH` (or a bare path) for SQLite.
+pub async fn open(url: &str, data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::Unsupported(
+            "PostgreSQL support arrives with the scale-out issue; leave --database unset to use SQLite".into(),
+        ));
+    }
+    let path = match url.strip_prefix("sqlite://") {
+        Some(p) => Path::new(p).to_path_buf(),
+        None if url.is_empty() => data_dir.join("ferry.db"),
+        None => Path::new(url).to_path_buf(),
+    };
+    Ok(Arc::new(SqliteStore::open(&path).await?))
+}

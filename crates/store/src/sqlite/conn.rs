@@ -1,0 +1,112 @@
+//! Connections: one writer (SQLite allows one at a time; a mutex queues them) and a small pool
+//! of readers that WAL mode lets run beside it. All work runs on tokio's blocking threads.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Semaphore;
+
+use crate::StoreError;
+
+const READERS: usize = 4;
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses nothing on a
+    // process crash or kill; only an OS crash or power cut can drop the last commits.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -64_000)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+pub(crate) struct Pool {
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    permits: Semaphore,
+}
+
+impl Pool {
+    pub(crate) fn new(path: &Path, writer: Connection) -> Result<Self, StoreError> {
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(std::time::Duration::from_secs(10))?;
+                conn.pragma_update(None, "cache_size", -64_000)?;
+                Ok(conn)
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Pool {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(Mutex::new(readers)),
+            permits: Semaphore::new(READERS),
+        })
+    }
+
+    /// Runs `f` with the writer connection.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let writer = Arc::clone(&self.writer);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock leaves an uncommitted transaction, which SQLite
+            // rolled back when it unwound: the connection is still good.
+            let mut conn = writer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` with a reader connection, waiting for one to be free.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let conn = self
+            .readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .expect("a permit guarantees a free reader");
+        let readers = Arc::clone(&self.readers);
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = f(&conn);
+            readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            result
+        })
+        .await;
+        match joined {
+            Ok(result) => {
+                drop(permit);
+                result
+            }
+            Err(e) => {
+                // The closure panicked and took its connection with it: retire its permit too.
+                permit.forget();
+                Err(e.into())
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+-- Instants are INTEGER milliseconds since the Unix epoch, UTC.
+-- The hot tables (sessions, pageviews, events) carry no foreign keys: the ingest code keeps them
+-- consistent, and FK checks would cost a lookup per row.
+
+CREATE TABLE accounts (
+    pk          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    plan        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE websites (
+    pk              INTEGER PRIMARY KEY,
+    public_id       TEXT NOT NULL UNIQUE,
+    account_pk      INTEGER NOT NULL REFERENCES accounts(pk),
+    domain          TEXT NOT NULL UNIQUE,
+    timezone        TEXT NOT NULL,
+    retention_days  INTEGER,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX websites_account ON websites(account_pk);
+
+CREATE TABLE users (
+    pk          INTEGER PRIMARY KEY,
+    account_pk  INTEGER NOT NULL REFERENCES accounts(pk),
+    user_id     TEXT NOT NULL,
+    email       TEXT,
+    name        TEXT,
+    properties  TEXT NOT NULL DEFAULT '{}',
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    UNIQUE (account_pk, user_id)
+);
+CREATE INDEX users_email ON users(account_pk, email COLLATE NOCASE);
+
+CREATE TABLE visitors (
+    pk          INTEGER PRIMARY KEY,
+    website_pk  INTEGER NOT NULL REFERENCES websites(pk),
+    visitor_id  TEXT NOT NULL,
+    user_pk     INTEGER REFERENCES users(pk),
+    first_seen  INTEGER,
+    last_seen   INTEGER,
+    device      TEXT,
+    browser     TEXT,
+    country     TEXT,
+    UNIQUE (website_pk, visitor_id)
+);
+CREATE INDEX visitors_user ON visitors(user_pk) WHERE user_pk IS NOT NULL;
+
+CREATE TABLE sessions (
+    pk                INTEGER PRIMARY KEY,
+    website_pk        INTEGER NOT NULL,
+    visitor_pk        INTEGER NOT NULL,
+    started_at        INTEGER NOT NULL,
+    ended_at          INTEGER NOT NULL,
+    pages_viewed      INTEGER NOT NULL DEFAULT 0,
+    events_triggered  INTEGER NOT NULL DEFAULT 0
+);
+-- One visitor's sessions (ingest, exports) and visitor lists in visitor order.
+CREATE INDEX sessions_visitor ON sessions(website_pk, visitor_pk, started_at);
+-- Covers every per-range aggregate so that totals never touch the table.
+CREATE INDEX sessions_range ON sessions(
+    website_pk, started_at, visitor_pk, ended_at, pages_viewed, events_triggered);
+
+CREATE TABLE pageviews (
+    pk          INTEGER PRIMARY KEY,
+    website_pk  INTEGER NOT NULL,
+    visitor_pk  INTEGER NOT NULL,
+    session_pk  INTEGER NOT NULL,
+    ts          INTEGER NOT NULL,
+    url         TEXT NOT NULL,
+    title       TEXT,
+    referrer    TEXT,
+    device      TEXT,
+    browser     TEXT,
+    country     TEXT
+);
+CREATE INDEX pageviews_range ON pageviews(website_pk, ts);
+CREATE INDEX pageviews_visitor ON pageviews(visitor_pk, ts);
+
+CREATE TABLE events (
+    pk          INTEGER PRIMARY KEY,
+    website_pk  INTEGER NOT NULL,
+    visitor_pk  INTEGER NOT NULL,
+    session_pk  INTEGER NOT NULL,
+    ts          INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    properties  TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_range ON events(website_pk, ts);
+CREATE INDEX events_visitor ON events(visitor_pk, ts);
+
+CREATE TABLE api_keys (
+    pk            INTEGER PRIMARY KEY,
+    key_id        TEXT NOT NULL UNIQUE,
+    account_pk    INTEGER NOT NULL REFERENCES accounts(pk),
+    name          TEXT,
+    prefix        TEXT NOT NULL,
+    secret_hash   TEXT NOT NULL UNIQUE,
+    scopes        TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_used_at  INTEGER,
+    revoked_at    INTEGER
+);
+CREATE INDEX api_keys_account ON api_keys(account_pk);

@@ -1,0 +1,182 @@
+//! The embedded default: SQLite in WAL mode, one file in the data directory.
+//!
+//! - `conn`: the writer and the reader pool.
+//! - `migrations`: schema versions.
+//! - `admin`: accounts, websites, API keys.
+//! - `ingest`: batches of page views, events and identifies, with sessions kept up to date.
+//! - `analytics`: totals, per-day series, visitor and page lists.
+
+mod admin;
+mod analytics;
+mod conn;
+mod convert;
+mod ingest;
+mod migrations;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
+use ferry_domain::{
+    Account, AccountId, ApiKeyInfo, DateRange, IngestLine, Millis, NewApiKey, Plan, ValidWebsite,
+    Website,
+};
+
+use crate::{IngestOutcome, Store, StoreError};
+
+pub struct SqliteStore {
+    pool: conn::Pool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let owned = path.to_path_buf();
+        let pool = tokio::task::spawn_blocking(move || -> Result<conn::Pool, StoreError> {
+            let mut writer = conn::open_writer(&owned)?;
+            migrations::migrate(&mut writer)?;
+            conn::Pool::new(&owned, writer)
+        })
+        .await??;
+        Ok(SqliteStore { pool })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_account(&self, name: &str, plan: Plan) -> Result<Account, StoreError> {
+        let name = name.to_string();
+        self.pool
+            .write(move |c| admin::create_account(c, &name, plan))
+            .await
+    }
+
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError> {
+        let name = name.to_string();
+        self.pool
+            .read(move |c| admin::account_by_name(c, &name))
+            .await
+    }
+
+    async fn create_website(
+        &self,
+        account: AccountId,
+        id: &str,
+        website: ValidWebsite,
+    ) -> Result<Website, StoreError> {
+        let id = id.to_string();
+        self.pool
+            .write(move |c| admin::create_website(c, account, &id, website))
+            .await
+    }
+
+    async fn website(&self, account: AccountId, id: &str) -> Result<Option<Website>, StoreError> {
+        let id = id.to_string();
+        self.pool
+            .read(move |c| admin::website(c, account, &id))
+            .await
+    }
+
+    async fn website_for_tracker(
+        &self,
+        id_or_domain: &str,
+    ) -> Result<Option<(AccountId, Website)>, StoreError> {
+        let key = id_or_domain.to_string();
+        self.pool
+            .read(move |c| admin::website_for_tracker(c, &key))
+            .await
+    }
+
+    async fn websites(&self, account: AccountId) -> Result<Vec<Website>, StoreError> {
+        self.pool.read(move |c| admin::websites(c, account)).await
+    }
+
+    async fn create_key(
+        &self,
+        account: AccountId,
+        key: NewApiKey,
+    ) -> Result<ApiKeyInfo, StoreError> {
+        self.pool
+            .write(move |c| admin::create_key(c, account, key))
+            .await
+    }
+
+    async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKeyInfo>, StoreError> {
+        let hash = secret_hash.to_string();
+        let key = self
+            .pool
+            .read(move |c| admin::key_by_hash(c, &hash))
+            .await?;
+        if let Some(k) = key.as_ref().filter(|k| admin::needs_touch(k)) {
+            let id = k.id.clone();
+            self.pool.write(move |c| admin::touch_key(c, &id)).await?;
+        }
+        Ok(key)
+    }
+
+    async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        self.pool.read(move |c| admin::keys(c, account)).await
+    }
+
+    async fn revoke_key(
+        &self,
+        account: AccountId,
+        key_id: &str,
+    ) -> Result<Option<ApiKeyInfo>, StoreError> {
+        let id = key_id.to_string();
+        self.pool
+            .write(move |c| admin::revoke_key(c, account, &id))
+            .await
+    }
+
+    async fn ingest(
+        &self,
+        account: Option<AccountId>,
+        lines: Vec<IngestLine>,
+        now: Millis,
+    ) -> Result<IngestOutcome, StoreError> {
+        self.pool
+            .write(move |c| ingest::ingest(c, account, &lines, now))
+            .await
+    }
+
+    async fn totals(
+        &self,
+        website: &Website,
+        range: DateRange,
+    ) -> Result<(Totals, Vec<DayPoint>), StoreError> {
+        let website = website.clone();
+        self.pool
+            .read(move |c| analytics::totals(c, &website, range))
+            .await
+    }
+
+    async fn visitors(
+        &self,
+        website: &Website,
+        range: DateRange,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<VisitorRow>, StoreError> {
+        let (website, cursor) = (website.clone(), cursor.map(str::to_string));
+        self.pool
+            .read(move |c| analytics::visitors(c, &website, range, cursor.as_deref(), limit))
+            .await
+    }
+
+    async fn pages(
+        &self,
+        website: &Website,
+        range: DateRange,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<PageRow>, StoreError> {
+        let (website, cursor) = (website.clone(), cursor.map(str::to_string));
+        self.pool
+            .read(move |c| analytics::pages(c, &website, range, cursor.as_deref(), limit))
+            .await
+    }
+}

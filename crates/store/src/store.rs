@@ -1,0 +1,81 @@
+use async_trait::async_trait;
+use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
+use ferry_domain::{
+    Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LineError, Millis, NewApiKey, Plan,
+    ValidWebsite, Website,
+};
+
+use crate::StoreError;
+
+/// What happened to each line of an ingest batch, in order.
+pub type IngestOutcome = Vec<Result<(), LineError>>;
+
+/// Everything Ferry keeps. Implementations must be safe to share between tasks.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn create_account(&self, name: &str, plan: Plan) -> Result<Account, StoreError>;
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError>;
+
+    /// `id` is the new website's public id, chosen by the caller.
+    async fn create_website(
+        &self,
+        account: AccountId,
+        id: &str,
+        website: ValidWebsite,
+    ) -> Result<Website, StoreError>;
+    /// A website of `account`; another account's website is `None`, as if it did not exist.
+    async fn website(&self, account: AccountId, id: &str) -> Result<Option<Website>, StoreError>;
+    /// A website by public id or domain, for the public tracker endpoints.
+    async fn website_for_tracker(
+        &self,
+        id_or_domain: &str,
+    ) -> Result<Option<(AccountId, Website)>, StoreError>;
+    async fn websites(&self, account: AccountId) -> Result<Vec<Website>, StoreError>;
+
+    async fn create_key(
+        &self,
+        account: AccountId,
+        key: NewApiKey,
+    ) -> Result<ApiKeyInfo, StoreError>;
+    /// The live (not revoked) key with this secret hash; records its use.
+    async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKeyInfo>, StoreError>;
+    async fn keys(&self, account: AccountId) -> Result<Vec<ApiKeyInfo>, StoreError>;
+    /// Revokes a key of `account`; `None` when there is no such key.
+    async fn revoke_key(
+        &self,
+        account: AccountId,
+        key_id: &str,
+    ) -> Result<Option<ApiKeyInfo>, StoreError>;
+
+    /// Stores a batch in one transaction. Lines naming a website outside `account` (when given)
+    /// are refused and change nothing; every other line is kept.
+    async fn ingest(
+        &self,
+        account: Option<AccountId>,
+        lines: Vec<IngestLine>,
+        now: Millis,
+    ) -> Result<IngestOutcome, StoreError>;
+
+    /// Totals over the range and one point per local day.
+    async fn totals(
+        &self,
+        website: &Website,
+        range: DateRange,
+    ) -> Result<(Totals, Vec<DayPoint>), StoreError>;
+    /// Visitors who started a session in the range, ordered by first appearance in the store.
+    async fn visitors(
+        &self,
+        website: &Website,
+        range: DateRange,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<VisitorRow>, StoreError>;
+    /// URLs viewed in the range, most viewed first.
+    async fn pages(
+        &self,
+        website: &Website,
+        range: DateRange,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<PageRow>, StoreError>;
+}
