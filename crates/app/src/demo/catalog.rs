@@ -17,7 +17,6 @@ pub(crate) const PAGES: &[(&str, &str)] = &[
     ("/docs/api", "API reference"),
     ("/about", "About us"),
     ("/contact", "Contact"),
-    ("/checkout", "Checkout"),
     ("/signup", "Create your account"),
 ];
 

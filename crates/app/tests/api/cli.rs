@@ -1,0 +1,201 @@
+//! The real `ferry` binary, as a user runs it.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const FERRY: &str = env!("CARGO_BIN_EXE_ferry");
+
+fn ferry(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(FERRY);
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .env("FERRY_LOG", "warn")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs to completion; returns (success, stdout, stderr).
+async fn run(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = ferry(data_dir)
+        .args(args)
+        .output()
+        .await
+        .expect("ferry runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// Starts a long-running command and reads stdout until a line starts with `last`.
+async fn start_until(data_dir: &Path, args: &[&str], last: &str) -> (Child, Vec<String>) {
+    let mut child = ferry(data_dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("ferry starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let done = line.trim_start().starts_with(last);
+            seen.push(line);
+            if done {
+                return;
+            }
+        }
+        panic!("ferry stopped before printing `{last}`: {seen:?}");
+    };
+    tokio::time::timeout(Duration::from_secs(120), read)
+        .await
+        .expect("ferry starts within 2 minutes");
+    (child, seen)
+}
+
+fn field<'a>(lines: &'a [String], label: &str) -> &'a str {
+    lines
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no `{label}` line in {lines:?}"))
+        .trim()
+}
+
+#[tokio::test]
+async fn accounts_websites_keys_import_and_serve_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, _, err) = run(d, &["accounts", "create", "acme", "--plan", "scale"]).await;
+    assert!(ok, "{err}");
+    let (ok, website, err) = run(
+        d,
+        &[
+            "websites",
+            "create",
+            "--account",
+            "acme",
+            "--domain",
+            "acme.test",
+            "--timezone",
+            "Europe/Berlin",
+        ],
+    )
+    .await;
+    assert!(ok && website.starts_with("web_"), "{err}");
+    let (ok, key, err) = run(
+        d,
+        &[
+            "keys",
+            "create",
+            "--account",
+            "acme",
+            "--scopes",
+            "analytics:read",
+        ],
+    )
+    .await;
+    assert!(ok && key.starts_with("fy_"), "{err}");
+    let (ok, _, err) = run(d, &["keys", "create", "--account", "nobody"]).await;
+    assert!(!ok && err.contains("no account named `nobody`"), "{err}");
+
+    let file = d.join("events.ndjson");
+    let good = |visitor: &str, minute: u32| {
+        format!(
+            r#"{{"type":"pageview","website_id":"{website}","visitor_id":"{visitor}","timestamp":"2024-05-01T10:{minute:02}:00Z","url":"/"}}"#
+        )
+    };
+    let body = [
+        good("a", 0),
+        good("a", 5),
+        good("b", 7),
+        "{\"type\":\"pageview\"}".to_string(),
+    ]
+    .join("\n");
+    std::fs::write(&file, body).unwrap();
+    let (ok, _, err) = run(d, &["import", file.to_str().unwrap()]).await;
+    assert!(!ok, "a refused line makes import fail");
+    assert!(err.contains("line 4: missing_field"), "{err}");
+    assert!(err.contains("imported 3 lines, refused 1"), "{err}");
+
+    let (_server, lines) = start_until(
+        d,
+        &["serve", "--listen", "127.0.0.1:0"],
+        "Ferry listening on",
+    )
+    .await;
+    let base = lines
+        .last()
+        .unwrap()
+        .trim()
+        .strip_prefix("Ferry listening on ")
+        .unwrap()
+        .to_string();
+    let summary: Value = reqwest::Client::new()
+        .get(format!(
+            "{base}/api/external/v1/analytics/{website}?from=2024-05-01&to=2024-05-01"
+        ))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(summary["totals"]["pageviews"], 3);
+    assert_eq!(summary["totals"]["sessions"], 2);
+    assert_eq!(summary["timezone"], "Europe/Berlin");
+}
+
+#[tokio::test]
+async fn the_demo_prints_totals_that_the_api_agrees_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, lines) = start_until(
+        dir.path(),
+        &["demo", "--listen", "127.0.0.1:0", "--visitors", "300"],
+        "try:",
+    )
+    .await;
+    let base = field(&lines, "url:");
+    let key = field(&lines, "api key:").split_whitespace().next().unwrap();
+    let data = field(&lines, "demo data:");
+    let facts: std::collections::HashMap<&str, &str> = data
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let saved = std::fs::read_to_string(dir.path().join("demo-api-key")).unwrap();
+    assert_eq!(saved.trim(), key);
+
+    let url = format!(
+        "{base}/api/external/v1/analytics/web_demo?from={}&to={}",
+        facts["from"], facts["to"]
+    );
+    let summary: Value = reqwest::Client::new()
+        .get(url)
+        .header("X-API-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for field in ["visitors", "sessions", "pageviews", "events"] {
+        assert_eq!(
+            summary["totals"][field].as_u64().unwrap().to_string(),
+            facts[field],
+            "{field}: {summary}"
+        );
+    }
+    assert!(
+        facts["pageviews"].parse::<u64>().unwrap() > 1000,
+        "the demo has a realistic amount of data"
+    );
+    assert!(
+        facts["users"].parse::<u64>().unwrap() > 50,
+        "some visitors are identified"
+    );
+}

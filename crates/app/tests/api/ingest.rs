@@ -1,0 +1,188 @@
+use ferry::config::ServeArgs;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn each_ingest_line_type_is_stored_and_shown_by_the_api() {
+    let app = spawn_app().await;
+    let w = &app.website;
+    app.ingest_ok(&[
+        json!({"type": "pageview", "website_id": w, "visitor_id": "v1", "timestamp": "2024-05-01T10:00:00Z",
+               "url": "/products/widget", "title": "Widget", "referrer": "https://google.com",
+               "device": "desktop", "browser": "Chrome", "country": "us"}),
+        json!({"type": "event", "website_id": w, "visitor_id": "v1", "timestamp": "2024-05-01T10:01:00Z",
+               "name": "add_to_cart", "properties": {"product_id": "SKU-001", "price": 99.99}}),
+        json!({"type": "identify", "website_id": w, "visitor_id": "v1", "user_id": "user_123",
+               "email": "user@example.com", "name": "John Doe", "properties": {"plan": "pro"},
+               "created_at": "2024-01-01T00:00:00Z"}),
+    ])
+    .await;
+
+    let summary = app.summary(w, "2024-05-01", "2024-05-01").await;
+    assert_eq!(summary["totals"]["pageviews"], 1);
+    assert_eq!(summary["totals"]["events"], 1);
+    assert_eq!(summary["totals"]["sessions"], 1);
+    assert_eq!(summary["totals"]["visitors"], 1);
+
+    let visitors = app
+        .get_json(&app.api(&format!(
+            "/analytics/{w}/visitors?from=2024-05-01&to=2024-05-01"
+        )))
+        .await;
+    let row = &visitors["data"][0];
+    assert_eq!(row["visitor_id"], "v1");
+    assert_eq!(row["user_id"], "user_123");
+    assert_eq!(row["email"], "user@example.com");
+    assert_eq!(
+        (&row["device"], &row["browser"], &row["country"]),
+        (&json!("desktop"), &json!("Chrome"), &json!("US"))
+    );
+    assert_eq!(row["first_seen"], "2024-05-01T10:00:00Z");
+    assert_eq!(row["last_seen"], "2024-05-01T10:01:00Z");
+
+    let pages = app
+        .get_json(&app.api(&format!(
+            "/analytics/{w}/pages?from=2024-05-01&to=2024-05-01"
+        )))
+        .await;
+    assert_eq!(
+        pages["data"],
+        json!([{"url": "/products/widget", "pageviews": 1, "unique_visitors": 1}])
+    );
+}
+
+#[tokio::test]
+async fn bad_lines_are_reported_by_number_and_the_good_ones_kept() {
+    let app = spawn_app().await;
+    let w = &app.website;
+    let body = format!(
+        "{}\n{{\"type\":\"pageview\"\n\n{}\n{}\n{}\n",
+        pageview(w, "v1", "2024-05-01T10:00:00Z", "/"),
+        json!({"type": "event", "website_id": w, "visitor_id": "v1", "timestamp": "2024-05-01T10:00:05Z", "name": "x", "colour": "red"}),
+        pageview("web_nope", "v1", "2024-05-01T10:00:00Z", "/"),
+        event(w, "v1", "2024-05-01T10:02:00Z", "signup"),
+    );
+    let response = app.ingest_with(Some(&app.admin_key), body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["accepted"], 2);
+    assert_eq!(report["rejected"], 3);
+    let rejected: Vec<(u64, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (2, "malformed_json"),
+            (4, "unknown_field"),
+            (5, "unknown_website")
+        ]
+    );
+    assert_eq!(
+        app.everything(w).await,
+        json!({"pageviews": 1, "events": 1, "sessions": 1})
+    );
+}
+
+#[tokio::test]
+async fn a_key_ingests_only_into_its_own_accounts_websites() {
+    let app = spawn_app().await;
+    let (other_key, _) = app.other_account().await;
+    let body = ndjson(&[pageview(&app.website, "v1", "2024-05-01T10:00:00Z", "/")]);
+    let report: Value = app
+        .ingest_with(Some(&other_key), body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["accepted"], 0);
+    assert_eq!(report["errors"][0]["code"], "unknown_website");
+    app.assert_nothing_stored(&app.website).await;
+}
+
+const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+
+#[tokio::test]
+async fn the_tracker_records_device_browser_and_country_and_ignores_bots() {
+    let mut args = ServeArgs::loopback();
+    args.country_header = Some("CF-IPCountry".into());
+    let app = spawn_app_with(args).await;
+    let hit = |ua: &str, body: Value| {
+        app.client
+            .post(app.url("/api/event"))
+            .header("User-Agent", ua)
+            .header("CF-IPCountry", "de")
+            .header("Content-Type", "text/plain")
+            .body(body.to_string())
+            .send()
+    };
+    let response = hit(CHROME, json!({"domain": "shop.example.com", "type": "pageview", "visitor_id": "b1", "url": "/", "title": "Home"}))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let response = hit(CHROME, json!({"website_id": app.website, "type": "event", "visitor_id": "b1", "name": "signup", "properties": {"plan": "pro"}}))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let bot = hit(
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        json!({"domain": "shop.example.com", "visitor_id": "bot", "url": "/"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bot.json::<Value>().await.unwrap()["stored"], false);
+    let identify = app
+        .client
+        .post(app.url("/api/identify"))
+        .json(&json!({"website_id": app.website, "visitor_id": "b1", "user_id": "u9", "email": "u9@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(identify.status(), StatusCode::ACCEPTED);
+
+    let visitors = app
+        .get_json(&app.api(&format!("/analytics/{}/visitors", app.website)))
+        .await;
+    let rows = visitors["data"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the bot is not recorded: {visitors}");
+    let row = &rows[0];
+    assert_eq!(
+        (&row["device"], &row["browser"], &row["country"]),
+        (&json!("desktop"), &json!("Chrome"), &json!("DE"))
+    );
+    assert_eq!(
+        (&row["pageviews"], &row["user_id"]),
+        (&json!(1), &json!("u9"))
+    );
+    let summary = app
+        .get_json(&app.api(&format!("/analytics/{}", app.website)))
+        .await;
+    assert_eq!(summary["totals"]["events"], 1);
+}
+
+#[tokio::test]
+async fn the_tracker_script_is_served_as_javascript() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/js/ferry.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/javascript")
+    );
+    let script = response.text().await.unwrap();
+    for needle in ["/api/event", "/api/identify", "pushState", "localStorage"] {
+        assert!(script.contains(needle), "ferry.js handles {needle}");
+    }
+}

@@ -1,0 +1,10 @@
+//! Black-box tests: the real router on a random loopback port (`helpers::spawn_app`), or the
+//! real `ferry` binary (`cli`). One test binary, so the suite links once.
+
+mod analytics;
+mod cli;
+mod errors;
+mod helpers;
+mod ingest;
+mod keys_and_websites;
+mod sessions;
