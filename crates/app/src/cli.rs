@@ -119,4 +119,23 @@ pub struct BenchArgs {
     /// Where to build the benchmark database (default: a temporary directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Line order: `time` interleaves visitors as live traffic does; `visitor` sends each
+    /// visitor's history in one run, as an import grouped by person would.
+    #[arg(long, value_enum, default_value = "time")]
+    pub order: Order,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Order {
+    Time,
+    Visitor,
+}
+
+impl Order {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Order::Time => "in time order",
+            Order::Visitor => "grouped by visitor",
+        }
+    }
 }

@@ -49,24 +49,20 @@ pub async fn ndjson(
 pub async fn ingest_ndjson(
     store: &dyn Store,
     account: Option<ferry_domain::AccountId>,
-    body: &[u8],
+    body: &axum::body::Bytes,
 ) -> Result<IngestReport, ApiError> {
     let now = Utc::now().timestamp_millis();
-    let mut numbers = Vec::new();
-    let mut lines: Vec<IngestLine> = Vec::new();
-    let mut errors = Vec::new();
-    for (index, raw) in body.split(|b| *b == b'\n').enumerate() {
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match parse_line(raw, now) {
-            Ok(line) => {
-                numbers.push(index + 1);
-                lines.push(line);
-            }
-            Err(e) => errors.push(rejected(index + 1, e)),
-        }
-    }
+    // Parsing megabytes of JSON is CPU work: keep it off the async worker threads.
+    let owned = body.clone();
+    let (numbers, lines, mut errors) = tokio::task::spawn_blocking(move || parse_body(&owned, now))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "parsing the body failed",
+            )
+        })?;
     if numbers.is_empty() && errors.is_empty() {
         return Err(ApiError::bad_request(
             "empty_body",
@@ -87,6 +83,28 @@ pub async fn ingest_ndjson(
         rejected: errors.len(),
         errors,
     })
+}
+
+type Parsed = (Vec<usize>, Vec<IngestLine>, Vec<RejectedLine>);
+
+/// Line numbers and lines that parsed, and the lines that did not.
+fn parse_body(body: &[u8], now: i64) -> Parsed {
+    let mut numbers = Vec::new();
+    let mut lines: Vec<IngestLine> = Vec::new();
+    let mut errors = Vec::new();
+    for (index, raw) in body.split(|b| *b == b'\n').enumerate() {
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match parse_line(raw, now) {
+            Ok(line) => {
+                numbers.push(index + 1);
+                lines.push(line);
+            }
+            Err(e) => errors.push(rejected(index + 1, e)),
+        }
+    }
+    (numbers, lines, errors)
 }
 
 fn rejected(line: usize, e: LineError) -> RejectedLine {

@@ -5,10 +5,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chrono::{TimeZone, Utc};
-use ferry_domain::{NewWebsite, Plan, Scopes};
+use ferry_domain::{IngestLine, NewWebsite, Plan, Scopes};
+use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, Order};
 use crate::config::ServeArgs;
 use crate::demo::{DemoSpec, Generator};
 use crate::keys::mint;
@@ -16,6 +17,7 @@ use crate::startup::App;
 
 const WEBSITE: &str = "web_bench";
 const LINES_PER_REQUEST: usize = 10_000;
+const IN_FLIGHT: usize = 2;
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
@@ -54,19 +56,33 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let (start, end) = (spec.start(), now);
     eprintln!("generating {} visitors of NDJSON…", args.visitors);
     let mut generator = Generator::new(spec);
-    let mut bodies = Vec::new();
+    let mut lines = Vec::new();
     while let Some(batch) = generator.next_batch(LINES_PER_REQUEST) {
+        lines.extend(batch);
+    }
+    if args.order == Order::Time {
+        // As live traffic arrives: everyone interleaved in time. Identifies carry the time of
+        // the visit they were sent in, so a stable sort keeps them right after it.
+        lines.sort_by_key(|line| match line {
+            IngestLine::Activity(a) => a.at,
+            IngestLine::Identify(i) => i.created_at.unwrap_or_default(),
+        });
+    }
+    let mut bodies = Vec::new();
+    for batch in lines.chunks(LINES_PER_REQUEST) {
         let mut body = Vec::with_capacity(batch.len() * 300);
-        for line in &batch {
+        for line in batch {
             serde_json::to_writer(&mut body, &line.to_wire())?;
             body.push(b'\n');
         }
         bodies.push(body);
     }
+    drop(lines);
     let tally = generator.tally.clone();
     let bytes: usize = bodies.iter().map(Vec::len).sum();
     println!(
-        "dataset: {} visitors, {} sessions, {} page views, {} events, {} identifies ({} lines, {:.1} MB NDJSON)",
+        "dataset ({}): {} visitors, {} sessions, {} page views, {} events, {} identifies ({} lines, {:.1} MB NDJSON)",
+        args.order.describe(),
         tally.visitors,
         tally.sessions,
         tally.pageviews,
@@ -76,32 +92,91 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         bytes as f64 / 1e6
     );
 
+    // The breakdown: JSON parsing alone, then the store alone (a second database, fed parsed
+    // lines directly), then the real thing over HTTP.
+    let began = Instant::now();
+    let mut parsed = Vec::with_capacity(bodies.len());
+    for body in &bodies {
+        let lines = body
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| ferry_domain::ingest::parse_line(l, now + 60_000))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("the generator wrote a bad line: {}", e.message))?;
+        parsed.push(lines);
+    }
+    let parse_took = began.elapsed();
+    println!(
+        "parse only: {} lines in {:.2} s = {:.0} lines/s on one core",
+        tally.lines,
+        parse_took.as_secs_f64(),
+        tally.lines as f64 / parse_took.as_secs_f64()
+    );
+    let direct = ferry_store::open(&dir.join("store-only.db").to_string_lossy(), &dir).await?;
+    let direct_account = direct.create_account("bench", Plan::Enterprise).await?;
+    let site = NewWebsite {
+        domain: "bench.example.com".into(),
+        timezone: Some("UTC".into()),
+        retention_days: None,
+    };
+    direct
+        .create_website(direct_account.id, WEBSITE, site.validate()?)
+        .await?;
+    let began = Instant::now();
+    for lines in parsed {
+        direct
+            .ingest(Some(direct_account.id), lines, now + 60_000)
+            .await?;
+    }
+    let store_took = began.elapsed();
+    println!(
+        "store only: {} lines in {:.2} s = {:.0} lines/s",
+        tally.lines,
+        store_took.as_secs_f64(),
+        tally.lines as f64 / store_took.as_secs_f64()
+    );
+    drop(direct);
+
     let client = reqwest::Client::new();
     let began = Instant::now();
+    // Two requests in flight, as concurrent senders would have: one is parsed while the
+    // store writes the other (SQLite takes one writer at a time).
+    let posts = bodies.into_iter().map(|body| {
+        let (client, url, secret) = (
+            client.clone(),
+            format!("{base}/api/ingest"),
+            key.secret.clone(),
+        );
+        async move {
+            let report: Value = client
+                .post(url)
+                .header("X-API-Key", secret)
+                .body(body)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            report["accepted"]
+                .as_u64()
+                .context("an ingest report without `accepted`")
+        }
+    });
     let mut accepted = 0u64;
-    for body in bodies {
-        let report: Value = client
-            .post(format!("{base}/api/ingest"))
-            .header("X-API-Key", &key.secret)
-            .body(body)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        accepted += report["accepted"]
-            .as_u64()
-            .context("an ingest report without `accepted`")?;
+    let mut in_flight = futures_util::stream::iter(posts).buffer_unordered(IN_FLIGHT);
+    while let Some(count) = in_flight.next().await {
+        accepted += count?;
     }
     let took = began.elapsed();
     if accepted != tally.lines {
         bail!("ingest accepted {accepted} of {} lines", tally.lines);
     }
     println!(
-        "ingest: {} lines in {:.2} s over HTTP in {}-line requests = {:.0} lines/s ({:.1} MB/s)",
+        "ingest: {} lines in {:.2} s over HTTP in {}-line requests, {} in flight = {:.0} lines/s ({:.1} MB/s)",
         accepted,
         took.as_secs_f64(),
         LINES_PER_REQUEST,
+        IN_FLIGHT,
         accepted as f64 / took.as_secs_f64(),
         bytes as f64 / 1e6 / took.as_secs_f64()
     );

@@ -52,7 +52,9 @@ pub async fn run(store_args: &StoreArgs, args: ImportArgs) -> anyhow::Result<()>
             break;
         }
         if !chunk.iter().all(u8::is_ascii_whitespace) {
-            let report = ingest_ndjson(store.as_ref(), None, &chunk)
+            let body =
+                axum::body::Bytes::from(std::mem::replace(&mut chunk, Vec::with_capacity(4 << 20)));
+            let report = ingest_ndjson(store.as_ref(), None, &body)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
             accepted += report.accepted;

@@ -199,3 +199,80 @@ async fn the_demo_prints_totals_that_the_api_agrees_with() {
         "some visitors are identified"
     );
 }
+
+#[tokio::test]
+async fn an_import_by_another_process_is_seen_by_the_running_servers_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(d, &["accounts", "create", "acme"]).await.0);
+    let (_, website, _) = run(
+        d,
+        &[
+            "websites",
+            "create",
+            "--account",
+            "acme",
+            "--domain",
+            "acme.test",
+        ],
+    )
+    .await;
+    let (_, key, _) = run(
+        d,
+        &[
+            "keys",
+            "create",
+            "--account",
+            "acme",
+            "--scopes",
+            "ingest,analytics:read",
+        ],
+    )
+    .await;
+    let (_server, lines) = start_until(
+        d,
+        &["serve", "--listen", "127.0.0.1:0"],
+        "Ferry listening on",
+    )
+    .await;
+    let base = lines
+        .last()
+        .unwrap()
+        .trim()
+        .strip_prefix("Ferry listening on ")
+        .unwrap()
+        .to_string();
+    let client = reqwest::Client::new();
+    let line = |at: &str| {
+        format!(
+            r#"{{"type":"pageview","website_id":"{website}","visitor_id":"v1","timestamp":"2024-05-01T{at}:00Z","url":"/"}}"#
+        )
+    };
+    let ingest = |at: &'static str| {
+        client
+            .post(format!("{base}/api/ingest"))
+            .header("X-API-Key", &key)
+            .body(line(at))
+            .send()
+    };
+    assert_eq!(ingest("10:00").await.unwrap().status(), 200);
+    // Meanwhile another process adds a later visit for the same visitor ...
+    let file = d.join("later.ndjson");
+    std::fs::write(&file, line("11:00")).unwrap();
+    assert!(run(d, &["import", file.to_str().unwrap()]).await.0);
+    // ... which the server's next batch must extend rather than start a third session.
+    assert_eq!(ingest("11:10").await.unwrap().status(), 200);
+    let summary: Value = client
+        .get(format!(
+            "{base}/api/external/v1/analytics/{website}?from=2024-05-01&to=2024-05-01"
+        ))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(summary["totals"]["sessions"], 2, "{summary}");
+    assert_eq!(summary["totals"]["pageviews"], 3);
+}

@@ -186,3 +186,45 @@ async fn the_tracker_script_is_served_as_javascript() {
         assert!(script.contains(needle), "ferry.js handles {needle}");
     }
 }
+
+#[tokio::test]
+async fn the_country_comes_from_a_maxmind_database_by_peer_or_proxy_address() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/geoip-country-test.mmdb"
+    );
+    let mut args = ServeArgs::loopback();
+    args.geoip_db = Some(fixture.into());
+    let app = spawn_app_with(args).await;
+    let hit = |visitor: &str| json!({"website_id": app.website, "visitor_id": visitor, "url": "/"});
+    let direct = app
+        .client
+        .post(app.url("/api/event"))
+        .json(&hit("peer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), StatusCode::ACCEPTED);
+
+    let mut args = ServeArgs::loopback();
+    args.geoip_db = Some(fixture.into());
+    args.client_ip_header = Some("X-Forwarded-For".into());
+    let proxied = spawn_app_with(args).await;
+    let hit = json!({"website_id": proxied.website, "visitor_id": "proxied", "url": "/"});
+    let response = proxied
+        .client
+        .post(proxied.url("/api/event"))
+        .header("X-Forwarded-For", "203.0.113.5, 10.0.0.1")
+        .json(&hit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+
+    for (app, expected) in [(&app, "NL"), (&proxied, "JP")] {
+        let visitors = app
+            .get_json(&app.api(&format!("/analytics/{}/visitors", app.website)))
+            .await;
+        assert_eq!(visitors["data"][0]["country"], expected);
+    }
+}

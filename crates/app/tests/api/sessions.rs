@@ -81,3 +81,25 @@ async fn an_earlier_line_extends_a_session_backwards_or_starts_its_own() {
         .await;
     assert_eq!(sessions_of(&app).await["sessions"], 2);
 }
+
+#[tokio::test]
+async fn a_late_line_in_the_same_batch_joins_the_sessions_around_it() {
+    let app = spawn_app().await;
+    let w = &app.website;
+    app.ingest_ok(&[
+        pageview(w, "v1", "2024-05-01T10:00:00Z", "/"),
+        pageview(w, "v1", "2024-05-01T10:50:00Z", "/b"),
+        event(w, "v1", "2024-05-01T10:25:00Z", "late"),
+        pageview(w, "v1", "2024-05-01T10:55:00Z", "/c"),
+    ])
+    .await;
+    let totals = sessions_of(&app).await;
+    assert_eq!(totals["sessions"], 1);
+    assert_eq!(totals["avg_session_duration"], 3300.0);
+    let visitors = app
+        .get_json(&app.api(&format!(
+            "/analytics/{w}/visitors?from=2024-05-01&to=2024-05-01"
+        )))
+        .await;
+    assert_eq!(visitors["data"][0]["pageviews"], 3);
+}

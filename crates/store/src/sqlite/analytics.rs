@@ -1,10 +1,11 @@
 //! The analytics queries. Every one is bounded by an index range on (website, time) or
 //! (website, visitor); none scans a table.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
-use ferry_domain::{DateRange, Website};
+use ferry_domain::{DateRange, DayWindow, Website};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::convert::opt_time;
@@ -23,60 +24,7 @@ pub(crate) fn totals(
     range: DateRange,
 ) -> Result<(Totals, Vec<DayPoint>), StoreError> {
     let pk = website_pk(conn, website)?;
-    let (start, end) = range.bounds(website.timezone);
-    let count = |table: &str| -> Result<u64, StoreError> {
-        let sql =
-            format!("SELECT count(*) FROM {table} WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3");
-        Ok(conn
-            .prepare_cached(&sql)?
-            .query_row(params![pk, start, end], |r| r.get(0))?)
-    };
-    let pageviews = count("pageviews")?;
-    let events = count("events")?;
-    let (sessions, visitors, bounces, avg_duration): (u64, u64, u64, Option<f64>) = conn
-        .prepare_cached(
-            "SELECT count(*), count(DISTINCT visitor_pk),
-                    coalesce(sum(pages_viewed = 1 AND events_triggered = 0), 0),
-                    avg(ended_at - started_at)
-             FROM sessions WHERE website_pk = ?1 AND started_at >= ?2 AND started_at < ?3",
-        )?
-        .query_row(params![pk, start, end], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-    let totals = Totals {
-        pageviews,
-        visitors,
-        sessions,
-        events,
-        bounce_rate: if sessions == 0 {
-            0.0
-        } else {
-            round4(bounces as f64 / sessions as f64)
-        },
-        avg_session_duration: round4(avg_duration.unwrap_or(0.0) / 1000.0),
-    };
-    Ok((totals, series(conn, pk, website, range)?))
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
-}
-
-/// One point per local day. The day bounds come from Rust (time zones, DST) as a VALUES list of
-/// integers, so each day is one index range.
-fn series(
-    conn: &Connection,
-    pk: i64,
-    website: &Website,
-    range: DateRange,
-) -> Result<Vec<DayPoint>, StoreError> {
     let windows = range.windows(website.timezone);
-    let mut days = String::from("WITH days(d, s, e) AS (VALUES ");
-    for (i, w) in windows.iter().enumerate() {
-        let sep = if i == 0 { "" } else { "," };
-        write!(days, "{sep}({i},{},{})", w.start, w.end).expect("writing to a String");
-    }
-    days.push(')');
     let mut points: Vec<DayPoint> = windows
         .iter()
         .map(|w| DayPoint {
@@ -87,33 +35,117 @@ fn series(
             events: 0,
         })
         .collect();
-    for table in ["pageviews", "events"] {
-        let sql = format!(
-            "{days} SELECT d, count(*) FROM days JOIN {table} t
-             ON t.website_pk = ?1 AND t.ts >= days.s AND t.ts < days.e GROUP BY d"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let mut rows = stmt.query([pk])?;
-        while let Some(row) = rows.next()? {
-            let (d, n): (usize, u64) = (row.get(0)?, row.get(1)?);
-            match table {
-                "pageviews" => points[d].pageviews = n,
-                _ => points[d].events = n,
-            }
-        }
+    count_per_day(
+        conn,
+        pk,
+        &windows,
+        "pageviews",
+        |p, n| p.pageviews = n,
+        &mut points,
+    )?;
+    count_per_day(
+        conn,
+        pk,
+        &windows,
+        "events",
+        |p, n| p.events = n,
+        &mut points,
+    )?;
+    let sessions = sessions_per_day(conn, pk, &windows, &mut points)?;
+    let totals = Totals {
+        pageviews: points.iter().map(|p| p.pageviews).sum(),
+        events: points.iter().map(|p| p.events).sum(),
+        visitors: sessions.visitors,
+        sessions: sessions.count,
+        bounce_rate: ratio(sessions.bounces as f64, sessions.count as f64),
+        avg_session_duration: ratio(sessions.duration_ms as f64 / 1000.0, sessions.count as f64),
+    };
+    Ok((totals, points))
+}
+
+fn ratio(part: f64, whole: f64) -> f64 {
+    if whole == 0.0 {
+        return 0.0;
+    }
+    ((part / whole) * 10_000.0).round() / 10_000.0
+}
+
+/// Rows of `table` per local day. The day bounds come from Rust (time zones, DST) as a VALUES
+/// list of integers, so each day is one range of a covering index.
+fn count_per_day(
+    conn: &Connection,
+    pk: i64,
+    windows: &[DayWindow],
+    table: &str,
+    set: impl Fn(&mut DayPoint, u64),
+    points: &mut [DayPoint],
+) -> Result<(), StoreError> {
+    let mut days = String::from("WITH days(d, s, e) AS (VALUES ");
+    for (i, w) in windows.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        write!(days, "{sep}({i},{},{})", w.start, w.end).expect("writing to a String");
     }
     let sql = format!(
-        "{days} SELECT d, count(*), count(DISTINCT visitor_pk) FROM days JOIN sessions t
-         ON t.website_pk = ?1 AND t.started_at >= days.s AND t.started_at < days.e GROUP BY d"
+        "{days}) SELECT d, count(*) FROM days JOIN {table} t
+         ON t.website_pk = ?1 AND t.ts >= days.s AND t.ts < days.e GROUP BY d"
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([pk])?;
     while let Some(row) = rows.next()? {
-        let d: usize = row.get(0)?;
-        points[d].sessions = row.get(1)?;
-        points[d].visitors = row.get(2)?;
+        let (d, n): (usize, u64) = (row.get(0)?, row.get(1)?);
+        set(&mut points[d], n);
     }
-    Ok(points)
+    Ok(())
+}
+
+#[derive(Default)]
+struct SessionSums {
+    count: u64,
+    visitors: u64,
+    bounces: u64,
+    duration_ms: i64,
+}
+
+/// One pass over the sessions index in start order: counts, distinct visitors per day and
+/// overall, bounces and durations. (SQL's count(DISTINCT) builds a B-tree per query and was
+/// several times slower on a million sessions.)
+fn sessions_per_day(
+    conn: &Connection,
+    pk: i64,
+    windows: &[DayWindow],
+    points: &mut [DayPoint],
+) -> Result<SessionSums, StoreError> {
+    let (Some(first), Some(last)) = (windows.first(), windows.last()) else {
+        return Ok(SessionSums::default());
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT started_at, visitor_pk, ended_at - started_at, pages_viewed = 1 AND events_triggered = 0
+         FROM sessions WHERE website_pk = ?1 AND started_at >= ?2 AND started_at < ?3
+         ORDER BY started_at",
+    )?;
+    let mut rows = stmt.query(params![pk, first.start, last.end])?;
+    let mut sums = SessionSums::default();
+    let mut everyone = HashSet::new();
+    let mut today = HashSet::new();
+    let mut day = 0;
+    while let Some(row) = rows.next()? {
+        let started: i64 = row.get(0)?;
+        while started >= windows[day].end {
+            points[day].visitors = today.len() as u64;
+            today.clear();
+            day += 1;
+        }
+        let visitor: i64 = row.get(1)?;
+        points[day].sessions += 1;
+        today.insert(visitor);
+        everyone.insert(visitor);
+        sums.count += 1;
+        sums.duration_ms += row.get::<_, i64>(2)?;
+        sums.bounces += u64::from(row.get::<_, bool>(3)?);
+    }
+    points[day].visitors = today.len() as u64;
+    sums.visitors = everyone.len() as u64;
+    Ok(sums)
 }
 
 pub(crate) fn visitors(
@@ -132,7 +164,12 @@ pub(crate) fn visitors(
             .map_err(|_| StoreError::InvalidCursor)?,
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT agg.visitor_pk, v.visitor_id, v.first_seen, v.last_seen, v.device, v.browser, v.country,
+        "SELECT agg.visitor_pk, v.visitor_id,
+                (SELECT min(started_at) FROM sessions s INDEXED BY sessions_visitor
+                  WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk),
+                (SELECT max(ended_at) FROM sessions s INDEXED BY sessions_visitor
+                  WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk),
+                v.device, v.browser, v.country,
                 u.user_id, u.email, agg.sessions,
                 (SELECT count(*) FROM pageviews p
                   WHERE p.visitor_pk = agg.visitor_pk AND p.ts >= ?2 AND p.ts < ?3)
@@ -188,44 +225,70 @@ pub(crate) fn pages(
     let pk = website_pk(conn, website)?;
     let (start, end) = range.bounds(website.timezone);
     // Ordered by (pageviews desc, url asc): the cursor is the last row's pair.
-    let (after_views, after_url): (Option<i64>, String) = match after {
-        None => (None, String::new()),
+    let after: Option<(u64, String)> = match after {
+        None => None,
         Some(c) => {
             let text = cursor::decode(c, "pages")?;
             let (views, url) = text.split_once(':').ok_or(StoreError::InvalidCursor)?;
-            (
-                Some(views.parse().map_err(|_| StoreError::InvalidCursor)?),
+            Some((
+                views.parse().map_err(|_| StoreError::InvalidCursor)?,
                 url.to_string(),
-            )
+            ))
         }
     };
+    // One pass over the covering index, aggregated here: grouping a million rows by URL with a
+    // distinct count took SQLite over a second.
+    let mut views: HashMap<i64, u64> = HashMap::new();
+    let mut pairs: HashSet<(i64, i64)> = HashSet::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT url, count(*) AS views, count(DISTINCT visitor_pk) FROM pageviews
-         WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3 GROUP BY url
-         HAVING ?4 IS NULL OR views < ?4 OR (views = ?4 AND url > ?5)
-         ORDER BY views DESC, url ASC LIMIT ?6",
+        "SELECT url_pk, visitor_pk FROM pageviews WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3",
     )?;
-    let mut rows = stmt
-        .query_map(
-            params![pk, start, end, after_views, after_url, i64::from(limit) + 1],
-            |r| {
-                Ok(PageRow {
-                    url: r.get(0)?,
-                    pageviews: r.get(1)?,
-                    unique_visitors: r.get(2)?,
-                })
-            },
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last()
+    let mut rows = stmt.query(params![pk, start, end])?;
+    while let Some(row) = rows.next()? {
+        let (url, visitor): (i64, i64) = (row.get(0)?, row.get(1)?);
+        *views.entry(url).or_default() += 1;
+        pairs.insert((url, visitor));
+    }
+    let mut uniques: HashMap<i64, u64> = HashMap::new();
+    for (url, _) in pairs {
+        *uniques.entry(url).or_default() += 1;
+    }
+    let mut names: HashMap<i64, String> = HashMap::new();
+    let mut stmt = conn.prepare_cached("SELECT pk, url FROM urls WHERE website_pk = ?1")?;
+    let mut rows = stmt.query([pk])?;
+    while let Some(row) = rows.next()? {
+        let url_pk: i64 = row.get(0)?;
+        if views.contains_key(&url_pk) {
+            names.insert(url_pk, row.get(1)?);
+        }
+    }
+    let mut all: Vec<PageRow> = views
+        .into_iter()
+        .map(|(url_pk, pageviews)| PageRow {
+            url: names.remove(&url_pk).unwrap_or_default(),
+            pageviews,
+            unique_visitors: uniques.get(&url_pk).copied().unwrap_or(0),
+        })
+        .filter(|row| match &after {
+            None => true,
+            Some((v, u)) => row.pageviews < *v || (row.pageviews == *v && row.url > *u),
+        })
+        .collect();
+    all.sort_unstable_by(|a, b| {
+        b.pageviews
+            .cmp(&a.pageviews)
+            .then_with(|| a.url.cmp(&b.url))
+    });
+    all.truncate(limit as usize + 1);
+    let next_cursor = if all.len() > limit as usize {
+        all.truncate(limit as usize);
+        all.last()
             .map(|row| cursor::encode(&format!("pages:{}:{}", row.pageviews, row.url)))
     } else {
         None
     };
     Ok(Page {
-        data: rows,
+        data: all,
         next_cursor,
     })
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
+use super::ingest::IngestCache;
 use crate::StoreError;
 
 const READERS: usize = 4;
@@ -26,11 +27,24 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     configure(&conn)?;
+    // Ingest touches index pages all over the file: a large cache and fewer, larger
+    // checkpoints keep it from re-reading and re-syncing the same pages.
+    conn.pragma_update(None, "cache_size", -256_000)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+    // Ingest alone cycles through more statements than rusqlite's default cache of 16 holds;
+    // an evicted statement is re-prepared, which costs more than running it.
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
+/// The writer connection and what ingest keeps between batches.
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
+    pub(crate) cache: IngestCache,
+}
+
 pub(crate) struct Pool {
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Writer>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     permits: Semaphore,
 }
@@ -49,26 +63,45 @@ impl Pool {
             })
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(Pool {
-            writer: Arc::new(Mutex::new(writer)),
+            writer: Arc::new(Mutex::new(Writer {
+                conn: writer,
+                cache: IngestCache::default(),
+            })),
             readers: Arc::new(Mutex::new(readers)),
             permits: Semaphore::new(READERS),
         })
     }
 
-    /// Runs `f` with the writer connection.
+    /// Runs `f` with the writer connection. Ingest's cache is dropped: `f` may change what it
+    /// holds.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.write_with_cache(move |writer| {
+            writer.cache.clear();
+            f(&mut writer.conn)
+        })
+        .await
+    }
+
+    /// Runs `f` with the writer connection and ingest's cache.
+    pub(crate) async fn write_with_cache<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Writer) -> Result<T, StoreError> + Send + 'static,
+    {
         let writer = Arc::clone(&self.writer);
         tokio::task::spawn_blocking(move || {
             // A panic while holding the lock leaves an uncommitted transaction, which SQLite
-            // rolled back when it unwound: the connection is still good.
-            let mut conn = writer
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut conn)
+            // rolled back when it unwound; the cache may be off, so it is dropped.
+            let mut guard = writer.lock().unwrap_or_else(|poisoned| {
+                let mut guard = poisoned.into_inner();
+                guard.cache.clear();
+                guard
+            });
+            f(&mut guard)
         })
         .await?
     }

@@ -13,10 +13,52 @@ use ferry_domain::{AccountId, Activity, ActivityKind, Identify, IngestLine, Line
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::{Map, Value};
 
+use super::rows::{EventRow, PageviewRow, Pending};
 use crate::{IngestOutcome, StoreError};
+
+/// Visitors (with their latest session) and URLs, kept from batch to batch by the one writer,
+/// so that a returning visitor costs no lookups. Any write that does not go through [`ingest`]
+/// clears it, and so does another process's commit (seen through `PRAGMA data_version`) and any
+/// failed batch: what it holds is always what the database holds.
+#[derive(Default)]
+pub(crate) struct IngestCache {
+    data_version: i64,
+    visitors: HashMap<(i64, String), VisitorState>,
+    urls: HashMap<(i64, String), i64>,
+}
+
+/// Past this many visitors the cache starts again empty (about 60 MB).
+const CACHE_VISITORS: usize = 250_000;
+
+impl IngestCache {
+    pub(crate) fn clear(&mut self) {
+        self.visitors.clear();
+        self.urls.clear();
+    }
+}
 
 pub(crate) fn ingest(
     conn: &mut rusqlite::Connection,
+    cache: &mut IngestCache,
+    account: Option<AccountId>,
+    lines: &[IngestLine],
+    now: Millis,
+) -> Result<IngestOutcome, StoreError> {
+    let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    if version != cache.data_version {
+        cache.clear();
+        cache.data_version = version;
+    }
+    let result = ingest_in_transaction(conn, cache, account, lines, now);
+    if result.is_err() || cache.visitors.len() > CACHE_VISITORS {
+        cache.clear();
+    }
+    result
+}
+
+fn ingest_in_transaction(
+    conn: &mut rusqlite::Connection,
+    cache: &mut IngestCache,
     account: Option<AccountId>,
     lines: &[IngestLine],
     now: Millis,
@@ -27,7 +69,9 @@ pub(crate) fn ingest(
         account,
         now,
         websites: HashMap::new(),
-        visitors: HashMap::new(),
+        visitors: &mut cache.visitors,
+        urls: &mut cache.urls,
+        pending: Pending::default(),
     };
     let mut outcome = Vec::with_capacity(lines.len());
     for line in lines {
@@ -53,10 +97,10 @@ struct SessionState {
     dirty: bool,
 }
 
+/// What ingest needs of a visitor. First and last seen are not kept here: they are read from
+/// the sessions when asked for, which spares a write per visitor per batch.
 struct VisitorState {
     pk: i64,
-    first_seen: Option<Millis>,
-    last_seen: Option<Millis>,
     device: Option<String>,
     browser: Option<String>,
     country: Option<String>,
@@ -65,12 +109,15 @@ struct VisitorState {
     latest: Option<Option<SessionState>>,
 }
 
-struct Batch<'t> {
+struct Batch<'t, 'l> {
     tx: &'t Transaction<'t>,
+    pending: Pending<'l>,
     account: Option<AccountId>,
     now: Millis,
+    /// Per batch: a website created between batches must be found by the next one.
     websites: HashMap<String, Option<Site>>,
-    visitors: HashMap<(i64, String), VisitorState>,
+    visitors: &'t mut HashMap<(i64, String), VisitorState>,
+    urls: &'t mut HashMap<(i64, String), i64>,
 }
 
 fn unknown_website(id: &str) -> LineError {
@@ -80,8 +127,8 @@ fn unknown_website(id: &str) -> LineError {
     )
 }
 
-impl Batch<'_> {
-    fn apply(&mut self, line: &IngestLine) -> Result<Result<(), LineError>, StoreError> {
+impl<'t, 'l> Batch<'t, 'l> {
+    fn apply(&mut self, line: &'l IngestLine) -> Result<Result<(), LineError>, StoreError> {
         let Some(site) = self.site(line.website_id())? else {
             return Ok(Err(unknown_website(line.website_id())));
         };
@@ -111,80 +158,113 @@ impl Batch<'_> {
         Ok(site)
     }
 
-    fn visitor(&mut self, site: Site, visitor_id: &str) -> Result<&mut VisitorState, StoreError> {
-        let key = (site.pk, visitor_id.to_string());
-        if !self.visitors.contains_key(&key) {
-            let state = load_or_create_visitor(self.tx, site.pk, visitor_id)?;
-            self.visitors.insert(key.clone(), state);
-        }
-        Ok(self.visitors.get_mut(&key).expect("inserted above"))
-    }
-
-    fn activity(&mut self, site: Site, a: &Activity) -> Result<(), StoreError> {
+    fn activity(&mut self, site: Site, a: &'l Activity) -> Result<(), StoreError> {
         let tx = self.tx;
-        let v = self.visitor(site, &a.visitor_id)?;
-        let newest = v.last_seen.is_none_or(|last| a.at >= last);
-        v.first_seen = Some(v.first_seen.map_or(a.at, |f| f.min(a.at)));
-        v.last_seen = Some(v.last_seen.map_or(a.at, |l| l.max(a.at)));
+        let v = visitor_state(&mut *self.visitors, tx, site.pk, &a.visitor_id)?;
+        if v.latest.is_none() {
+            v.latest = Some(latest_session(tx, site.pk, v.pk)?);
+        }
+        // Device, browser and country follow the visitor's newest activity; they rarely change,
+        // so the visitor row is written only when they do.
+        let newest = v
+            .latest
+            .as_ref()
+            .is_none_or(|s| s.as_ref().is_none_or(|s| a.at >= s.ended));
         if newest {
             for (slot, value) in [
                 (&mut v.device, &a.device),
                 (&mut v.browser, &a.browser),
                 (&mut v.country, &a.country),
             ] {
-                if value.is_some() {
+                if value.is_some() && slot != value {
                     slot.clone_from(value);
+                    v.dirty = true;
                 }
             }
         }
-        v.dirty = true;
         let is_page = matches!(a.kind, ActivityKind::Pageview { .. });
-        let session_pk = assign_session(tx, site.pk, v, a.at, is_page)?;
+        let late = v
+            .latest
+            .as_ref()
+            .is_some_and(|s| s.as_ref().is_some_and(|s| a.at < s.started));
+        if late {
+            // Joining sessions moves rows by session: they must all be in the table first.
+            self.pending.write(tx)?;
+        }
+        let session = assign_session(tx, site.pk, v, a.at, is_page)?;
+        let visitor = v.pk;
+        let (website, at) = (site.pk, a.at);
         match &a.kind {
             ActivityKind::Pageview {
                 url,
                 title,
                 referrer,
             } => {
-                tx.prepare_cached(
-                    "INSERT INTO pageviews (website_pk, visitor_pk, session_pk, ts, url, title, referrer, device, browser, country)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )?
-                .execute(params![
-                    site.pk, v.pk, session_pk, a.at, url, title, referrer, a.device, a.browser, a.country
-                ])?;
+                let url = self.url(site.pk, url)?;
+                self.pending.pageviews.push(PageviewRow {
+                    website,
+                    visitor,
+                    session,
+                    at,
+                    url,
+                    title: title.as_deref(),
+                    referrer: referrer.as_deref(),
+                    device: a.device.as_deref(),
+                    browser: a.browser.as_deref(),
+                    country: a.country.as_deref(),
+                });
             }
             ActivityKind::Event { name, properties } => {
-                let props = serde_json::to_string(properties).unwrap_or_else(|_| "{}".into());
-                tx.prepare_cached(
-                    "INSERT INTO events (website_pk, visitor_pk, session_pk, ts, name, properties)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![site.pk, v.pk, session_pk, a.at, name, props])?;
+                self.pending.events.push(EventRow {
+                    website,
+                    visitor,
+                    session,
+                    at,
+                    name,
+                    properties: serde_json::to_string(properties).unwrap_or_else(|_| "{}".into()),
+                });
             }
         }
         Ok(())
+    }
+
+    fn url(&mut self, website_pk: i64, url: &str) -> Result<i64, StoreError> {
+        let key = (website_pk, url.to_string());
+        if let Some(pk) = self.urls.get(&key) {
+            return Ok(*pk);
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO urls (website_pk, url) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![website_pk, url])?;
+        let pk = self
+            .tx
+            .prepare_cached("SELECT pk FROM urls WHERE website_pk = ?1 AND url = ?2")?
+            .query_row(params![website_pk, url], |r| r.get(0))?;
+        self.urls.insert(key, pk);
+        Ok(pk)
     }
 
     fn identify(&mut self, site: Site, i: &Identify) -> Result<(), StoreError> {
         let tx = self.tx;
         let now = self.now;
         let user_pk = upsert_user(tx, site.account, i, now)?;
-        let v = self.visitor(site, &i.visitor_id)?;
+        let v = visitor_state(&mut *self.visitors, tx, site.pk, &i.visitor_id)?;
         tx.prepare_cached("UPDATE visitors SET user_pk = ?2 WHERE pk = ?1")?
             .execute(params![v.pk, user_pk])?;
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
+        self.pending.write(self.tx)?;
         for v in self.visitors.values_mut() {
             if v.dirty {
                 self.tx
                     .prepare_cached(
-                        "UPDATE visitors SET first_seen = ?2, last_seen = ?3, device = ?4, browser = ?5, country = ?6
-                         WHERE pk = ?1",
+                        "UPDATE visitors SET device = ?2, browser = ?3, country = ?4 WHERE pk = ?1",
                     )?
-                    .execute(params![v.pk, v.first_seen, v.last_seen, v.device, v.browser, v.country])?;
+                    .execute(params![v.pk, v.device, v.browser, v.country])?;
                 v.dirty = false;
             }
             if let Some(Some(s)) = v.latest.as_mut() {
@@ -195,6 +275,21 @@ impl Batch<'_> {
     }
 }
 
+/// The cached state of a visitor, loading (or creating) it on first sight.
+fn visitor_state<'a>(
+    visitors: &'a mut HashMap<(i64, String), VisitorState>,
+    tx: &Transaction,
+    website_pk: i64,
+    visitor_id: &str,
+) -> Result<&'a mut VisitorState, StoreError> {
+    let key = (website_pk, visitor_id.to_string());
+    if !visitors.contains_key(&key) {
+        let state = load_or_create_visitor(tx, website_pk, visitor_id)?;
+        visitors.insert(key.clone(), state);
+    }
+    Ok(visitors.get_mut(&key).expect("inserted above"))
+}
+
 fn load_or_create_visitor(
     tx: &Transaction,
     website_pk: i64,
@@ -202,17 +297,15 @@ fn load_or_create_visitor(
 ) -> Result<VisitorState, StoreError> {
     let found = tx
         .prepare_cached(
-            "SELECT pk, first_seen, last_seen, device, browser, country FROM visitors
+            "SELECT pk, device, browser, country FROM visitors
              WHERE website_pk = ?1 AND visitor_id = ?2",
         )?
         .query_row(params![website_pk, visitor_id], |r| {
             Ok(VisitorState {
                 pk: r.get(0)?,
-                first_seen: r.get(1)?,
-                last_seen: r.get(2)?,
-                device: r.get(3)?,
-                browser: r.get(4)?,
-                country: r.get(5)?,
+                device: r.get(1)?,
+                browser: r.get(2)?,
+                country: r.get(3)?,
                 dirty: false,
                 latest: None,
             })
@@ -225,8 +318,6 @@ fn load_or_create_visitor(
         .execute(params![website_pk, visitor_id])?;
     Ok(VisitorState {
         pk: tx.last_insert_rowid(),
-        first_seen: None,
-        last_seen: None,
         device: None,
         browser: None,
         country: None,
@@ -235,6 +326,8 @@ fn load_or_create_visitor(
     })
 }
 
+// Queries by visitor name `sessions_visitor` outright: otherwise SQLite prefers the covering
+// `sessions_range` index and scans every session of the website.
 fn latest_session(
     tx: &Transaction,
     website_pk: i64,
@@ -242,7 +335,7 @@ fn latest_session(
 ) -> Result<Option<SessionState>, StoreError> {
     Ok(tx
         .prepare_cached(
-            "SELECT pk, started_at, ended_at, pages_viewed, events_triggered FROM sessions
+            "SELECT pk, started_at, ended_at, pages_viewed, events_triggered FROM sessions INDEXED BY sessions_visitor
              WHERE website_pk = ?1 AND visitor_pk = ?2 ORDER BY started_at DESC LIMIT 1",
         )?
         .query_row(params![website_pk, visitor_pk], |r| {
@@ -344,7 +437,7 @@ fn place_out_of_order(
 ) -> Result<i64, StoreError> {
     let touching: Vec<(i64, Millis, Millis, i64, i64)> = tx
         .prepare_cached(
-            "SELECT pk, started_at, ended_at, pages_viewed, events_triggered FROM sessions
+            "SELECT pk, started_at, ended_at, pages_viewed, events_triggered FROM sessions INDEXED BY sessions_visitor
              WHERE website_pk = ?1 AND visitor_pk = ?2 AND started_at < ?3 AND ended_at > ?4
              ORDER BY started_at",
         )?

@@ -12,6 +12,7 @@ mod conn;
 mod convert;
 mod ingest;
 mod migrations;
+mod rows;
 
 use std::path::Path;
 
@@ -139,7 +140,9 @@ impl Store for SqliteStore {
         now: Millis,
     ) -> Result<IngestOutcome, StoreError> {
         self.pool
-            .write(move |c| ingest::ingest(c, account, &lines, now))
+            .write_with_cache(move |w| {
+                ingest::ingest(&mut w.conn, &mut w.cache, account, &lines, now)
+            })
             .await
     }
 

@@ -38,8 +38,7 @@ CREATE TABLE visitors (
     website_pk  INTEGER NOT NULL REFERENCES websites(pk),
     visitor_id  TEXT NOT NULL,
     user_pk     INTEGER REFERENCES users(pk),
-    first_seen  INTEGER,
-    last_seen   INTEGER,
+    -- As of the visitor's newest activity. First and last seen come from its sessions.
     device      TEXT,
     browser     TEXT,
     country     TEXT,
@@ -62,20 +61,30 @@ CREATE INDEX sessions_visitor ON sessions(website_pk, visitor_pk, started_at);
 CREATE INDEX sessions_range ON sessions(
     website_pk, started_at, visitor_pk, ended_at, pages_viewed, events_triggered);
 
+-- Each distinct URL of a website once: page views refer to it by number, which keeps the
+-- covering index below small enough to aggregate a million page views in memory quickly.
+CREATE TABLE urls (
+    pk          INTEGER PRIMARY KEY,
+    website_pk  INTEGER NOT NULL REFERENCES websites(pk),
+    url         TEXT NOT NULL,
+    UNIQUE (website_pk, url)
+);
+
 CREATE TABLE pageviews (
     pk          INTEGER PRIMARY KEY,
     website_pk  INTEGER NOT NULL,
     visitor_pk  INTEGER NOT NULL,
     session_pk  INTEGER NOT NULL,
     ts          INTEGER NOT NULL,
-    url         TEXT NOT NULL,
+    url_pk      INTEGER NOT NULL,
     title       TEXT,
     referrer    TEXT,
     device      TEXT,
     browser     TEXT,
     country     TEXT
 );
-CREATE INDEX pageviews_range ON pageviews(website_pk, ts);
+-- Covers the per-range counts and the pages list.
+CREATE INDEX pageviews_range ON pageviews(website_pk, ts, url_pk, visitor_pk);
 CREATE INDEX pageviews_visitor ON pageviews(visitor_pk, ts);
 
 CREATE TABLE events (
