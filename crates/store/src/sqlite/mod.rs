@@ -3,7 +3,8 @@
 //! - `conn`: the writer and the reader pool.
 //! - `migrations`: schema versions.
 //! - `admin`: accounts, websites, API keys.
-//! - `ingest`: batches of page views, events and identifies, with sessions kept up to date.
+//! - `ingest`: batches of page views, events and identifies; `rows` writes them many at a time.
+//! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
 //! - `analytics`: totals, per-day series, visitor and page lists.
 
 mod admin;
@@ -13,6 +14,7 @@ mod convert;
 mod ingest;
 mod migrations;
 mod rows;
+mod sessions;
 
 use std::path::Path;
 
