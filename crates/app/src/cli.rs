@@ -119,6 +119,9 @@ pub struct BenchArgs {
     /// Where to build the benchmark database (default: a temporary directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Lines per ingest request (one transaction each).
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
     /// Line order: `time` interleaves visitors as live traffic does; `visitor` sends each
     /// visitor's history in one run, as an import grouped by person would.
     #[arg(long, value_enum, default_value = "time")]

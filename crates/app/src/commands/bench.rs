@@ -16,7 +16,6 @@ use crate::keys::mint;
 use crate::startup::App;
 
 const WEBSITE: &str = "web_bench";
-const LINES_PER_REQUEST: usize = 10_000;
 const IN_FLIGHT: usize = 2;
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -57,7 +56,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     eprintln!("generating {} visitors of NDJSON…", args.visitors);
     let mut generator = Generator::new(spec);
     let mut lines = Vec::new();
-    while let Some(batch) = generator.next_batch(LINES_PER_REQUEST) {
+    while let Some(batch) = generator.next_batch(args.batch) {
         lines.extend(batch);
     }
     if args.order == Order::Time {
@@ -69,7 +68,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         });
     }
     let mut bodies = Vec::new();
-    for batch in lines.chunks(LINES_PER_REQUEST) {
+    for batch in lines.chunks(args.batch) {
         let mut body = Vec::with_capacity(batch.len() * 300);
         for line in batch {
             serde_json::to_writer(&mut body, &line.to_wire())?;
@@ -175,7 +174,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "ingest: {} lines in {:.2} s over HTTP in {}-line requests, {} in flight = {:.0} lines/s ({:.1} MB/s)",
         accepted,
         took.as_secs_f64(),
-        LINES_PER_REQUEST,
+        args.batch,
         IN_FLIGHT,
         accepted as f64 / took.as_secs_f64(),
         bytes as f64 / 1e6 / took.as_secs_f64()

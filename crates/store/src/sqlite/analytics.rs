@@ -171,8 +171,9 @@ pub(crate) fn visitors(
                   WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk),
                 v.device, v.browser, v.country,
                 u.user_id, u.email, agg.sessions,
-                (SELECT count(*) FROM pageviews p
-                  WHERE p.visitor_pk = agg.visitor_pk AND p.ts >= ?2 AND p.ts < ?3)
+                (SELECT count(*) FROM sessions s INDEXED BY sessions_visitor
+                  JOIN pageviews p ON p.session_pk = s.pk AND p.ts >= ?2 AND p.ts < ?3
+                  WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk)
          FROM (SELECT visitor_pk, count(*) AS sessions FROM sessions
                WHERE website_pk = ?1 AND visitor_pk > ?4 AND started_at >= ?2 AND started_at < ?3
                GROUP BY visitor_pk ORDER BY visitor_pk LIMIT ?5) agg

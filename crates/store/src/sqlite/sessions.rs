@@ -158,7 +158,7 @@ fn place_out_of_order(
     for &(absorbed, ..) in &touching[1..] {
         for table in ["pageviews", "events"] {
             tx.prepare_cached(&format!(
-                "UPDATE {table} SET session_pk = ?1 WHERE visitor_pk = ?2 AND session_pk = ?3"
+                "UPDATE {table} SET session_pk = ?1 WHERE session_pk = ?3 AND visitor_pk = ?2"
             ))?
             .execute(params![keep, visitor_pk, absorbed])?;
         }
