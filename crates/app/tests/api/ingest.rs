@@ -228,3 +228,55 @@ async fn the_country_comes_from_a_maxmind_database_by_peer_or_proxy_address() {
         assert_eq!(visitors["data"][0]["country"], expected);
     }
 }
+
+#[tokio::test]
+async fn concurrent_batches_from_two_accounts_each_get_their_own_report() {
+    let app = spawn_app().await;
+    let (other_key, other_site) = app.other_account().await;
+    let mine = &app.website;
+    // Each batch has one line for its own account's website and one for the other's.
+    let batch = |i: usize, own: &str, foreign: &str| {
+        ndjson(&[
+            pageview(own, &format!("v{i}"), "2024-05-01T10:00:00Z", "/"),
+            pageview(foreign, &format!("v{i}"), "2024-05-01T10:00:00Z", "/"),
+        ])
+    };
+    let requests = (0..16).map(|i| {
+        let (key, own, foreign) = if i % 2 == 0 {
+            (app.admin_key.clone(), mine.clone(), other_site.clone())
+        } else {
+            (other_key.clone(), other_site.clone(), mine.clone())
+        };
+        let body = batch(i, &own, &foreign);
+        let app = &app;
+        async move {
+            let report: Value = app
+                .ingest_with(Some(&key), body)
+                .await
+                .json()
+                .await
+                .unwrap();
+            report
+        }
+    });
+    let reports = futures_util::future::join_all(requests).await;
+    for report in &reports {
+        assert_eq!(report["accepted"], 1, "{report}");
+        assert_eq!(report["errors"][0]["line"], 2, "{report}");
+        assert_eq!(report["errors"][0]["code"], "unknown_website", "{report}");
+    }
+    assert_eq!(app.everything(mine).await["pageviews"], 8);
+    let theirs: Value = app
+        .client
+        .get(app.api(&format!(
+            "/analytics/{other_site}?from=2024-05-01&to=2024-05-01"
+        )))
+        .header("X-API-Key", &other_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["totals"]["pageviews"], 8);
+}

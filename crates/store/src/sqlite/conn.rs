@@ -72,6 +72,11 @@ impl Pool {
         })
     }
 
+    /// The writer, for the ingest thread.
+    pub(crate) fn writer(&self) -> Arc<Mutex<Writer>> {
+        Arc::clone(&self.writer)
+    }
+
     /// Runs `f` with the writer connection. Ingest's cache is dropped: `f` may change what it
     /// holds.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>

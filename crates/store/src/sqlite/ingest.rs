@@ -37,19 +37,26 @@ impl IngestCache {
     }
 }
 
+/// One caller's lines. Batches that queue up while the writer is busy are written together in
+/// one transaction (a group commit): fewer commits, and each index page written once for all.
+pub(crate) struct IngestJob {
+    pub(crate) account: Option<AccountId>,
+    pub(crate) lines: Vec<IngestLine>,
+    pub(crate) now: Millis,
+}
+
+/// Writes `jobs` in one transaction; one outcome per job, in order.
 pub(crate) fn ingest(
     conn: &mut rusqlite::Connection,
     cache: &mut IngestCache,
-    account: Option<AccountId>,
-    lines: &[IngestLine],
-    now: Millis,
-) -> Result<IngestOutcome, StoreError> {
+    jobs: &[IngestJob],
+) -> Result<Vec<IngestOutcome>, StoreError> {
     let version: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
     if version != cache.data_version {
         cache.clear();
         cache.data_version = version;
     }
-    let result = ingest_in_transaction(conn, cache, account, lines, now);
+    let result = ingest_in_transaction(conn, cache, jobs);
     if result.is_err() || cache.visitors.len() > CACHE_VISITORS {
         cache.clear();
     }
@@ -59,27 +66,33 @@ pub(crate) fn ingest(
 fn ingest_in_transaction(
     conn: &mut rusqlite::Connection,
     cache: &mut IngestCache,
-    account: Option<AccountId>,
-    lines: &[IngestLine],
-    now: Millis,
-) -> Result<IngestOutcome, StoreError> {
+    jobs: &[IngestJob],
+) -> Result<Vec<IngestOutcome>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut batch = Batch {
         tx: &tx,
-        account,
-        now,
+        account: None,
+        now: 0,
         websites: HashMap::new(),
         visitors: &mut cache.visitors,
         urls: &mut cache.urls,
         pending: Pending::default(),
     };
-    let mut outcome = Vec::with_capacity(lines.len());
-    for line in lines {
-        outcome.push(batch.apply(line)?);
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        // Website lookups are filtered by the job's account: start them afresh per job.
+        batch.account = job.account;
+        batch.now = job.now;
+        batch.websites.clear();
+        let mut outcome = Vec::with_capacity(job.lines.len());
+        for line in &job.lines {
+            outcome.push(batch.apply(line)?);
+        }
+        outcomes.push(outcome);
     }
     batch.flush()?;
     tx.commit()?;
-    Ok(outcome)
+    Ok(outcomes)
 }
 
 #[derive(Clone, Copy)]

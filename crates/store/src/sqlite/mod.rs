@@ -4,6 +4,7 @@
 //! - `migrations`: schema versions.
 //! - `admin`: accounts, websites, API keys.
 //! - `ingest`: batches of page views, events and identifies; `rows` writes them many at a time.
+//! - `group_commit`: the ingest thread, which commits waiting batches together.
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
 //! - `analytics`: totals, per-day series, visitor and page lists.
 
@@ -11,6 +12,7 @@ mod admin;
 mod analytics;
 mod conn;
 mod convert;
+mod group_commit;
 mod ingest;
 mod migrations;
 mod rows;
@@ -29,6 +31,7 @@ use crate::{IngestOutcome, Store, StoreError};
 
 pub struct SqliteStore {
     pool: conn::Pool,
+    ingest: group_commit::IngestQueue,
 }
 
 impl SqliteStore {
@@ -44,7 +47,8 @@ impl SqliteStore {
             conn::Pool::new(&owned, writer)
         })
         .await??;
-        Ok(SqliteStore { pool })
+        let ingest = group_commit::IngestQueue::start(pool.writer())?;
+        Ok(SqliteStore { pool, ingest })
     }
 }
 
@@ -141,11 +145,12 @@ impl Store for SqliteStore {
         lines: Vec<IngestLine>,
         now: Millis,
     ) -> Result<IngestOutcome, StoreError> {
-        self.pool
-            .write_with_cache(move |w| {
-                ingest::ingest(&mut w.conn, &mut w.cache, account, &lines, now)
-            })
-            .await
+        let job = ingest::IngestJob {
+            account,
+            lines,
+            now,
+        };
+        self.ingest.ingest(job).await
     }
 
     async fn totals(
