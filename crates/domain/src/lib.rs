@@ -7,11 +7,13 @@
 //! - [`ingest`]: the three ingest line types as they arrive (wire) and once validated.
 //! - [`date_range`]: inclusive calendar ranges in a website's time zone, and their UTC windows.
 //! - [`analytics`]: the rows the analytics API answers with.
+//! - [`export`]: what a person's export holds: data types, formats, subject, rows.
 //! - [`session`]: the rule that splits activity into sessions.
 
 pub mod account;
 pub mod analytics;
 pub mod date_range;
+pub mod export;
 pub mod ingest;
 pub mod plan;
 pub mod scope;

@@ -1,5 +1,20 @@
-//! The export stages between the store and a sink, each over `std::io::Write`:
-//! writers (JSON, CSV, NDJSON, Parquet), the ZIP packager and the OpenPGP encryptor.
+//! The export stages between the store and a sink, each over `std::io::Write`, knowing nothing
+//! of paths, networks, databases or HTTP. Rows come in as iterators; bytes go out.
 //!
-//! Empty until the per-person export issue lands; the crate exists now so that the dependency
-//! direction (`domain` <- `export` <- `app`, never `store` or `deliver`) is fixed from the start.
+//! - [`rows`]: the reference page's row layouts (field names and order), shared by the writers.
+//! - [`json`]: one streamed JSON document in the reference layout.
+//! - [`csv_files`]: one CSV file per data type with the reference headers.
+//! - [`ndjson`]: one JSON object per line.
+//! - [`package`]: the ZIP with `manifest.json` and `README.txt`, checksumming as it writes.
+//! - [`person`]: a person's whole export from a [`person::PersonSource`]; [`readme`] its README.
+
+pub mod csv_files;
+pub mod json;
+pub mod ndjson;
+pub mod package;
+pub mod person;
+pub mod readme;
+pub mod rows;
+
+/// A stream of rows from the store; an error ends the export.
+pub type Rows<'a, R> = Box<dyn Iterator<Item = std::io::Result<R>> + 'a>;

@@ -1,0 +1,175 @@
+//! What a person's export contains: whom it is about, which data, in which format, and the rows
+//! themselves, named exactly as the reference page names them.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::Millis;
+
+/// The data types of an export, in the order they appear in files and manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataType {
+    Pageviews,
+    Events,
+    Sessions,
+    Profile,
+}
+
+impl DataType {
+    pub const ALL: [DataType; 4] = [
+        DataType::Pageviews,
+        DataType::Events,
+        DataType::Sessions,
+        DataType::Profile,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataType::Pageviews => "pageviews",
+            DataType::Events => "events",
+            DataType::Sessions => "sessions",
+            DataType::Profile => "profile",
+        }
+    }
+}
+
+/// `"all"` or a list of data types, as the reference page's `include` takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Include {
+    Keyword(String),
+    List(Vec<DataType>),
+}
+
+impl Include {
+    /// The chosen data types, sorted and without repeats.
+    pub fn resolve(&self) -> Result<Vec<DataType>, String> {
+        let mut types = match self {
+            Include::Keyword(k) if k == "all" => DataType::ALL.to_vec(),
+            Include::Keyword(k) => {
+                return Err(format!(
+                    "`include` is `{k}`: use \"all\" or a list of pageviews, events, sessions, profile"
+                ));
+            }
+            Include::List(list) if list.is_empty() => {
+                return Err("`include` is empty: name at least one data type, or \"all\"".into());
+            }
+            Include::List(list) => list.clone(),
+        };
+        types.sort();
+        types.dedup();
+        Ok(types)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+    Ndjson,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// How the person to export is named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectRef {
+    UserId(String),
+    Email(String),
+    VisitorId(String),
+}
+
+/// One visitor found to belong to the subject: shown in the manifest so a reviewer sees what
+/// was matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Identity {
+    pub website_id: String,
+    pub domain: String,
+    pub visitor_id: String,
+}
+
+/// The profile of an identified person (`user` in the JSON, `profile.csv`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
+    pub user_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub created_at: Millis,
+    pub properties: Map<String, Value>,
+}
+
+/// Everything the store found for a subject: the profile (absent for an anonymous visitor)
+/// and every visitor linked to them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    pub profile: Option<Profile>,
+    pub identities: Vec<Identity>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageviewRow {
+    pub timestamp: Millis,
+    pub url: String,
+    pub title: Option<String>,
+    pub referrer: Option<String>,
+    pub device: Option<String>,
+    pub browser: Option<String>,
+    pub country: Option<String>,
+    pub website_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub timestamp: Millis,
+    pub name: String,
+    pub properties: Map<String, Value>,
+    pub website_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub session_id: String,
+    pub started_at: Millis,
+    pub ended_at: Millis,
+    pub pages_viewed: u64,
+    pub events_triggered: u64,
+    pub website_id: String,
+}
+
+/// Optional inclusive bounds in UTC days; `None` on a side means unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportRange {
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_all_or_a_list_resolves_in_a_fixed_order() {
+        let all: Include = serde_json::from_str("\"all\"").unwrap();
+        assert_eq!(all.resolve().unwrap(), DataType::ALL.to_vec());
+        let some: Include = serde_json::from_str(r#"["profile","pageviews","profile"]"#).unwrap();
+        assert_eq!(
+            some.resolve().unwrap(),
+            [DataType::Pageviews, DataType::Profile]
+        );
+        let bad: Include = serde_json::from_str("\"everything\"").unwrap();
+        assert!(bad.resolve().is_err());
+        assert!(serde_json::from_str::<Include>(r#"["clicks"]"#).is_err());
+    }
+}

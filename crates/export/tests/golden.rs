@@ -1,0 +1,230 @@
+//! A fixed person gives byte-identical files, checked into `tests/golden/`. After an intended
+//! change, regenerate with `UPDATE_GOLDEN=1 cargo test -p ferry-export --test golden` and
+//! review the diff.
+
+use std::io::{self, Cursor, Read};
+use std::path::PathBuf;
+
+use ferry_domain::export::*;
+use ferry_export::Rows;
+use ferry_export::person::{PersonExport, PersonSource};
+use serde_json::json;
+
+struct Fixed {
+    pageviews: Vec<PageviewRow>,
+    events: Vec<EventRow>,
+    sessions: Vec<SessionRow>,
+}
+
+impl PersonSource for Fixed {
+    fn pageviews(&mut self) -> io::Result<Rows<'_, PageviewRow>> {
+        Ok(Box::new(self.pageviews.clone().into_iter().map(Ok)))
+    }
+    fn events(&mut self) -> io::Result<Rows<'_, EventRow>> {
+        Ok(Box::new(self.events.clone().into_iter().map(Ok)))
+    }
+    fn event_property_keys(&mut self) -> io::Result<Vec<String>> {
+        Ok(ferry_export::csv_files::property_keys(
+            self.events.iter().map(|e| &e.properties),
+        ))
+    }
+    fn sessions(&mut self) -> io::Result<Rows<'_, SessionRow>> {
+        Ok(Box::new(self.sessions.clone().into_iter().map(Ok)))
+    }
+}
+
+const T: i64 = 1_736_868_600_000; // 2025-01-14T15:30:00Z
+
+fn person() -> (Subject, Fixed) {
+    let subject = Subject {
+        profile: Some(Profile {
+            user_id: "user_123".into(),
+            email: Some("user@example.com".into()),
+            name: Some("Zoë \"Jo\" Ångström, Jr.".into()),
+            created_at: 1_718_438_400_000,
+            properties: json!({"plan": "pro", "company": "Acme Inc"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        }),
+        identities: vec![Identity {
+            website_id: "web_1".into(),
+            domain: "shop.example.com".into(),
+            visitor_id: "v1".into(),
+        }],
+    };
+    let pv = |offset: i64, url: &str, title: Option<&str>| PageviewRow {
+        timestamp: T + offset,
+        url: url.into(),
+        title: title.map(Into::into),
+        referrer: Some("https://google.com".into()),
+        device: Some("desktop".into()),
+        browser: Some("Chrome".into()),
+        country: Some("US".into()),
+        website_id: "web_1".into(),
+    };
+    let fixed = Fixed {
+        pageviews: vec![
+            pv(0, "/products/widget", Some("Widget Product Page")),
+            pv(120_000, "/search?q=a,b", Some("Results for \"a,b\"\nline two — 日本語")),
+            pv(180_500, "/=cmd", Some("=1+1")),
+        ],
+        events: vec![
+            EventRow {
+                timestamp: T + 300_000,
+                name: "add_to_cart".into(),
+                properties: json!({"product_id": "SKU-001", "price": 99.99, "quantity": 1}).as_object().unwrap().clone(),
+                website_id: "web_1".into(),
+            },
+            EventRow {
+                timestamp: T + 600_000,
+                name: "purchase".into(),
+                properties: json!({"product_id": "SKU-001", "price": 99.99, "quantity": 1, "note": "+gift, \"wrap\""}).as_object().unwrap().clone(),
+                website_id: "web_1".into(),
+            },
+        ],
+        sessions: vec![SessionRow {
+            session_id: "sess_1".into(),
+            started_at: T,
+            ended_at: T + 900_000,
+            pages_viewed: 3,
+            events_triggered: 2,
+            website_id: "web_1".into(),
+        }],
+    };
+    (subject, fixed)
+}
+
+fn export<'a>(
+    subject: &'a Subject,
+    subject_ref: &'a SubjectRef,
+    format: Format,
+) -> PersonExport<'a> {
+    PersonExport {
+        export_id: "exp_abc123",
+        generated_at: "2025-01-15T10:30:00Z",
+        subject_ref,
+        subject,
+        data_types: &DataType::ALL,
+        format,
+        range: ExportRange::default(),
+        neutralise: true,
+    }
+}
+
+fn golden(name: &str, bytes: &[u8]) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let expected = std::fs::read(&path)
+        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
+    assert!(expected == bytes, "{name} differs from {}", path.display());
+}
+
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut content = Vec::new();
+            file.read_to_end(&mut content).unwrap();
+            (file.name().unwrap().to_string(), content)
+        })
+        .collect()
+}
+
+#[test]
+fn the_json_document_is_byte_identical_and_in_the_reference_layout() {
+    let (subject, mut source) = person();
+    let subject_ref = SubjectRef::UserId("user_123".into());
+    let (bytes, counts) = export(&subject, &subject_ref, Format::Json)
+        .write_json(Vec::new(), &mut source)
+        .unwrap();
+    golden("export.json", &bytes);
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(doc["export_id"], "exp_abc123");
+    assert_eq!(doc["user"]["properties"]["company"], "Acme Inc");
+    assert_eq!(doc["pageviews"][0]["timestamp"], "2025-01-14T15:30:00Z");
+    assert_eq!(doc["pageviews"][2]["timestamp"], "2025-01-14T15:33:00.500Z");
+    assert_eq!(doc["events"][0]["properties"]["price"], 99.99);
+    assert_eq!(doc["sessions"][0]["pages_viewed"], 3);
+    assert_eq!(counts["pageviews"], 3);
+}
+
+#[test]
+fn the_csv_package_is_byte_identical_and_parses_back_to_the_same_rows() {
+    let (subject, mut source) = person();
+    let subject_ref = SubjectRef::Email("user@example.com".into());
+    let (zip_bytes, _) = export(&subject, &subject_ref, Format::Csv)
+        .write_zip(Vec::new(), &mut source)
+        .unwrap();
+    let files = unzip(&zip_bytes);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "pageviews.csv",
+            "events.csv",
+            "sessions.csv",
+            "profile.csv",
+            "README.txt",
+            "manifest.json"
+        ]
+    );
+    for (name, content) in &files {
+        golden(name, content);
+    }
+    // The manifest's checksums are those of the files.
+    let manifest: serde_json::Value = serde_json::from_slice(&files[5].1).unwrap();
+    for (entry, (name, content)) in manifest["files"].as_array().unwrap().iter().zip(&files) {
+        assert_eq!(entry["name"], name.as_str());
+        assert_eq!(entry["bytes"], content.len());
+        let sha = sha2::Sha256::digest(content);
+        assert_eq!(entry["sha256"], hex::encode(sha));
+    }
+    assert_eq!(
+        manifest["row_counts"],
+        json!({"pageviews": 3, "events": 2, "sessions": 1, "profile": 1})
+    );
+
+    let mut reader = csv::Reader::from_reader(files[0].1.as_slice());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "timestamp",
+            "url",
+            "title",
+            "referrer",
+            "device",
+            "browser",
+            "country"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(&rows[1][1], "/search?q=a,b");
+    assert_eq!(&rows[1][2], "Results for \"a,b\"\nline two — 日本語");
+    assert_eq!(&rows[2][2], "'=1+1", "formulas are defused");
+    let mut reader = csv::Reader::from_reader(files[1].1.as_slice());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "timestamp",
+            "name",
+            "property_note",
+            "property_price",
+            "property_product_id",
+            "property_quantity"
+        ]
+    );
+    let purchase = reader.records().nth(1).unwrap().unwrap();
+    assert_eq!(&purchase[2], "'+gift, \"wrap\"");
+    assert_eq!(&purchase[3], "99.99");
+    let mut reader = csv::Reader::from_reader(files[3].1.as_slice());
+    let profile = reader.records().next().unwrap().unwrap();
+    assert_eq!(&profile[2], "Zoë \"Jo\" Ångström, Jr.");
+}
+
+use sha2::Digest;
