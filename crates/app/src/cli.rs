@@ -36,8 +36,57 @@ pub enum Command {
     Keys(KeysCommand),
     /// Import NDJSON (the `POST /api/ingest` line format) from a file, or `-` for stdin.
     Import(ImportArgs),
+    /// Export one person's data to a file (the same files as the API's export).
+    Export(ExportArgs),
     /// Measure ingest throughput and analytics latency on generated data.
     Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["user", "email", "visitor"])))]
+pub struct ExportArgs {
+    /// The account to export from; may be left out when there is only one.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The person, by the site's user id ...
+    #[arg(long)]
+    pub user: Option<String>,
+    /// ... or by email ...
+    #[arg(long)]
+    pub email: Option<String>,
+    /// ... or by visitor id.
+    #[arg(long)]
+    pub visitor: Option<String>,
+    /// Only this website (default: every website of the account).
+    #[arg(long)]
+    pub website: Option<String>,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: FormatArg,
+    /// `all`, or a comma-separated list of pageviews, events, sessions, profile.
+    #[arg(long, default_value = "all")]
+    pub include: String,
+    /// First day (UTC, YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (UTC, YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Put a JSON export in a ZIP with manifest.json and README.txt (CSV and NDJSON always are).
+    #[arg(long)]
+    pub zip: bool,
+    /// Keep CSV text cells exactly as stored, even ones a spreadsheet would run as formulas.
+    #[arg(long)]
+    pub keep_formulas: bool,
+    /// Where to write the file.
+    #[arg(long, short = 'o')]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Json,
+    Csv,
+    Ndjson,
 }
 
 #[derive(Debug, clap::Args)]

@@ -8,6 +8,7 @@
 //! - [`api`]: the axum routes, auth, errors.
 //! - [`keys`]: API key and id generation (secrets are hashed before the store sees them).
 //! - [`enrich`]: device, browser and country for tracker hits.
+//! - [`pipeline`]: store rows → export writers, on a blocking thread.
 //! - [`demo`]: the deterministic demo and benchmark data generator.
 //! - [`commands`]: one module per subcommand.
 
@@ -18,5 +19,6 @@ pub mod config;
 pub mod demo;
 pub mod enrich;
 pub mod keys;
+pub mod pipeline;
 pub mod startup;
 pub mod telemetry;

@@ -95,6 +95,9 @@ pub enum SubjectRef {
 /// was matched.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Identity {
+    /// The store's handle on this visitor, for reading its rows; never shown.
+    #[serde(skip)]
+    pub visitor_key: i64,
     pub website_id: String,
     pub domain: String,
     pub visitor_id: String,

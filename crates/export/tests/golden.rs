@@ -48,6 +48,7 @@ fn person() -> (Subject, Fixed) {
                 .clone(),
         }),
         identities: vec![Identity {
+            visitor_key: 1,
             website_id: "web_1".into(),
             domain: "shop.example.com".into(),
             visitor_id: "v1".into(),

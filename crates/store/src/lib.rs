@@ -13,7 +13,7 @@ mod store;
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
-pub use store::{IngestOutcome, Store};
+pub use store::{IngestOutcome, RowReceiver, Store};
 
 use std::path::Path;
 use std::sync::Arc;

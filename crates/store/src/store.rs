@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
+use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
 use ferry_domain::{
     Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LineError, Millis, NewApiKey, Plan,
     ValidWebsite, Website,
@@ -10,11 +11,16 @@ use crate::StoreError;
 /// What happened to each line of an ingest batch, in order.
 pub type IngestOutcome = Vec<Result<(), LineError>>;
 
+/// Rows arriving from the store in batches, oldest first; the channel closes after the last.
+/// Dropping the receiver stops the query.
+pub type RowReceiver<T> = tokio::sync::mpsc::Receiver<Result<Vec<T>, StoreError>>;
+
 /// Everything Ferry keeps. Implementations must be safe to share between tasks.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn create_account(&self, name: &str, plan: Plan) -> Result<Account, StoreError>;
     async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError>;
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
 
     /// `id` is the new website's public id, chosen by the caller.
     async fn create_website(
@@ -70,6 +76,26 @@ pub trait Store: Send + Sync + 'static {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<VisitorRow>, StoreError>;
+    /// The person a user id, email or visitor id names in `account` (on one website when
+    /// given): their profile and every visitor linked to them. `None` when nobody matches.
+    async fn find_subject(
+        &self,
+        account: AccountId,
+        subject: &SubjectRef,
+        website_id: Option<&str>,
+    ) -> Result<Option<Subject>, StoreError>;
+    /// The page views of visitors (`Identity::visitor_key`) in the range.
+    fn subject_pageviews(&self, visitors: Vec<i64>, range: ExportRange)
+    -> RowReceiver<PageviewRow>;
+    fn subject_events(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<EventRow>;
+    fn subject_sessions(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<SessionRow>;
+    /// Every property key of those visitors' events in the range, sorted.
+    async fn subject_event_keys(
+        &self,
+        visitors: Vec<i64>,
+        range: ExportRange,
+    ) -> Result<Vec<String>, StoreError>;
+
     /// URLs viewed in the range, most viewed first.
     async fn pages(
         &self,

@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod demo;
+mod export;
 mod import;
 mod serve;
 
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Websites(cmd) => admin::websites(&cli.store, cmd).await,
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
+        Command::Export(args) => export::run(&cli.store, args).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -20,7 +20,7 @@ fn ferry(data_dir: &Path) -> Command {
 }
 
 /// Runs to completion; returns (success, stdout, stderr).
-async fn run(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
+pub async fn run(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
     let out = ferry(data_dir)
         .args(args)
         .output()

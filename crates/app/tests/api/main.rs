@@ -4,6 +4,7 @@
 mod analytics;
 mod cli;
 mod errors;
+mod export_cli;
 mod helpers;
 mod ingest;
 mod keys_and_websites;

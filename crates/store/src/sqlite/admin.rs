@@ -64,6 +64,12 @@ pub(crate) fn account_by_name(
         .optional()?)
 }
 
+pub(crate) fn accounts(conn: &Connection) -> Result<Vec<Account>, StoreError> {
+    let mut stmt = conn.prepare("SELECT pk, name, plan, created_at FROM accounts ORDER BY pk")?;
+    let rows = stmt.query_map([], account_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 const WEBSITE_COLUMNS: &str =
     "pk, public_id, account_pk, domain, timezone, retention_days, created_at";
 

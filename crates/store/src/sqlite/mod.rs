@@ -6,6 +6,7 @@
 //! - `ingest`: batches of page views, events and identifies; `rows` writes them many at a time.
 //! - `group_commit`: the ingest thread, which commits waiting batches together.
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
+//! - `subject`: one person's identities and rows, for exports.
 //! - `analytics`: totals, per-day series, visitor and page lists.
 
 mod admin;
@@ -17,6 +18,7 @@ mod ingest;
 mod migrations;
 mod rows;
 mod sessions;
+mod subject;
 
 use std::path::Path;
 
@@ -27,10 +29,59 @@ use ferry_domain::{
     Website,
 };
 
-use crate::{IngestOutcome, Store, StoreError};
+use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
+
+use crate::{IngestOutcome, RowReceiver, Store, StoreError};
+
+/// Rows per batch sent to a row stream's reader.
+const STREAM_BATCH: usize = 1_000;
+
+type Each<'a, T> = &'a mut dyn FnMut(T) -> Result<(), StoreError>;
+
+impl SqliteStore {
+    /// Runs `query` on a reader connection in the background, sending its rows in batches.
+    fn stream<T, Q>(&self, query: Q) -> RowReceiver<T>
+    where
+        T: Send + 'static,
+        Q: FnOnce(&rusqlite::Connection, Each<'_, T>) -> Result<(), StoreError> + Send + 'static,
+    {
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        let pool = std::sync::Arc::clone(&self.pool);
+        tokio::spawn(async move {
+            let errors = sender.clone();
+            let result = pool
+                .read(move |conn| {
+                    let mut batch = Vec::with_capacity(STREAM_BATCH);
+                    let mut each = |row: T| {
+                        batch.push(row);
+                        if batch.len() == STREAM_BATCH {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(STREAM_BATCH));
+                            sender
+                                .blocking_send(Ok(full))
+                                .map_err(|_| StoreError::Backend("the reader went away".into()))?;
+                        }
+                        Ok(())
+                    };
+                    query(conn, &mut each)?;
+                    if !batch.is_empty() {
+                        sender
+                            .blocking_send(Ok(batch))
+                            .map_err(|_| StoreError::Backend("the reader went away".into()))?;
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = result {
+                let _ = errors.send(Err(e)).await;
+            }
+        });
+        receiver
+    }
+}
 
 pub struct SqliteStore {
-    pool: conn::Pool,
+    pool: std::sync::Arc<conn::Pool>,
     ingest: group_commit::IngestQueue,
 }
 
@@ -48,7 +99,10 @@ impl SqliteStore {
         })
         .await??;
         let ingest = group_commit::IngestQueue::start(pool.writer())?;
-        Ok(SqliteStore { pool, ingest })
+        Ok(SqliteStore {
+            pool: std::sync::Arc::new(pool),
+            ingest,
+        })
     }
 }
 
@@ -65,6 +119,48 @@ impl Store for SqliteStore {
         let name = name.to_string();
         self.pool
             .read(move |c| admin::account_by_name(c, &name))
+            .await
+    }
+
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.pool.read(admin::accounts).await
+    }
+
+    async fn find_subject(
+        &self,
+        account: AccountId,
+        subject: &SubjectRef,
+        website_id: Option<&str>,
+    ) -> Result<Option<Subject>, StoreError> {
+        let (subject, website) = (subject.clone(), website_id.map(str::to_string));
+        self.pool
+            .read(move |c| subject::find(c, account, &subject, website.as_deref()))
+            .await
+    }
+
+    fn subject_pageviews(
+        &self,
+        visitors: Vec<i64>,
+        range: ExportRange,
+    ) -> RowReceiver<PageviewRow> {
+        self.stream(move |c, each| subject::pageviews(c, &visitors, range, each))
+    }
+
+    fn subject_events(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<EventRow> {
+        self.stream(move |c, each| subject::events(c, &visitors, range, each))
+    }
+
+    fn subject_sessions(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<SessionRow> {
+        self.stream(move |c, each| subject::sessions(c, &visitors, range, each))
+    }
+
+    async fn subject_event_keys(
+        &self,
+        visitors: Vec<i64>,
+        range: ExportRange,
+    ) -> Result<Vec<String>, StoreError> {
+        self.pool
+            .read(move |c| subject::event_property_keys(c, &visitors, range))
             .await
     }
 

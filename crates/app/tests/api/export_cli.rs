@@ -1,0 +1,161 @@
+//! `ferry export`: one person's data, from the real binary, checked file by file.
+
+use std::io::Read;
+
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::cli::run;
+
+fn unzip(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut content = Vec::new();
+            file.read_to_end(&mut content).unwrap();
+            (file.name().unwrap().to_string(), content)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(d, &["accounts", "create", "acme"]).await.0);
+    let (_, shop, _) = run(
+        d,
+        &[
+            "websites",
+            "create",
+            "--account",
+            "acme",
+            "--domain",
+            "shop.test",
+        ],
+    )
+    .await;
+    let (_, blog, _) = run(
+        d,
+        &[
+            "websites",
+            "create",
+            "--account",
+            "acme",
+            "--domain",
+            "blog.test",
+        ],
+    )
+    .await;
+    let lines = [
+        json!({"type":"pageview","website_id":shop,"visitor_id":"laptop","timestamp":"2024-05-01T10:00:00Z","url":"/a,b","title":"Quotes \"and\" commas, 日本"}),
+        json!({"type":"event","website_id":shop,"visitor_id":"laptop","timestamp":"2024-05-01T10:01:00Z","name":"add_to_cart","properties":{"price":9.5,"sku":"=X"}}),
+        json!({"type":"identify","website_id":shop,"visitor_id":"laptop","user_id":"u1","email":"Ann@Example.com","name":"Ann"}),
+        json!({"type":"pageview","website_id":blog,"visitor_id":"phone","timestamp":"2024-05-02T08:00:00Z","url":"/post"}),
+        json!({"type":"identify","website_id":blog,"visitor_id":"phone","user_id":"u1"}),
+        json!({"type":"pageview","website_id":shop,"visitor_id":"stranger","timestamp":"2024-05-01T10:00:30Z","url":"/other"}),
+    ];
+    let file = d.join("data.ndjson");
+    std::fs::write(
+        &file,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+    assert!(run(d, &["import", file.to_str().unwrap()]).await.0);
+
+    let out = d.join("ann.zip");
+    let (ok, _, err) = run(
+        d,
+        &[
+            "export",
+            "--email",
+            "ann@example.com",
+            "--format",
+            "csv",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let files = unzip(&out);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "pageviews.csv",
+            "events.csv",
+            "sessions.csv",
+            "profile.csv",
+            "README.txt",
+            "manifest.json"
+        ]
+    );
+    let manifest: Value = serde_json::from_slice(&files[5].1).unwrap();
+    for (entry, (name, content)) in manifest["files"].as_array().unwrap().iter().zip(&files) {
+        assert_eq!(entry["name"], name.as_str());
+        assert_eq!(entry["sha256"], hex::encode(sha2::Sha256::digest(content)));
+    }
+    assert_eq!(
+        manifest["row_counts"],
+        json!({"pageviews": 2, "events": 1, "sessions": 2, "profile": 1})
+    );
+    let visitors: Vec<&str> = manifest["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["visitor_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        visitors,
+        ["laptop", "phone"],
+        "both devices, not the stranger"
+    );
+
+    let mut pageviews = csv::Reader::from_reader(files[0].1.as_slice());
+    let rows: Vec<csv::StringRecord> = pageviews.records().map(Result::unwrap).collect();
+    assert_eq!(
+        (&rows[0][1], &rows[0][2]),
+        ("/a,b", "Quotes \"and\" commas, 日本")
+    );
+    assert_eq!(&rows[1][1], "/post");
+    let events = String::from_utf8(files[1].1.clone()).unwrap();
+    assert_eq!(
+        events,
+        "timestamp,name,property_price,property_sku\r\n2024-05-01T10:01:00Z,add_to_cart,9.5,'=X\r\n"
+    );
+
+    // The same person by visitor id; JSON in the reference layout.
+    let json_out = d.join("ann.json");
+    let (ok, _, err) = run(
+        d,
+        &[
+            "export",
+            "--visitor",
+            "phone",
+            "-o",
+            json_out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let doc: Value = serde_json::from_slice(&std::fs::read(&json_out).unwrap()).unwrap();
+    assert_eq!(doc["user"]["user_id"], "u1");
+    assert_eq!(doc["pageviews"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["events"][0]["properties"]["price"], 9.5);
+
+    let (ok, _, err) = run(
+        d,
+        &[
+            "export",
+            "--user",
+            "nobody",
+            "-o",
+            d.join("x.json").to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(!ok && err.contains("subject_not_found"), "{err}");
+    assert!(!d.join("x.json").exists());
+}
