@@ -43,16 +43,10 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         start: args.from.as_deref().map(|d| day("from", d)).transpose()?,
         end: args.to.as_deref().map(|d| day("to", d)).transpose()?,
     };
-    if let (Some(start), Some(end)) = (range.start, range.end) {
-        if start > end {
-            bail!(
-                "{}",
-                DateRangeError::Reversed {
-                    from: start,
-                    to: end
-                }
-            );
-        }
+    if let (Some(from), Some(to)) = (range.start, range.end)
+        && from > to
+    {
+        bail!("{}", DateRangeError::Reversed { from, to });
     }
     let subject = store
         .find_subject(account.id, &subject_ref, args.website.as_deref())
