@@ -9,6 +9,7 @@
 //! - [`keys`]: API key and id generation (secrets are hashed before the store sees them).
 //! - [`enrich`]: device, browser and country for tracker hits.
 //! - [`pipeline`]: store rows → export writers, on a blocking thread.
+//! - [`worker`]: runs queued export jobs; [`links`] signs their download links.
 //! - [`demo`]: the deterministic demo and benchmark data generator.
 //! - [`commands`]: one module per subcommand.
 
@@ -19,6 +20,8 @@ pub mod config;
 pub mod demo;
 pub mod enrich;
 pub mod keys;
+pub mod links;
 pub mod pipeline;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;

@@ -2,6 +2,7 @@
 //! and reports the address, then [`App::run`] serves until Ctrl-C / SIGTERM.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -11,6 +12,8 @@ use tokio::net::TcpListener;
 use crate::api;
 use crate::config::ServeArgs;
 use crate::enrich::Enricher;
+use crate::links::LinkSigner;
+use crate::worker::Worker;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -19,17 +22,26 @@ pub struct AppState {
     pub enricher: Arc<Enricher>,
     /// The base URL users reach Ferry at, without a trailing slash.
     pub public_url: Arc<str>,
+    pub links: Arc<LinkSigner>,
+    /// Runs export jobs; handlers wake it when they queue one.
+    pub worker: Worker,
 }
 
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    worker: Worker,
     pub addr: SocketAddr,
     pub base_url: String,
 }
 
 impl App {
-    pub async fn build(store: Arc<dyn Store>, args: &ServeArgs) -> anyhow::Result<App> {
+    /// `data_dir` holds the artifact store and the link-signing secret.
+    pub async fn build(
+        store: Arc<dyn Store>,
+        args: &ServeArgs,
+        data_dir: &Path,
+    ) -> anyhow::Result<App> {
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -41,22 +53,31 @@ impl App {
             .unwrap_or_else(|| base_url.clone())
             .trim_end_matches('/')
             .to_string();
+        let worker = Worker {
+            store: store.clone(),
+            artifacts: data_dir.join("artifacts"),
+            wake: Arc::new(tokio::sync::Notify::new()),
+        };
         let state = AppState {
             store,
             enricher: Arc::new(Enricher::from_args(args)?),
             public_url: public_url.into(),
+            links: Arc::new(LinkSigner::load(data_dir)?),
+            worker: worker.clone(),
         };
         Ok(App {
             listener,
+            worker,
             router: api::router(state, args.body_limit),
             addr,
             base_url,
         })
     }
 
-    /// Serves until the process is asked to stop.
+    /// Serves, with an export worker in the same process, until the process is asked to stop.
     pub async fn run(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.addr, "serving");
+        tokio::spawn(self.worker.clone().run());
         axum::serve(
             self.listener,
             self.router

@@ -152,7 +152,7 @@ pub struct SessionRow {
 }
 
 /// Optional inclusive bounds in UTC days; `None` on a side means unbounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ExportRange {
     pub start: Option<NaiveDate>,
     pub end: Option<NaiveDate>,

@@ -8,6 +8,7 @@
 //! - [`date_range`]: inclusive calendar ranges in a website's time zone, and their UTC windows.
 //! - [`analytics`]: the rows the analytics API answers with.
 //! - [`export`]: what a person's export holds: data types, formats, subject, rows.
+//! - [`job`]: export jobs and their states.
 //! - [`session`]: the rule that splits activity into sessions.
 
 pub mod account;
@@ -15,6 +16,7 @@ pub mod analytics;
 pub mod date_range;
 pub mod export;
 pub mod ingest;
+pub mod job;
 pub mod plan;
 pub mod scope;
 pub mod session;

@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
+use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus};
 use ferry_domain::{
     Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LineError, Millis, NewApiKey, Plan,
     ValidWebsite, Website,
@@ -95,6 +96,64 @@ pub trait Store: Send + Sync + 'static {
         visitors: Vec<i64>,
         range: ExportRange,
     ) -> Result<Vec<String>, StoreError>;
+
+    /// Queues an export job under the caller-chosen id.
+    async fn create_export(
+        &self,
+        account: AccountId,
+        id: &str,
+        spec: &ExportSpec,
+        requested_by: &str,
+    ) -> Result<ExportJob, StoreError>;
+    /// A job of `account`; another account's is `None`.
+    async fn export_job(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<ExportJob>, StoreError>;
+    /// A job of any account, for download links and workers.
+    async fn export_job_any(&self, id: &str) -> Result<Option<(AccountId, ExportJob)>, StoreError>;
+    /// Newest first.
+    async fn export_jobs(
+        &self,
+        account: AccountId,
+        status: Option<ExportStatus>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ExportJob>, StoreError>;
+    /// Takes the oldest queued job and marks it running.
+    async fn claim_export(&self) -> Result<Option<(AccountId, ExportJob)>, StoreError>;
+    /// Progress, and the heartbeat that shows the job's worker is alive.
+    async fn export_progress(&self, id: &str, rows: u64, bytes: u64) -> Result<(), StoreError>;
+    /// `false` when the job was cancelled while it ran: the caller deletes the artifact.
+    async fn complete_export(
+        &self,
+        id: &str,
+        file: &ArtifactFile,
+        artifact: &str,
+        rows: u64,
+        expires_at: Millis,
+    ) -> Result<bool, StoreError>;
+    /// A transient failure requeues the job until its attempts run out.
+    async fn fail_export(
+        &self,
+        id: &str,
+        code: &str,
+        message: &str,
+        transient: bool,
+    ) -> Result<(), StoreError>;
+    /// Cancels or retires a job; returns it and the artifact to delete.
+    async fn cancel_export(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<(ExportJob, Option<String>)>, StoreError>;
+    /// Requeues running jobs whose heartbeat is older than `heartbeat_before`.
+    async fn requeue_stale_exports(&self, heartbeat_before: Millis) -> Result<usize, StoreError>;
+    async fn record_download(&self, id: &str, record: DownloadRecord) -> Result<(), StoreError>;
+    /// Uses up a one-time link; `false` when it was used already.
+    async fn consume_export_link(&self, id: &str) -> Result<bool, StoreError>;
+    async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError>;
 
     /// URLs viewed in the range, most viewed first.
     async fn pages(

@@ -5,10 +5,13 @@
 //! - `tracker`: the public tracker script and its endpoints.
 //! - `ingest`: authenticated NDJSON ingest.
 //! - `analytics`: the External API's analytics endpoints.
+//! - `exports`, `download`: per-person exports and their download links.
 //! - `websites`, `keys`: account administration.
 
 pub mod analytics;
+pub mod download;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod ingest;
 pub mod keys;
@@ -44,13 +47,23 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         )
         .route(&api("/websites/{website_id}"), get(websites::show))
         .route(&api("/keys"), get(keys::list).post(keys::create))
-        .route(&api("/keys/{key_id}"), axum::routing::delete(keys::revoke));
+        .route(&api("/keys/{key_id}"), axum::routing::delete(keys::revoke))
+        .route(
+            &api("/users/{user_id}/export"),
+            post(exports::create_for_user),
+        )
+        .route(&api("/exports"), get(exports::list).post(exports::create))
+        .route(
+            &api("/exports/{export_id}"),
+            get(exports::show).delete(exports::delete),
+        );
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(external)
         .route("/api/ingest", post(ingest::ndjson))
         .merge(tracker::routes())
+        .route("/download/{token}", get(download::download))
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -40,7 +40,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .await?;
     let key = mint(Some("bench".into()), Scopes::all());
     store.create_key(account.id, key.record).await?;
-    let app = App::build(store.clone(), &ServeArgs::loopback()).await?;
+    let app = App::build(store.clone(), &ServeArgs::loopback(), &dir).await?;
     let base = app.base_url.clone();
     tokio::spawn(app.run());
 

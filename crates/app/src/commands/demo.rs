@@ -52,7 +52,7 @@ pub async fn run(store_args: &StoreArgs, args: DemoArgs) -> anyhow::Result<()> {
     let app = if args.no_serve {
         None
     } else {
-        Some(App::build(store.clone(), &args.serve).await?)
+        Some(App::build(store.clone(), &args.serve, &store_args.data_dir).await?)
     };
     let base = app.as_ref().map_or_else(
         || format!("http://{}", args.serve.listen),

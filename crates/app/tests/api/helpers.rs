@@ -35,7 +35,7 @@ pub async fn spawn_app_with(args: ServeArgs) -> TestApp {
     let account = store.create_account("acme", Plan::Pro).await.unwrap();
     let admin = mint(Some("admin".into()), Scopes::all());
     store.create_key(account.id, admin.record).await.unwrap();
-    let app = App::build(store.clone(), &args)
+    let app = App::build(store.clone(), &args, dir.path())
         .await
         .expect("the app builds");
     let base = app.base_url.clone();

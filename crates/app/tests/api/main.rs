@@ -5,6 +5,7 @@ mod analytics;
 mod cli;
 mod errors;
 mod export_cli;
+mod exports;
 mod helpers;
 mod ingest;
 mod keys_and_websites;

@@ -77,18 +77,16 @@ impl Pool {
         Arc::clone(&self.writer)
     }
 
-    /// Runs `f` with the writer connection. Ingest's cache is dropped: `f` may change what it
-    /// holds.
+    /// Runs `f` with the writer connection. `f` must not touch visitors, sessions, page views,
+    /// events or URLs (ingest's cache mirrors those); a write that does must go through
+    /// [`Pool::write_with_cache`] and clear the cache.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.write_with_cache(move |writer| {
-            writer.cache.clear();
-            f(&mut writer.conn)
-        })
-        .await
+        self.write_with_cache(move |writer| f(&mut writer.conn))
+            .await
     }
 
     /// Runs `f` with the writer connection and ingest's cache.

@@ -17,9 +17,10 @@ use super::sessions::{SessionState, assign_session, latest_session, write_sessio
 use crate::{IngestOutcome, StoreError};
 
 /// Visitors (with their latest session) and URLs, kept from batch to batch by the one writer,
-/// so that a returning visitor costs no lookups. Any write that does not go through [`ingest`]
-/// clears it, and so does another process's commit (seen through `PRAGMA data_version`) and any
-/// failed batch: what it holds is always what the database holds.
+/// so that a returning visitor costs no lookups. Another process's commit (seen through
+/// `PRAGMA data_version`) and any failed batch clear it, and so must any other write in this
+/// process to visitors, sessions, page views, events or URLs (see `Pool::write`): what it holds
+/// is always what the database holds.
 #[derive(Default)]
 pub(crate) struct IngestCache {
     data_version: i64,

@@ -6,6 +6,7 @@
 //! - `ingest`: batches of page views, events and identifies; `rows` writes them many at a time.
 //! - `group_commit`: the ingest thread, which commits waiting batches together.
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
+//! - `jobs`: export jobs and the download log.
 //! - `subject`: one person's identities and rows, for exports.
 //! - `analytics`: totals, per-day series, visitor and page lists.
 
@@ -15,6 +16,7 @@ mod conn;
 mod convert;
 mod group_commit;
 mod ingest;
+mod jobs;
 mod migrations;
 mod rows;
 mod sessions;
@@ -30,6 +32,7 @@ use ferry_domain::{
 };
 
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
+use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus};
 
 use crate::{IngestOutcome, RowReceiver, Store, StoreError};
 
@@ -120,6 +123,119 @@ impl Store for SqliteStore {
         self.pool
             .read(move |c| admin::account_by_name(c, &name))
             .await
+    }
+
+    async fn create_export(
+        &self,
+        account: AccountId,
+        id: &str,
+        spec: &ExportSpec,
+        requested_by: &str,
+    ) -> Result<ExportJob, StoreError> {
+        let (id, spec, by) = (id.to_string(), spec.clone(), requested_by.to_string());
+        self.pool
+            .write(move |c| jobs::create(c, account, &id, &spec, &by))
+            .await
+    }
+
+    async fn export_job(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<ExportJob>, StoreError> {
+        let id = id.to_string();
+        self.pool.read(move |c| jobs::get(c, account, &id)).await
+    }
+
+    async fn export_job_any(&self, id: &str) -> Result<Option<(AccountId, ExportJob)>, StoreError> {
+        let id = id.to_string();
+        let found = self.pool.read(move |c| jobs::by_id(c, &id)).await?;
+        Ok(found.map(|(_, account, job)| (account, job)))
+    }
+
+    async fn export_jobs(
+        &self,
+        account: AccountId,
+        status: Option<ExportStatus>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<ExportJob>, StoreError> {
+        let cursor = cursor.map(str::to_string);
+        self.pool
+            .read(move |c| jobs::list(c, account, status, cursor.as_deref(), limit))
+            .await
+    }
+
+    async fn claim_export(&self) -> Result<Option<(AccountId, ExportJob)>, StoreError> {
+        self.pool.write(|c| jobs::claim(c)).await
+    }
+
+    async fn export_progress(&self, id: &str, rows: u64, bytes: u64) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.pool
+            .write(move |c| jobs::progress(c, &id, rows, bytes))
+            .await
+    }
+
+    async fn complete_export(
+        &self,
+        id: &str,
+        file: &ArtifactFile,
+        artifact: &str,
+        rows: u64,
+        expires_at: Millis,
+    ) -> Result<bool, StoreError> {
+        let (id, file, artifact) = (id.to_string(), file.clone(), artifact.to_string());
+        self.pool
+            .write(move |c| jobs::complete(c, &id, &file, &artifact, rows, expires_at))
+            .await
+    }
+
+    async fn fail_export(
+        &self,
+        id: &str,
+        code: &str,
+        message: &str,
+        transient: bool,
+    ) -> Result<(), StoreError> {
+        let (id, code, message) = (id.to_string(), code.to_string(), message.to_string());
+        self.pool
+            .write(move |c| jobs::fail(c, &id, &code, &message, transient))
+            .await
+    }
+
+    async fn cancel_export(
+        &self,
+        account: AccountId,
+        id: &str,
+    ) -> Result<Option<(ExportJob, Option<String>)>, StoreError> {
+        let id = id.to_string();
+        self.pool
+            .write(move |c| jobs::cancel(c, account, &id))
+            .await
+    }
+
+    async fn requeue_stale_exports(&self, heartbeat_before: Millis) -> Result<usize, StoreError> {
+        self.pool
+            .write(move |c| jobs::requeue_stale(c, heartbeat_before))
+            .await
+    }
+
+    async fn record_download(&self, id: &str, record: DownloadRecord) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.pool
+            .write(move |c| jobs::record_download(c, &id, &record))
+            .await
+    }
+
+    async fn consume_export_link(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        self.pool.write(move |c| jobs::consume(c, &id)).await
+    }
+
+    async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError> {
+        let id = id.to_string();
+        self.pool.read(move |c| jobs::downloads(c, &id)).await
     }
 
     async fn accounts(&self) -> Result<Vec<Account>, StoreError> {

@@ -1,0 +1,250 @@
+//! `GET /download/{token}`: the export's file, streamed, with HTTP Range for resuming. Every
+//! download is recorded (when, client address, bytes, complete or not); a one-time link is used
+//! up by its first complete download only, so an interrupted one can be resumed.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use ferry_domain::job::{DownloadRecord, ExportStatus};
+use futures_util::Stream;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use super::error::ApiError;
+use crate::startup::AppState;
+
+fn gone(code: &'static str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::GONE, code, message)
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let claim = state.links.verify(&token).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "link_invalid",
+            "this download link is not one Ferry issued: check that it was copied whole",
+        )
+    })?;
+    let now = Utc::now().timestamp_millis();
+    if claim.expires_at <= now {
+        return Err(gone(
+            "link_expired",
+            "this download link has expired: ask for a new export",
+        ));
+    }
+    let (_, job) = state
+        .store
+        .export_job_any(&claim.export_id)
+        .await?
+        .ok_or_else(|| {
+            gone(
+                "link_expired",
+                "this export no longer exists: ask for a new export",
+            )
+        })?;
+    let (Some(relative), Some(file), ExportStatus::Completed) =
+        (&job.artifact, &job.file, job.status)
+    else {
+        return Err(gone(
+            "link_expired",
+            "this export was deleted or has expired: ask for a new export",
+        ));
+    };
+    if job.expires_at.is_some_and(|t| t.timestamp_millis() <= now) {
+        return Err(gone(
+            "link_expired",
+            "this download link has expired: ask for a new export",
+        ));
+    }
+    if job.spec.one_time && job.consumed_at.is_some() {
+        return Err(gone(
+            "link_used",
+            "this one-time link was used already: ask for a new export",
+        ));
+    }
+    let path = state.worker.artifacts.join(relative);
+    let mut handle = tokio::fs::File::open(&path).await.map_err(|_| {
+        gone(
+            "link_expired",
+            "this export's file is gone: ask for a new export",
+        )
+    })?;
+    let length = file.bytes;
+    let (start, end) = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        None => (0, length),
+        Some(range) => match parse_range(range, length) {
+            Some(r) => r,
+            None => {
+                let mut response = ApiError::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "invalid_range",
+                    format!("ask for one range within the file's {length} bytes, e.g. bytes=0-"),
+                )
+                .into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{length}")) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return Ok(response);
+            }
+        },
+    };
+    handle
+        .seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(|e| ApiError::from(ferry_store::StoreError::Backend(Box::new(e))))?;
+    let body = Recorded {
+        inner: ReaderStream::with_capacity(handle.take(end - start), 256 * 1024),
+        sent: 0,
+        expected: end - start,
+        reaches_end: end == length,
+        done: false,
+        state: state.clone(),
+        export_id: job.id.clone(),
+        one_time: job.spec.one_time,
+        client: Some(peer.ip().to_string()),
+    };
+    let partial = headers.contains_key(header::RANGE);
+    let mut response = Response::new(Body::from_stream(body));
+    *response.status_mut() = if partial {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let h = response.headers_mut();
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    let content_type = if file.name.ends_with(".zip") {
+        "application/zip"
+    } else {
+        "application/json"
+    };
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", file.sha256)) {
+        h.insert(header::ETAG, v);
+    }
+    if partial && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{length}", end - 1))
+    {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    Ok(response)
+}
+
+/// `bytes=a-b`, `bytes=a-` or `bytes=-n` as a half-open byte range; `None` when unsatisfiable.
+fn parse_range(value: &str, length: u64) -> Option<(u64, u64)> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.split_once('-')?;
+    let (start, end) = match (first.trim(), last.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().ok()?;
+            (length.saturating_sub(n), length)
+        }
+        (a, "") => (a.parse().ok()?, length),
+        (a, b) => (
+            a.parse().ok()?,
+            b.parse::<u64>().ok()?.saturating_add(1).min(length),
+        ),
+    };
+    (start < end && start < length).then_some((start, end))
+}
+
+/// The file's bytes on their way out, counted; the download is recorded when the stream ends
+/// or is dropped (the client went away).
+struct Recorded<S> {
+    inner: S,
+    sent: u64,
+    expected: u64,
+    reaches_end: bool,
+    done: bool,
+    state: AppState,
+    export_id: String,
+    one_time: bool,
+    client: Option<String>,
+}
+
+impl<S> Recorded<S> {
+    fn record(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        // Complete: every byte up to the end of the file went out in this response.
+        let complete = self.sent == self.expected && self.reaches_end;
+        let record = DownloadRecord {
+            at: Utc::now(),
+            client: self.client.take(),
+            bytes: self.sent,
+            complete,
+        };
+        let (store, id, one_time) = (
+            self.state.store.clone(),
+            self.export_id.clone(),
+            self.one_time,
+        );
+        tokio::spawn(async move {
+            if complete && one_time {
+                let _ = store.consume_export_link(&id).await;
+            }
+            if let Err(e) = store.record_download(&id, record).await {
+                tracing::error!(error = %e, export.id = %id, "cannot record a download");
+            }
+            tracing::info!(export.id = %id, complete, "download finished");
+        });
+    }
+}
+
+impl<S: Stream<Item = std::io::Result<Bytes>> + Unpin> Stream for Recorded<S> {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = Pin::new(&mut self.inner).poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(chunk))) => self.sent += chunk.len() as u64,
+            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => self.record(),
+            Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+impl<S> Drop for Recorded<S> {
+    fn drop(&mut self) {
+        self.record();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges_are_read_as_http_defines_them() {
+        assert_eq!(parse_range("bytes=0-", 10), Some((0, 10)));
+        assert_eq!(parse_range("bytes=2-4", 10), Some((2, 5)));
+        assert_eq!(parse_range("bytes=-3", 10), Some((7, 10)));
+        assert_eq!(parse_range("bytes=5-100", 10), Some((5, 10)));
+        assert_eq!(parse_range("bytes=10-", 10), None);
+        assert_eq!(parse_range("bytes=0-1,4-5", 10), None);
+        assert_eq!(parse_range("items=0-1", 10), None);
+    }
+}

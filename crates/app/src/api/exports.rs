@@ -1,0 +1,307 @@
+//! Per-person exports: `POST /users/{userId}/export` (the reference page's call),
+//! `POST /exports` (the general form), `GET /exports[/{id}]`, `DELETE /exports/{id}`.
+//! Jobs run in the worker; clients poll until `completed`, then fetch `download_url`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use ferry_domain::export::{DataType, ExportRange, Format, Include, SubjectRef};
+use ferry_domain::job::{ExportJob, ExportSpec, ExportStatus};
+use ferry_domain::{DateRangeError, Scope};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiQuery, Caller};
+use crate::keys::random_id;
+use crate::startup::AppState;
+
+/// Links live 7 days unless asked otherwise; at most 30.
+const DEFAULT_EXPIRES_IN: u64 = 7 * 24 * 3600;
+const MAX_EXPIRES_IN: u64 = 30 * 24 * 3600;
+
+/// What both create endpoints take besides the subject.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    #[serde(default)]
+    format: Option<Format>,
+    #[serde(default)]
+    include: Option<Include>,
+    #[serde(default)]
+    website_id: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    one_time: Option<bool>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    zip: Option<bool>,
+    /// Accepted so that scripts written for later releases get a clear answer.
+    #[serde(default)]
+    encryption: Option<Value>,
+    #[serde(default)]
+    delivery: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneralBody {
+    #[serde(default)]
+    kind: Option<String>,
+    subject: SubjectRef,
+    #[serde(flatten)]
+    options: Options,
+}
+
+fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+fn date(field: &'static str, value: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    value
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .ok()
+                .filter(|_| v.len() == 10)
+                .ok_or_else(|| {
+                    DateRangeError::NotADate {
+                        field,
+                        value: v.into(),
+                    }
+                    .into()
+                })
+        })
+        .transpose()
+}
+
+fn spec(subject: SubjectRef, o: Options) -> Result<ExportSpec, ApiError> {
+    if o.encryption.is_some() || o.delivery.is_some() {
+        return Err(unprocessable(
+            "unsupported",
+            "encryption and delivery are not available yet: leave them out and fetch download_url",
+        ));
+    }
+    let include = o.include.unwrap_or(Include::Keyword("all".into()));
+    let data_types: Vec<DataType> = include
+        .resolve()
+        .map_err(|m| unprocessable("invalid_include", m))?;
+    let range = ExportRange {
+        start: date("from", o.from.as_deref())?,
+        end: date("to", o.to.as_deref())?,
+    };
+    if let (Some(from), Some(to)) = (range.start, range.end)
+        && from > to
+    {
+        return Err(DateRangeError::Reversed { from, to }.into());
+    }
+    let expires_in = o.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
+    if expires_in == 0 || expires_in > MAX_EXPIRES_IN {
+        return Err(unprocessable(
+            "invalid_expires_in",
+            format!("expires_in is in seconds, from 1 to {MAX_EXPIRES_IN} (30 days)"),
+        ));
+    }
+    Ok(ExportSpec {
+        subject,
+        website_id: o.website_id,
+        data_types,
+        format: o.format.unwrap_or(Format::Json),
+        range,
+        zip: o.zip.unwrap_or(false),
+        one_time: o.one_time.unwrap_or(false),
+        expires_in,
+    })
+}
+
+async fn queue(
+    state: &AppState,
+    caller: &Caller,
+    spec: ExportSpec,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let key = caller.require(Scope::ExportsWrite)?;
+    let found = state
+        .store
+        .find_subject(key.account, &spec.subject, spec.website_id.as_deref())
+        .await?;
+    if found.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "subject_not_found",
+            "nobody with that user id, email or visitor id in this account: check the identifier (and website_id)",
+        ));
+    }
+    let job = state
+        .store
+        .create_export(key.account, &random_id("exp_", 8), &spec, &key.id)
+        .await?;
+    state.worker.wake.notify_one();
+    tracing::info!(export.id = %job.id, key.id = %key.id, "export queued");
+    Ok((StatusCode::ACCEPTED, Json(view(state, &job, Vec::new()))))
+}
+
+pub async fn create_for_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    ApiJson(options): ApiJson<Options>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let spec = spec(SubjectRef::UserId(user_id), options)?;
+    queue(&state, &caller, spec).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<GeneralBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match body.kind.as_deref() {
+        None | Some("subject") => {}
+        Some("bulk") => {
+            return Err(unprocessable(
+                "unsupported",
+                "bulk exports are not available yet: export one person at a time",
+            ));
+        }
+        Some(other) => {
+            return Err(unprocessable(
+                "invalid_kind",
+                format!("kind `{other}`: use \"subject\""),
+            ));
+        }
+    }
+    let spec = spec(body.subject, body.options)?;
+    queue(&state, &caller, spec).await
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "export_not_found",
+        format!("no export `{id}` in this account: list them with GET /api/external/v1/exports"),
+    )
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let key = caller.require(Scope::ExportsRead)?;
+    let job = state
+        .store
+        .export_job(key.account, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let downloads = state.store.export_downloads(&id).await?;
+    Ok(Json(view(&state, &job, downloads)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let key = caller.require(Scope::ExportsRead)?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            ExportStatus::parse(s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    "status is one of queued, running, completed, failed, expired, cancelled",
+                )
+            })
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let page = state
+        .store
+        .export_jobs(key.account, status, q.cursor.as_deref(), limit)
+        .await?;
+    let data: Vec<Value> = page
+        .data
+        .iter()
+        .map(|job| view(&state, job, Vec::new()))
+        .collect();
+    Ok(Json(
+        json!({ "data": data, "next_cursor": page.next_cursor }),
+    ))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let key = caller.require(Scope::ExportsWrite)?;
+    let (job, artifact) = state
+        .store
+        .cancel_export(key.account, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    if let Some(relative) = artifact {
+        crate::worker::remove_artifact(&state.worker.artifacts, &relative);
+    }
+    tracing::info!(export.id = %job.id, status = job.status.as_str(), "export cancelled or deleted");
+    Ok(Json(view(&state, &job, Vec::new())))
+}
+
+/// The job as the API shows it.
+pub fn view(
+    state: &AppState,
+    job: &ExportJob,
+    downloads: Vec<ferry_domain::job::DownloadRecord>,
+) -> Value {
+    let now = Utc::now();
+    let live = job.status == ExportStatus::Completed
+        && job.expires_at.is_some_and(|t| t > now)
+        && !(job.spec.one_time && job.consumed_at.is_some());
+    let download_url = live.then(|| {
+        let expires = job.expires_at.map_or(0, |t| t.timestamp_millis());
+        format!(
+            "{}/download/{}",
+            state.public_url,
+            state.links.sign(&job.id, expires)
+        )
+    });
+    let status = match job.status {
+        ExportStatus::Completed if job.expires_at.is_some_and(|t| t <= now) => {
+            ExportStatus::Expired
+        }
+        other => other,
+    };
+    json!({
+        "export_id": job.id,
+        "status": status.as_str(),
+        "subject": job.spec.subject,
+        "format": job.spec.format,
+        "include": job.spec.data_types,
+        "date_range": {"start": job.spec.range.start, "end": job.spec.range.end},
+        "website_id": job.spec.website_id,
+        "requested_by": job.requested_by,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "attempts": job.attempts,
+        "progress": {"rows": job.rows_written, "bytes": job.bytes_written},
+        "files": job.file.iter().collect::<Vec<_>>(),
+        "download_url": download_url,
+        "expires_at": job.expires_at,
+        "one_time": job.spec.one_time,
+        "error": job.error.as_ref().map(|(code, message)| json!({"code": code, "message": message})),
+        "downloads": downloads,
+    })
+}

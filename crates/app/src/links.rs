@@ -1,0 +1,117 @@
+//! Download links: `/download/{token}` where the token names the export and its expiry and is
+//! signed with HMAC-SHA256 under a secret that never leaves the server. A token cannot be
+//! forged or extended; whether a one-time link was used is kept in the store.
+
+use std::path::Path;
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+pub struct LinkSigner {
+    secret: Vec<u8>,
+}
+
+/// What a valid token says.
+#[derive(Debug, PartialEq)]
+pub struct LinkClaim {
+    pub export_id: String,
+    pub expires_at: i64,
+}
+
+impl LinkSigner {
+    /// The secret from `FERRY_LINK_SECRET`, or from `DATA_DIR/link-secret` (made on first use,
+    /// readable by the owner only).
+    pub fn load(data_dir: &Path) -> anyhow::Result<Self> {
+        if let Ok(secret) = std::env::var("FERRY_LINK_SECRET") {
+            return Ok(LinkSigner {
+                secret: secret.into_bytes(),
+            });
+        }
+        let path = data_dir.join("link-secret");
+        if let Ok(hex_secret) = std::fs::read_to_string(&path) {
+            let secret = hex::decode(hex_secret.trim()).context("link-secret is not hex")?;
+            return Ok(LinkSigner { secret });
+        }
+        let mut secret = vec![0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        std::fs::create_dir_all(data_dir)?;
+        std::fs::write(&path, hex::encode(&secret))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(LinkSigner { secret })
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        HmacSha256::new_from_slice(&self.secret).expect("HMAC takes keys of any length")
+    }
+
+    pub fn sign(&self, export_id: &str, expires_at: i64) -> String {
+        let payload = format!("{export_id}.{expires_at}");
+        let mut mac = self.mac();
+        mac.update(payload.as_bytes());
+        let signature = mac.finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(signature)
+        )
+    }
+
+    /// The claim of a token this server signed; `None` for anything else.
+    pub fn verify(&self, token: &str) -> Option<LinkClaim> {
+        let (payload, signature) = token.split_once('.')?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let mut mac = self.mac();
+        mac.update(&payload);
+        mac.verify_slice(&signature).ok()?;
+        let text = String::from_utf8(payload).ok()?;
+        let (export_id, expires_at) = text.rsplit_once('.')?;
+        Some(LinkClaim {
+            export_id: export_id.to_string(),
+            expires_at: expires_at.parse().ok()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_verifies_only_unaltered_and_under_its_own_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = LinkSigner::load(dir.path()).unwrap();
+        let token = signer.sign("exp_1", 1_700_000_000_000);
+        assert_eq!(
+            signer.verify(&token),
+            Some(LinkClaim {
+                export_id: "exp_1".into(),
+                expires_at: 1_700_000_000_000
+            })
+        );
+        let forged = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode("exp_1.9999999999999"),
+            token.split_once('.').unwrap().1
+        );
+        assert_eq!(signer.verify(&forged), None);
+        let again = LinkSigner::load(dir.path()).unwrap();
+        assert!(
+            again.verify(&token).is_some(),
+            "the secret persists across restarts"
+        );
+        let other = LinkSigner::load(tempfile::tempdir().unwrap().path()).unwrap();
+        assert_eq!(other.verify(&token), None);
+    }
+}

@@ -1,0 +1,99 @@
+//! Export jobs: what was asked for, and where it stands.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::export::{DataType, ExportRange, Format, SubjectRef};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportStatus {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Expired,
+    Cancelled,
+}
+
+impl ExportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportStatus::Queued => "queued",
+            ExportStatus::Running => "running",
+            ExportStatus::Completed => "completed",
+            ExportStatus::Failed => "failed",
+            ExportStatus::Expired => "expired",
+            ExportStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ExportStatus::Queued,
+            ExportStatus::Running,
+            ExportStatus::Completed,
+            ExportStatus::Failed,
+            ExportStatus::Expired,
+            ExportStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+}
+
+/// A checked export request, stored with the job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportSpec {
+    pub subject: SubjectRef,
+    pub website_id: Option<String>,
+    pub data_types: Vec<DataType>,
+    pub format: Format,
+    pub range: ExportRange,
+    /// Put a JSON export in a ZIP too (CSV and NDJSON always are).
+    pub zip: bool,
+    /// The link stops working after its first complete download.
+    pub one_time: bool,
+    /// How long the download link lives, in seconds.
+    pub expires_in: u64,
+}
+
+/// One file of a finished export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactFile {
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// One download attempt, complete or not. The client address is kept here (the issue asks
+/// for it, to answer "who fetched this?") and never logged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DownloadRecord {
+    pub at: DateTime<Utc>,
+    pub client: Option<String>,
+    pub bytes: u64,
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportJob {
+    pub id: String,
+    pub spec: ExportSpec,
+    /// The API key id (or `cli`) that asked.
+    pub requested_by: String,
+    pub status: ExportStatus,
+    pub attempts: u32,
+    pub rows_written: u64,
+    pub bytes_written: u64,
+    pub error: Option<(String, String)>,
+    pub file: Option<ArtifactFile>,
+    /// Path of the artifact, relative to the artifact store.
+    pub artifact: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When a one-time link was used up.
+    pub consumed_at: Option<DateTime<Utc>>,
+}

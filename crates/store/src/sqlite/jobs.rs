@@ -1,0 +1,275 @@
+//! Export jobs: the queue and each job's state, and the download log.
+
+use ferry_domain::AccountId;
+use ferry_domain::analytics::Page;
+use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::convert::{now_ms, opt_time, time};
+use crate::{StoreError, cursor};
+
+/// A job is tried this many times before a transient failure becomes final.
+pub(crate) const MAX_ATTEMPTS: u32 = 3;
+
+const COLUMNS: &str =
+    "pk, account_pk, export_id, spec, requested_by, status, attempts, rows_written,
+    bytes_written, error_code, error_message, file, artifact, created_at, started_at, finished_at,
+    expires_at, consumed_at";
+
+fn job_row(r: &Row) -> rusqlite::Result<(i64, AccountId, ExportJob)> {
+    let spec: String = r.get("spec")?;
+    let status: String = r.get("status")?;
+    let file: Option<String> = r.get("file")?;
+    let code: Option<String> = r.get("error_code")?;
+    let message: Option<String> = r.get("error_message")?;
+    let bad = |e: serde_json::Error| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    };
+    Ok((
+        r.get("pk")?,
+        AccountId(r.get("account_pk")?),
+        ExportJob {
+            id: r.get("export_id")?,
+            spec: serde_json::from_str::<ExportSpec>(&spec).map_err(bad)?,
+            requested_by: r.get("requested_by")?,
+            status: ExportStatus::parse(&status).unwrap_or(ExportStatus::Failed),
+            attempts: r.get("attempts")?,
+            rows_written: r.get("rows_written")?,
+            bytes_written: r.get("bytes_written")?,
+            error: code.map(|c| (c, message.unwrap_or_default())),
+            file: file
+                .map(|f| serde_json::from_str::<ArtifactFile>(&f))
+                .transpose()
+                .map_err(bad)?,
+            artifact: r.get("artifact")?,
+            created_at: time(r.get("created_at")?),
+            started_at: opt_time(r.get("started_at")?),
+            finished_at: opt_time(r.get("finished_at")?),
+            expires_at: opt_time(r.get("expires_at")?),
+            consumed_at: opt_time(r.get("consumed_at")?),
+        },
+    ))
+}
+
+pub(crate) fn create(
+    conn: &Connection,
+    account: AccountId,
+    id: &str,
+    spec: &ExportSpec,
+    requested_by: &str,
+) -> Result<ExportJob, StoreError> {
+    let spec_json = serde_json::to_string(spec).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    conn.execute(
+        "INSERT INTO export_jobs (export_id, account_pk, spec, requested_by, status, created_at)
+         VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
+        params![id, account.0, spec_json, requested_by, now_ms()],
+    )?;
+    Ok(by_id(conn, id)?.expect("just inserted").2)
+}
+
+pub(crate) fn by_id(
+    conn: &Connection,
+    id: &str,
+) -> Result<Option<(i64, AccountId, ExportJob)>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM export_jobs WHERE export_id = ?1");
+    Ok(conn.query_row(&sql, [id], job_row).optional()?)
+}
+
+pub(crate) fn get(
+    conn: &Connection,
+    account: AccountId,
+    id: &str,
+) -> Result<Option<ExportJob>, StoreError> {
+    Ok(by_id(conn, id)?
+        .filter(|(_, a, _)| *a == account)
+        .map(|(_, _, job)| job))
+}
+
+pub(crate) fn list(
+    conn: &Connection,
+    account: AccountId,
+    status: Option<ExportStatus>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Page<ExportJob>, StoreError> {
+    let before: i64 = match after {
+        None => i64::MAX,
+        Some(c) => cursor::decode(c, "exports")?
+            .parse()
+            .map_err(|_| StoreError::InvalidCursor)?,
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM export_jobs WHERE account_pk = ?1 AND pk < ?2 AND (?3 IS NULL OR status = ?3)
+         ORDER BY pk DESC LIMIT ?4"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt
+        .query_map(
+            params![
+                account.0,
+                before,
+                status.map(ExportStatus::as_str),
+                i64::from(limit) + 1
+            ],
+            job_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|(pk, _, _)| cursor::encode(&format!("exports:{pk}")))
+    } else {
+        None
+    };
+    Ok(Page {
+        data: rows.into_iter().map(|(_, _, job)| job).collect(),
+        next_cursor,
+    })
+}
+
+/// Takes the oldest queued job, if any, and marks it running.
+pub(crate) fn claim(conn: &Connection) -> Result<Option<(AccountId, ExportJob)>, StoreError> {
+    let now = now_ms();
+    let claimed: Option<String> = conn
+        .query_row(
+            "UPDATE export_jobs SET status = 'running', started_at = ?1, heartbeat_at = ?1, attempts = attempts + 1
+             WHERE pk = (SELECT pk FROM export_jobs WHERE status = 'queued' ORDER BY created_at, pk LIMIT 1)
+             RETURNING export_id",
+            [now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match claimed {
+        None => Ok(None),
+        Some(id) => Ok(by_id(conn, &id)?.map(|(_, account, job)| (account, job))),
+    }
+}
+
+/// Records progress; doubles as the heartbeat that tells a live job from an abandoned one.
+pub(crate) fn progress(
+    conn: &Connection,
+    id: &str,
+    rows: u64,
+    bytes: u64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE export_jobs SET rows_written = ?2, bytes_written = ?3, heartbeat_at = ?4
+         WHERE export_id = ?1 AND status = 'running'",
+        params![id, rows, bytes, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// Marks a running job completed; `false` if it was cancelled meanwhile.
+pub(crate) fn complete(
+    conn: &Connection,
+    id: &str,
+    file: &ArtifactFile,
+    artifact: &str,
+    rows: u64,
+    expires_at: i64,
+) -> Result<bool, StoreError> {
+    let bytes = file.bytes;
+    let file = serde_json::to_string(file).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    let changed = conn.execute(
+        "UPDATE export_jobs SET status = 'completed', file = ?2, artifact = ?3, rows_written = ?4,
+         bytes_written = ?5, finished_at = ?6, expires_at = ?7, error_code = NULL, error_message = NULL
+         WHERE export_id = ?1 AND status = 'running'",
+        params![id, file, artifact, rows, bytes, now_ms(), expires_at],
+    )?;
+    Ok(changed == 1)
+}
+
+/// Records a failure: a transient one goes back to the queue until the attempts run out.
+pub(crate) fn fail(
+    conn: &Connection,
+    id: &str,
+    code: &str,
+    message: &str,
+    transient: bool,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE export_jobs SET
+           status = CASE WHEN ?4 AND attempts < ?5 THEN 'queued' ELSE 'failed' END,
+           error_code = ?2, error_message = ?3,
+           finished_at = CASE WHEN ?4 AND attempts < ?5 THEN NULL ELSE ?6 END
+         WHERE export_id = ?1 AND status = 'running'",
+        params![id, code, message, transient, MAX_ATTEMPTS, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// Cancels a queued or running job, or retires a finished one early. Returns the job as it
+/// now stands and the artifact to delete, if any.
+pub(crate) fn cancel(
+    conn: &Connection,
+    account: AccountId,
+    id: &str,
+) -> Result<Option<(ExportJob, Option<String>)>, StoreError> {
+    let Some(job) = get(conn, account, id)? else {
+        return Ok(None);
+    };
+    let now = now_ms();
+    conn.execute(
+        "UPDATE export_jobs SET
+           status = CASE WHEN status IN ('queued', 'running') THEN 'cancelled'
+                         WHEN status = 'completed' THEN 'expired' ELSE status END,
+           finished_at = coalesce(finished_at, ?2), expires_at = CASE WHEN status = 'completed' THEN ?2 ELSE expires_at END,
+           artifact = NULL
+         WHERE export_id = ?1",
+        params![id, now],
+    )?;
+    let after = get(conn, account, id)?.expect("still there");
+    Ok(Some((after, job.artifact)))
+}
+
+/// Jobs whose worker stopped sending heartbeats (a crash or kill) go back to the queue.
+pub(crate) fn requeue_stale(conn: &Connection, heartbeat_before: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE export_jobs SET status = 'queued' WHERE status = 'running' AND heartbeat_at < ?1",
+        [heartbeat_before],
+    )?)
+}
+
+pub(crate) fn record_download(
+    conn: &Connection,
+    id: &str,
+    record: &DownloadRecord,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO downloads (export_pk, at, client, bytes, complete)
+         SELECT pk, ?2, ?3, ?4, ?5 FROM export_jobs WHERE export_id = ?1",
+        params![
+            id,
+            record.at.timestamp_millis(),
+            record.client,
+            record.bytes,
+            record.complete
+        ],
+    )?;
+    Ok(())
+}
+
+/// Uses up a one-time link; `false` if it was used already.
+pub(crate) fn consume(conn: &Connection, id: &str) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE export_jobs SET consumed_at = ?2 WHERE export_id = ?1 AND consumed_at IS NULL",
+        params![id, now_ms()],
+    )? == 1)
+}
+
+pub(crate) fn downloads(conn: &Connection, id: &str) -> Result<Vec<DownloadRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.at, d.client, d.bytes, d.complete FROM downloads d
+         JOIN export_jobs j ON j.pk = d.export_pk WHERE j.export_id = ?1 ORDER BY d.pk",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(DownloadRecord {
+            at: time(r.get(0)?),
+            client: r.get(1)?,
+            bytes: r.get(2)?,
+            complete: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
