@@ -38,6 +38,11 @@ pub enum Command {
     Import(ImportArgs),
     /// Export one person's data to a file (the same files as the API's export).
     Export(ExportArgs),
+    /// Run queued export jobs only (`ferry serve` runs a worker too).
+    Worker,
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Measure ingest throughput and analytics latency on generated data.
     Bench(BenchArgs),
 }
@@ -105,6 +110,12 @@ pub struct DemoArgs {
     /// Fill the data and exit instead of serving.
     #[arg(long)]
     pub no_serve: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exits non-zero and names the first bad entry if it was altered.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]

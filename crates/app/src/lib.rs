@@ -6,6 +6,7 @@
 //! - [`telemetry`]: logging; ids only, never personal data.
 //! - [`startup`]: builds the HTTP app once and binds it anywhere (port 0 in tests).
 //! - [`api`]: the axum routes, auth, errors.
+//! - [`audit`]: writing the audit trail.
 //! - [`keys`]: API key and id generation (secrets are hashed before the store sees them).
 //! - [`enrich`]: device, browser and country for tracker hits.
 //! - [`pipeline`]: store rows → export writers, on a blocking thread.
@@ -14,6 +15,7 @@
 //! - [`commands`]: one module per subcommand.
 
 pub mod api;
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -12,12 +12,15 @@ use std::time::Duration;
 use chrono::{SecondsFormat, Utc};
 use ferry_domain::AccountId;
 use ferry_domain::export::Format;
-use ferry_domain::job::{ArtifactFile, ExportJob};
+use ferry_domain::job::{ArtifactFile, ExportJob, Receipt, ReceiptRange};
 use ferry_export::person::PersonExport;
 use ferry_store::Store;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use crate::audit::{export_event, record_or_log};
+use crate::keys::random_id;
 use crate::pipeline::StoreSource;
 
 /// A running job's heartbeat interval; a job silent for [`STALE_AFTER`] is requeued.
@@ -87,18 +90,36 @@ impl Worker {
             return Ok(false);
         };
         tracing::info!(export.id = %job.id, attempt = job.attempts, "export started");
-        match self.process(account, &job).await {
-            Ok(()) => {}
-            Err(Failure {
+        let details = json!({"attempt": job.attempts});
+        let started = export_event(
+            "worker",
+            "data_export.started",
+            &job.id,
+            &job.spec,
+            "ok",
+            details,
+        );
+        record_or_log(self.store.as_ref(), account, started).await;
+        if let Err(Failure {
+            code,
+            message,
+            transient,
+        }) = self.process(account, &job).await
+        {
+            tracing::warn!(export.id = %job.id, code, transient, "export failed");
+            self.store
+                .fail_export(&job.id, code, &message, transient)
+                .await?;
+            let details = json!({"message": message, "will_retry": transient && job.attempts < 3});
+            let failed = export_event(
+                "worker",
+                "data_export.failed",
+                &job.id,
+                &job.spec,
                 code,
-                message,
-                transient,
-            }) => {
-                tracing::warn!(export.id = %job.id, code, transient, "export failed");
-                self.store
-                    .fail_export(&job.id, code, &message, transient)
-                    .await?;
-            }
+                details,
+            );
+            record_or_log(self.store.as_ref(), account, failed).await;
         }
         Ok(true)
     }
@@ -115,6 +136,7 @@ impl Worker {
                 message: "the person was not found (was their data erased?)".into(),
                 transient: false,
             })?;
+        let subject_email = subject.profile.as_ref().and_then(|p| p.email.clone());
         let rows = Arc::new(AtomicU64::new(0));
         let bytes = Arc::new(AtomicU64::new(0));
         let heartbeat = {
@@ -204,14 +226,50 @@ impl Worker {
         };
         let expires_at = Utc::now().timestamp_millis() + spec.expires_in as i64 * 1000;
         let relative = format!("{}/{}", job.id, name);
+        let receipt = Receipt {
+            receipt_id: random_id("rcpt_", 8),
+            export_id: job.id.clone(),
+            requested_by: job.requested_by.clone(),
+            subject_email,
+            data_included: spec
+                .data_types
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect(),
+            date_range: ReceiptRange {
+                start: spec.range.start,
+                end: spec.range.end,
+            },
+            generated_at: Utc::now(),
+            delivered_at: None,
+            delivery_method: "download".into(),
+        };
+        let details = json!({"rows": row_count, "file": file, "receipt_id": receipt.receipt_id});
+        let completed = export_event(
+            "worker",
+            "data_export.completed",
+            &job.id,
+            spec,
+            "ok",
+            details,
+        );
         let kept = self
             .store
-            .complete_export(&job.id, &file, &relative, row_count, expires_at)
+            .complete_export(
+                &job.id,
+                &file,
+                &relative,
+                row_count,
+                expires_at,
+                &receipt,
+                (account, completed),
+            )
             .await
             .map_err(Failure::transient)?;
         if !kept {
             // Cancelled while it ran: nobody may download it.
             remove_artifact(&self.artifacts, &relative);
+            return Ok(());
         }
         tracing::info!(export.id = %job.id, rows = row_count, bytes = file.bytes, "export completed");
         Ok(())

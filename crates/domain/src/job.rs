@@ -97,3 +97,23 @@ pub struct ExportJob {
     /// When a one-time link was used up.
     pub consumed_at: Option<DateTime<Utc>>,
 }
+
+/// An export's receipt, with exactly the reference page's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub receipt_id: String,
+    pub export_id: String,
+    pub requested_by: String,
+    pub subject_email: Option<String>,
+    pub data_included: Vec<String>,
+    pub date_range: ReceiptRange,
+    pub generated_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub delivery_method: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptRange {
+    pub start: Option<chrono::NaiveDate>,
+    pub end: Option<chrono::NaiveDate>,
+}

@@ -1,6 +1,8 @@
-//! Ferry's vocabulary, shared by every other crate. Pure data and validation: no I/O, no async.
+//! Ferry's vocabulary, shared by every other crate. Pure data, validation and hashing: no I/O,
+//! no async.
 //!
 //! - [`account`]: tenants and the public side of their API keys.
+//! - [`audit`]: the hash-chained audit trail's entries.
 //! - [`scope`]: what an API key may do.
 //! - [`plan`]: an account's plan.
 //! - [`website`]: a tracked site and the checks on creating one.
@@ -13,6 +15,7 @@
 
 pub mod account;
 pub mod analytics;
+pub mod audit;
 pub mod date_range;
 pub mod export;
 pub mod ingest;

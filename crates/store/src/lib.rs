@@ -13,6 +13,7 @@ mod store;
 
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
+pub use sqlite::audit::{AuditBreak, AuditFilter};
 pub use store::{IngestOutcome, RowReceiver, Store};
 
 use std::path::Path;

@@ -1,13 +1,17 @@
 use async_trait::async_trait;
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
+use ferry_domain::audit::{AuditEntry, AuditEvent};
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
-use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus};
+use ferry_domain::job::{
+    ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus, Receipt,
+};
 use ferry_domain::{
     Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LineError, Millis, NewApiKey, Plan,
     ValidWebsite, Website,
 };
 
 use crate::StoreError;
+use crate::sqlite::audit::{AuditBreak, AuditFilter};
 
 /// What happened to each line of an ingest batch, in order.
 pub type IngestOutcome = Vec<Result<(), LineError>>;
@@ -125,7 +129,10 @@ pub trait Store: Send + Sync + 'static {
     async fn claim_export(&self) -> Result<Option<(AccountId, ExportJob)>, StoreError>;
     /// Progress, and the heartbeat that shows the job's worker is alive.
     async fn export_progress(&self, id: &str, rows: u64, bytes: u64) -> Result<(), StoreError>;
-    /// `false` when the job was cancelled while it ran: the caller deletes the artifact.
+    /// Completes the job, stores its receipt and appends `audit`, in one transaction: a client
+    /// that sees `completed` finds the receipt and the trail entry. `false` when the job was
+    /// cancelled while it ran: the caller deletes the artifact.
+    #[allow(clippy::too_many_arguments)]
     async fn complete_export(
         &self,
         id: &str,
@@ -133,6 +140,8 @@ pub trait Store: Send + Sync + 'static {
         artifact: &str,
         rows: u64,
         expires_at: Millis,
+        receipt: &Receipt,
+        audit: (AccountId, AuditEvent),
     ) -> Result<bool, StoreError>;
     /// A transient failure requeues the job until its attempts run out.
     async fn fail_export(
@@ -154,6 +163,19 @@ pub trait Store: Send + Sync + 'static {
     /// Uses up a one-time link; `false` when it was used already.
     async fn consume_export_link(&self, id: &str) -> Result<bool, StoreError>;
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError>;
+
+    /// Appends to the hash-chained audit trail.
+    async fn audit(&self, account: AccountId, event: AuditEvent) -> Result<AuditEntry, StoreError>;
+    async fn audit_entries(
+        &self,
+        account: AccountId,
+        filter: AuditFilter,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Checks the whole chain: how many entries, and the first that fails, if any.
+    async fn audit_verify(&self) -> Result<(u64, Option<AuditBreak>), StoreError>;
+    async fn receipt(&self, export_id: &str) -> Result<Option<Receipt>, StoreError>;
+    /// Records delivery; `true` the first time.
+    async fn mark_delivered(&self, export_id: &str) -> Result<bool, StoreError>;
 
     /// URLs viewed in the range, most viewed first.
     async fn pages(

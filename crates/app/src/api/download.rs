@@ -17,6 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use super::error::ApiError;
+use crate::audit::{export_event, record_or_log};
 use crate::startup::AppState;
 
 fn gone(code: &'static str, message: &str) -> ApiError {
@@ -43,7 +44,7 @@ pub async fn download(
             "this download link has expired: ask for a new export",
         ));
     }
-    let (_, job) = state
+    let (account, job) = state
         .store
         .export_job_any(&claim.export_id)
         .await?
@@ -110,6 +111,8 @@ pub async fn download(
         reaches_end: end == length,
         done: false,
         state: state.clone(),
+        account,
+        spec: job.spec.clone(),
         export_id: job.id.clone(),
         one_time: job.spec.one_time,
         client: Some(peer.ip().to_string()),
@@ -177,6 +180,8 @@ struct Recorded<S> {
     reaches_end: bool,
     done: bool,
     state: AppState,
+    account: ferry_domain::AccountId,
+    spec: ferry_domain::job::ExportSpec,
     export_id: String,
     one_time: bool,
     client: Option<String>,
@@ -201,12 +206,30 @@ impl<S> Recorded<S> {
             self.export_id.clone(),
             self.one_time,
         );
+        let (account, spec, bytes) = (self.account, self.spec.clone(), record.bytes);
         tokio::spawn(async move {
             if complete && one_time {
                 let _ = store.consume_export_link(&id).await;
             }
             if let Err(e) = store.record_download(&id, record).await {
                 tracing::error!(error = %e, export.id = %id, "cannot record a download");
+            }
+            let status = if complete { "ok" } else { "incomplete" };
+            let details = serde_json::json!({"bytes": bytes, "complete": complete});
+            let entry = export_event(
+                "link",
+                "data_export.downloaded",
+                &id,
+                &spec,
+                status,
+                details,
+            );
+            record_or_log(store.as_ref(), account, entry).await;
+            if complete && store.mark_delivered(&id).await.unwrap_or(false) {
+                let details = serde_json::json!({"delivery_method": "download"});
+                let entry =
+                    export_event("link", "data_export.delivered", &id, &spec, "ok", details);
+                record_or_log(store.as_ref(), account, entry).await;
             }
             tracing::info!(export.id = %id, complete, "download finished");
         });

@@ -139,6 +139,16 @@ async fn queue(
         .store
         .create_export(key.account, &random_id("exp_", 8), &spec, &key.id)
         .await?;
+    let details = json!({"format": spec.format});
+    let entry = crate::audit::export_event(
+        &key.id,
+        "data_export.requested",
+        &job.id,
+        &spec,
+        "ok",
+        details,
+    );
+    state.store.audit(key.account, entry).await?;
     state.worker.wake.notify_one();
     tracing::info!(export.id = %job.id, key.id = %key.id, "export queued");
     Ok((StatusCode::ACCEPTED, Json(view(state, &job, Vec::new()))))
@@ -255,8 +265,36 @@ pub async fn delete(
     if let Some(relative) = artifact {
         crate::worker::remove_artifact(&state.worker.artifacts, &relative);
     }
+    let action = match job.status {
+        ExportStatus::Cancelled => "data_export.cancelled",
+        _ => "data_export.deleted",
+    };
+    let entry = crate::audit::export_event(&key.id, action, &job.id, &job.spec, "ok", json!({}));
+    state.store.audit(key.account, entry).await?;
     tracing::info!(export.id = %job.id, status = job.status.as_str(), "export cancelled or deleted");
     Ok(Json(view(&state, &job, Vec::new())))
+}
+
+/// `GET /exports/{id}/receipt`: the reference page's receipt, once the export is generated.
+pub async fn receipt(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let key = caller.require(Scope::ExportsRead)?;
+    state
+        .store
+        .export_job(key.account, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let receipt = state.store.receipt(&id).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "receipt_not_found",
+            "the receipt exists once the export has completed: poll GET /exports/{id}",
+        )
+    })?;
+    Ok(Json(serde_json::to_value(receipt).unwrap_or_default()))
 }
 
 /// The job as the API shows it.

@@ -36,6 +36,14 @@ pub async fn create(
     let minted = mint(body.name, Scopes::new(body.scopes));
     let info = state.store.create_key(key.account, minted.record).await?;
     tracing::info!(key.created = %info.id, "api key created");
+    let details = json!({"key_id": info.id, "scopes": info.scopes});
+    state
+        .store
+        .audit(
+            key.account,
+            crate::audit::event(&key.id, "api_key.created", details),
+        )
+        .await?;
     let mut out = serde_json::to_value(&info).unwrap_or_default();
     out["key"] = json!(minted.secret);
     out["notice"] = json!("store this key now: Ferry keeps only its hash and cannot show it again");
@@ -63,5 +71,13 @@ pub async fn revoke(
         )
     })?;
     tracing::info!(key.revoked = %revoked.id, "api key revoked");
+    let details = json!({"key_id": revoked.id});
+    state
+        .store
+        .audit(
+            key.account,
+            crate::audit::event(&key.id, "api_key.revoked", details),
+        )
+        .await?;
     Ok(Json(revoked))
 }

@@ -9,6 +9,7 @@
 //! - `websites`, `keys`: account administration.
 
 pub mod analytics;
+pub mod audit;
 pub mod download;
 pub mod error;
 pub mod exports;
@@ -56,7 +57,9 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route(
             &api("/exports/{export_id}"),
             get(exports::show).delete(exports::delete),
-        );
+        )
+        .route(&api("/exports/{export_id}/receipt"), get(exports::receipt))
+        .route(&api("/audit"), get(audit::list));
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()

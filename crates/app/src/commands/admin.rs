@@ -69,6 +69,13 @@ pub async fn keys(args: &StoreArgs, cmd: KeysCommand) -> anyhow::Result<()> {
     let account = account(store.as_ref(), &name).await?;
     let minted = mint(label, scopes);
     let info = store.create_key(account.id, minted.record).await?;
+    let details = serde_json::json!({"key_id": info.id, "scopes": info.scopes});
+    store
+        .audit(
+            account.id,
+            crate::audit::event("cli", "api_key.created", details),
+        )
+        .await?;
     println!("{}", minted.secret);
     eprintln!(
         "created key {} with scopes {} — store it now: Ferry keeps only its hash",

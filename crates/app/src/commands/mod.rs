@@ -1,6 +1,7 @@
 //! One module per `ferry` subcommand.
 
 mod admin;
+mod audit;
 mod bench;
 mod demo;
 mod export;
@@ -24,6 +25,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
         Command::Export(args) => export::run(&cli.store, args).await,
+        Command::Worker => {
+            let store = open_store(&cli.store).await?;
+            let worker = crate::worker::Worker {
+                store,
+                artifacts: cli.store.data_dir.join("artifacts"),
+                wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+            };
+            eprintln!("Ferry worker running; stop it with Ctrl-C");
+            tokio::select! {
+                () = worker.run() => Ok(()),
+                _ = tokio::signal::ctrl_c() => Ok(()),
+            }
+        }
+        Command::Audit(crate::cli::AuditCommand::Verify) => audit::verify(&cli.store).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -307,3 +307,120 @@ async fn export_requests_are_checked_before_anything_is_queued() {
     let listed = app.get_json(&app.api("/exports")).await;
     assert_eq!(listed["data"], json!([]), "nothing was queued");
 }
+
+#[tokio::test]
+async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows() {
+    let app = spawn_app().await;
+    person(&app).await;
+    let job = export(
+        &app,
+        json!({"format": "csv", "from": "2024-05-01", "to": "2024-05-31"}),
+    )
+    .await;
+    let id = job["export_id"].as_str().unwrap();
+    let receipt = app
+        .get_json(&app.api(&format!("/exports/{id}/receipt")))
+        .await;
+    let fields: Vec<&str> = receipt
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "data_included",
+            "date_range",
+            "delivered_at",
+            "delivery_method",
+            "export_id",
+            "generated_at",
+            "receipt_id",
+            "requested_by",
+            "subject_email"
+        ]
+    );
+    assert_eq!(receipt["subject_email"], "user@example.com");
+    assert_eq!(
+        receipt["date_range"],
+        json!({"start": "2024-05-01", "end": "2024-05-31"})
+    );
+    assert_eq!(receipt["delivered_at"], Value::Null);
+    fetch(&app, job["download_url"].as_str().unwrap(), None).await;
+
+    let mut actions = Vec::new();
+    for _ in 0..100 {
+        let trail = app.get_json(&app.api("/audit?action=data_export")).await;
+        actions = trail["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_string())
+            .collect();
+        if actions.len() == 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        actions,
+        [
+            "data_export.requested",
+            "data_export.started",
+            "data_export.completed",
+            "data_export.downloaded",
+            "data_export.delivered"
+        ]
+    );
+    let receipt = app
+        .get_json(&app.api(&format!("/exports/{id}/receipt")))
+        .await;
+    assert!(
+        receipt["delivered_at"].is_string(),
+        "delivery is on the receipt: {receipt}"
+    );
+    let csv = app
+        .get_with(
+            &app.admin_key,
+            &app.api("/audit?format=csv&subject=user_id:user_123"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with(
+            "seq,at,actor,action,subject,data_types,status,export_id,details,prev_hash,hash\n"
+        ),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 6);
+
+    let verify = || crate::cli::run(app.data_dir(), &["audit", "verify"]);
+    let (ok, out, err) = verify().await;
+    assert!(ok && out.contains("audit trail intact"), "{out}{err}");
+    let db = rusqlite::Connection::open(app.data_dir().join("ferry.db")).unwrap();
+    db.execute(
+        "UPDATE audit_log SET subject = 'user_id:someone_else' WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    let (ok, _, err) = verify().await;
+    assert!(
+        !ok && err.contains("broken at entry 2: entry 2 was edited"),
+        "{err}"
+    );
+    db.execute(
+        "UPDATE audit_log SET subject = 'user_id:user_123' WHERE seq = 2",
+        [],
+    )
+    .unwrap();
+    db.execute("DELETE FROM audit_log WHERE seq = 3", [])
+        .unwrap();
+    let (ok, _, err) = verify().await;
+    assert!(
+        !ok && err.contains("broken at entry 3: entry 3 was removed"),
+        "{err}"
+    );
+}

@@ -53,6 +53,11 @@ pub async fn spawn_app_with(args: ServeArgs) -> TestApp {
 }
 
 impl TestApp {
+    /// The data directory (database, artifacts) this app runs on.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -2,7 +2,10 @@
 
 use ferry_domain::AccountId;
 use ferry_domain::analytics::Page;
-use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus};
+use ferry_domain::audit::AuditEvent;
+use ferry_domain::job::{
+    ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus, Receipt,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::convert::{now_ms, opt_time, time};
@@ -161,7 +164,30 @@ pub(crate) fn progress(
 }
 
 /// Marks a running job completed; `false` if it was cancelled meanwhile.
+/// Marks a running job completed and stores its receipt, in one transaction; `false` if it
+/// was cancelled meanwhile. (Mirrors `Store::complete_export` argument for argument.)
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn complete(
+    conn: &mut Connection,
+    id: &str,
+    file: &ArtifactFile,
+    artifact: &str,
+    rows: u64,
+    expires_at: i64,
+    receipt: &Receipt,
+    audit: (AccountId, &AuditEvent),
+) -> Result<bool, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let done = complete_job(&tx, id, file, artifact, rows, expires_at)?;
+    if done {
+        super::audit::save_receipt(&tx, receipt)?;
+        super::audit::append_in(&tx, audit.0, audit.1)?;
+    }
+    tx.commit()?;
+    Ok(done)
+}
+
+fn complete_job(
     conn: &Connection,
     id: &str,
     file: &ArtifactFile,

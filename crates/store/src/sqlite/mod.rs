@@ -6,12 +6,14 @@
 //! - `ingest`: batches of page views, events and identifies; `rows` writes them many at a time.
 //! - `group_commit`: the ingest thread, which commits waiting batches together.
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
+//! - `audit`: the hash-chained audit trail and receipts.
 //! - `jobs`: export jobs and the download log.
 //! - `subject`: one person's identities and rows, for exports.
 //! - `analytics`: totals, per-day series, visitor and page lists.
 
 mod admin;
 mod analytics;
+pub mod audit;
 mod conn;
 mod convert;
 mod group_commit;
@@ -31,8 +33,11 @@ use ferry_domain::{
     Website,
 };
 
+use ferry_domain::audit::{AuditEntry, AuditEvent};
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
-use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus};
+use ferry_domain::job::{
+    ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus, Receipt,
+};
 
 use crate::{IngestOutcome, RowReceiver, Store, StoreError};
 
@@ -177,6 +182,7 @@ impl Store for SqliteStore {
             .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn complete_export(
         &self,
         id: &str,
@@ -184,10 +190,28 @@ impl Store for SqliteStore {
         artifact: &str,
         rows: u64,
         expires_at: Millis,
+        receipt: &Receipt,
+        audit: (AccountId, AuditEvent),
     ) -> Result<bool, StoreError> {
-        let (id, file, artifact) = (id.to_string(), file.clone(), artifact.to_string());
+        let (id, file, artifact, receipt) = (
+            id.to_string(),
+            file.clone(),
+            artifact.to_string(),
+            receipt.clone(),
+        );
         self.pool
-            .write(move |c| jobs::complete(c, &id, &file, &artifact, rows, expires_at))
+            .write(move |c| {
+                jobs::complete(
+                    c,
+                    &id,
+                    &file,
+                    &artifact,
+                    rows,
+                    expires_at,
+                    &receipt,
+                    (audit.0, &audit.1),
+                )
+            })
             .await
     }
 
@@ -236,6 +260,38 @@ impl Store for SqliteStore {
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError> {
         let id = id.to_string();
         self.pool.read(move |c| jobs::downloads(c, &id)).await
+    }
+
+    async fn audit(&self, account: AccountId, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+        self.pool
+            .write(move |c| audit::append(c, account, &event))
+            .await
+    }
+
+    async fn audit_entries(
+        &self,
+        account: AccountId,
+        filter: audit::AuditFilter,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.pool
+            .read(move |c| audit::list(c, account, &filter))
+            .await
+    }
+
+    async fn audit_verify(&self) -> Result<(u64, Option<audit::AuditBreak>), StoreError> {
+        self.pool.read(audit::verify).await
+    }
+
+    async fn receipt(&self, export_id: &str) -> Result<Option<Receipt>, StoreError> {
+        let id = export_id.to_string();
+        self.pool.read(move |c| audit::receipt(c, &id)).await
+    }
+
+    async fn mark_delivered(&self, export_id: &str) -> Result<bool, StoreError> {
+        let id = export_id.to_string();
+        self.pool
+            .write(move |c| audit::mark_delivered(c, &id))
+            .await
     }
 
     async fn accounts(&self) -> Result<Vec<Account>, StoreError> {

@@ -1,0 +1,67 @@
+//! Writing the audit trail from the app: one helper so that every entry has the same shape.
+
+use ferry_domain::AccountId;
+use ferry_domain::audit::AuditEvent;
+use ferry_domain::export::SubjectRef;
+use ferry_domain::job::ExportSpec;
+use ferry_store::{Store, StoreError};
+use serde_json::Value;
+
+/// How a subject appears in the trail, e.g. `user_id:user_123`.
+pub fn subject_label(subject: &SubjectRef) -> String {
+    match subject {
+        SubjectRef::UserId(v) => format!("user_id:{v}"),
+        SubjectRef::Email(v) => format!("email:{v}"),
+        SubjectRef::VisitorId(v) => format!("visitor_id:{v}"),
+    }
+}
+
+/// An entry about an export.
+pub fn export_event(
+    actor: &str,
+    action: &str,
+    export_id: &str,
+    spec: &ExportSpec,
+    status: &str,
+    details: Value,
+) -> AuditEvent {
+    AuditEvent {
+        actor: actor.to_string(),
+        action: action.to_string(),
+        subject: Some(subject_label(&spec.subject)),
+        data_types: spec
+            .data_types
+            .iter()
+            .map(|t| t.as_str().to_string())
+            .collect(),
+        status: status.to_string(),
+        export_id: Some(export_id.to_string()),
+        details,
+    }
+}
+
+/// An entry about anything else (keys, settings).
+pub fn event(actor: &str, action: &str, details: Value) -> AuditEvent {
+    AuditEvent {
+        actor: actor.to_string(),
+        action: action.to_string(),
+        subject: None,
+        data_types: Vec::new(),
+        status: "ok".into(),
+        export_id: None,
+        details,
+    }
+}
+
+/// Appends where the caller cannot fail the operation any more (the work is done): a failure
+/// to record is logged loudly instead.
+pub async fn record_or_log(store: &dyn Store, account: AccountId, event: AuditEvent) {
+    let action = event.action.clone();
+    if let Err(e) = store.audit(account, event).await {
+        report(&action, &e);
+    }
+}
+
+fn report(action: &str, e: &StoreError) {
+    tracing::error!(action, error = %e, "cannot write to the audit trail");
+}
