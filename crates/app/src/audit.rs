@@ -2,19 +2,9 @@
 
 use ferry_domain::AccountId;
 use ferry_domain::audit::AuditEvent;
-use ferry_domain::export::SubjectRef;
 use ferry_domain::job::ExportSpec;
 use ferry_store::{Store, StoreError};
 use serde_json::Value;
-
-/// How a subject appears in the trail, e.g. `user_id:user_123`.
-pub fn subject_label(subject: &SubjectRef) -> String {
-    match subject {
-        SubjectRef::UserId(v) => format!("user_id:{v}"),
-        SubjectRef::Email(v) => format!("email:{v}"),
-        SubjectRef::VisitorId(v) => format!("visitor_id:{v}"),
-    }
-}
 
 /// An entry about an export.
 pub fn export_event(
@@ -28,7 +18,7 @@ pub fn export_event(
     AuditEvent {
         actor: actor.to_string(),
         action: action.to_string(),
-        subject: Some(subject_label(&spec.subject)),
+        subject: Some(spec.subject.label()),
         data_types: spec
             .data_types
             .iter()

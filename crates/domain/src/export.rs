@@ -91,6 +91,17 @@ pub enum SubjectRef {
     VisitorId(String),
 }
 
+impl SubjectRef {
+    /// How the subject appears in the audit trail and filters, e.g. `user_id:user_123`.
+    pub fn label(&self) -> String {
+        match self {
+            SubjectRef::UserId(v) => format!("user_id:{v}"),
+            SubjectRef::Email(v) => format!("email:{v}"),
+            SubjectRef::VisitorId(v) => format!("visitor_id:{v}"),
+        }
+    }
+}
+
 /// One visitor found to belong to the subject: shown in the manifest so a reviewer sees what
 /// was matched.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -153,6 +153,25 @@ fn the_json_document_is_byte_identical_and_in_the_reference_layout() {
     assert_eq!(doc["events"][0]["properties"]["price"], 99.99);
     assert_eq!(doc["sessions"][0]["pages_viewed"], 3);
     assert_eq!(counts["pageviews"], 3);
+    let schema_path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas/person-export.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the schema is valid JSON Schema");
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "the export does not match the schema: {errors:?}"
+    );
+    let mut broken = doc.clone();
+    broken["pageviews"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("url");
+    assert!(
+        !validator.is_valid(&broken),
+        "the schema catches a dropped field"
+    );
 }
 
 #[test]

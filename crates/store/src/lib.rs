@@ -14,6 +14,7 @@ mod store;
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use sqlite::audit::{AuditBreak, AuditFilter};
+pub use sqlite::jobs::ExportFilter;
 pub use store::{IngestOutcome, RowReceiver, Store};
 
 use std::path::Path;

@@ -2,9 +2,7 @@ use async_trait::async_trait;
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
 use ferry_domain::audit::{AuditEntry, AuditEvent};
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
-use ferry_domain::job::{
-    ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus, Receipt,
-};
+use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, Receipt};
 use ferry_domain::{
     Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LineError, Millis, NewApiKey, Plan,
     ValidWebsite, Website,
@@ -12,6 +10,7 @@ use ferry_domain::{
 
 use crate::StoreError;
 use crate::sqlite::audit::{AuditBreak, AuditFilter};
+use crate::sqlite::jobs::ExportFilter;
 
 /// What happened to each line of an ingest batch, in order.
 pub type IngestOutcome = Vec<Result<(), LineError>>;
@@ -121,9 +120,7 @@ pub trait Store: Send + Sync + 'static {
     async fn export_jobs(
         &self,
         account: AccountId,
-        status: Option<ExportStatus>,
-        cursor: Option<&str>,
-        limit: u32,
+        filter: ExportFilter,
     ) -> Result<Page<ExportJob>, StoreError>;
     /// Takes the oldest queued job and marks it running.
     async fn claim_export(&self) -> Result<Option<(AccountId, ExportJob)>, StoreError>;

@@ -9,6 +9,7 @@ use chrono::{NaiveDate, Utc};
 use ferry_domain::export::{DataType, ExportRange, Format, Include, SubjectRef};
 use ferry_domain::job::{ExportJob, ExportSpec, ExportStatus};
 use ferry_domain::{DateRangeError, Scope};
+use ferry_store::ExportFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -214,6 +215,11 @@ pub async fn show(
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
+    /// `user_id:user_123`, `email:…`, or just the identifier.
+    subject: Option<String>,
+    /// Created on or after / on or before these UTC days.
+    created_from: Option<String>,
+    created_to: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -236,11 +242,21 @@ pub async fn list(
             })
         })
         .transpose()?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let page = state
-        .store
-        .export_jobs(key.account, status, q.cursor.as_deref(), limit)
-        .await?;
+    let midnight = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp_millis()
+    };
+    let filter = ExportFilter {
+        status,
+        subject: q.subject,
+        created_from: date("created_from", q.created_from.as_deref())?.map(midnight),
+        created_to: date("created_to", q.created_to.as_deref())?.map(|d| midnight(d) + 86_400_000),
+        cursor: q.cursor,
+        limit: q.limit.unwrap_or(50).clamp(1, 500),
+    };
+    let page = state.store.export_jobs(key.account, filter).await?;
     let data: Vec<Value> = page
         .data
         .iter()

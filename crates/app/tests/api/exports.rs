@@ -424,3 +424,168 @@ async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_export_list_filters_by_status_subject_and_day() {
+    let app = spawn_app().await;
+    person(&app).await;
+    let first = export(&app, json!({})).await;
+    let response = post(
+        &app,
+        "/exports",
+        json!({"subject": {"email": "quiet@example.com"}}),
+    )
+    .await;
+    let second = response.json::<Value>().await.unwrap()["export_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_until_completed(&app, &second).await;
+    let ids = |body: Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["export_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = ids(app.get_json(&app.api("/exports")).await);
+    assert_eq!(
+        all,
+        [
+            second.clone(),
+            first["export_id"].as_str().unwrap().to_string()
+        ],
+        "newest first"
+    );
+    assert_eq!(
+        ids(app.get_json(&app.api("/exports?subject=user_123")).await),
+        [first["export_id"].as_str().unwrap()]
+    );
+    assert_eq!(
+        ids(app
+            .get_json(&app.api("/exports?subject=email:quiet@example.com"))
+            .await),
+        [second.clone()]
+    );
+    assert_eq!(
+        ids(app.get_json(&app.api("/exports?status=failed")).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(app
+            .get_json(&app.api("/exports?created_to=2000-01-01"))
+            .await),
+        Vec::<String>::new()
+    );
+    let page = app.get_json(&app.api("/exports?limit=1")).await;
+    let next = page["next_cursor"].as_str().unwrap();
+    assert_eq!(
+        ids(app
+            .get_json(&app.api(&format!("/exports?limit=1&cursor={next}")))
+            .await),
+        [first["export_id"].as_str().unwrap()]
+    );
+}
+
+#[tokio::test]
+async fn a_job_abandoned_by_a_crashed_worker_runs_again_on_the_next_start_and_its_half_file_is_never_served()
+ {
+    // What a worker killed mid-export leaves behind, made without any server running: a job
+    // marked running whose heartbeat stopped, and a partial file in the scratch space.
+    let dir = tempfile::tempdir().unwrap();
+    let store = ferry_store::open("", dir.path()).await.unwrap();
+    let account = store
+        .create_account("acme", ferry_domain::Plan::Pro)
+        .await
+        .unwrap();
+    let key = ferry::keys::mint(None, ferry_domain::Scopes::all());
+    store.create_key(account.id, key.record).await.unwrap();
+    let site = ferry_domain::NewWebsite {
+        domain: "shop.example.com".into(),
+        timezone: None,
+        retention_days: None,
+    };
+    store
+        .create_website(account.id, "web_shop", site.validate().unwrap())
+        .await
+        .unwrap();
+    let line = pageview("web_shop", "v1", "2024-05-01T10:00:00Z", "/");
+    let identify = json!({"type": "identify", "website_id": "web_shop", "visitor_id": "v1", "user_id": "user_123"});
+    let now = chrono::Utc::now().timestamp_millis();
+    let lines = [line, identify]
+        .iter()
+        .map(|l| ferry_domain::ingest::parse_line(l.to_string().as_bytes(), now).unwrap())
+        .collect();
+    store.ingest(None, lines, now).await.unwrap();
+    let spec = ferry_domain::job::ExportSpec {
+        subject: ferry_domain::export::SubjectRef::UserId("user_123".into()),
+        website_id: None,
+        data_types: ferry_domain::export::DataType::ALL.to_vec(),
+        format: ferry_domain::export::Format::Json,
+        range: Default::default(),
+        zip: false,
+        one_time: false,
+        expires_in: 3600,
+    };
+    store
+        .create_export(account.id, "exp_00c0ffee", &spec, "test")
+        .await
+        .unwrap();
+    let (_, claimed) = store.claim_export().await.unwrap().unwrap();
+    assert_eq!(claimed.id, "exp_00c0ffee");
+    let db = rusqlite::Connection::open(dir.path().join("ferry.db")).unwrap();
+    db.execute(
+        "UPDATE export_jobs SET heartbeat_at = 0 WHERE export_id = 'exp_00c0ffee'",
+        [],
+    )
+    .unwrap();
+    let scratch = dir.path().join("artifacts/.tmp");
+    std::fs::create_dir_all(&scratch).unwrap();
+    std::fs::write(
+        scratch.join("exp_00c0ffee.part"),
+        b"{\"export_id\": \"exp_00c0ffee\", \"pagev",
+    )
+    .unwrap();
+
+    // The next start: its worker requeues the abandoned job and runs it to the end.
+    let app = ferry::startup::App::build(
+        store.clone(),
+        &ferry::config::ServeArgs::loopback(),
+        dir.path(),
+    )
+    .await
+    .unwrap();
+    let base = app.base_url.clone();
+    tokio::spawn(app.run());
+    let client = reqwest::Client::new();
+    let mut job = Value::Null;
+    for _ in 0..400 {
+        job = client
+            .get(format!("{base}/api/external/v1/exports/exp_00c0ffee"))
+            .header("X-API-Key", &key.secret)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if job["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["attempts"], 2);
+    let bytes = client
+        .get(job["download_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&bytes).expect("a whole document, not the half file");
+    assert_eq!(doc["export_id"], "exp_00c0ffee");
+    assert_eq!(doc["pageviews"].as_array().unwrap().len(), 1);
+}

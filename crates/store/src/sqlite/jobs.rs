@@ -63,9 +63,9 @@ pub(crate) fn create(
 ) -> Result<ExportJob, StoreError> {
     let spec_json = serde_json::to_string(spec).map_err(|e| StoreError::Backend(Box::new(e)))?;
     conn.execute(
-        "INSERT INTO export_jobs (export_id, account_pk, spec, requested_by, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
-        params![id, account.0, spec_json, requested_by, now_ms()],
+        "INSERT INTO export_jobs (export_id, account_pk, spec, subject, requested_by, status, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6)",
+        params![id, account.0, spec_json, spec.subject.label(), requested_by, now_ms()],
     )?;
     Ok(by_id(conn, id)?.expect("just inserted").2)
 }
@@ -88,14 +88,24 @@ pub(crate) fn get(
         .map(|(_, _, job)| job))
 }
 
+/// Which jobs `GET /exports` lists.
+#[derive(Debug, Clone, Default)]
+pub struct ExportFilter {
+    pub status: Option<ExportStatus>,
+    /// A label such as `user_id:user_123`, or just the value (`user_123`).
+    pub subject: Option<String>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
 pub(crate) fn list(
     conn: &Connection,
     account: AccountId,
-    status: Option<ExportStatus>,
-    after: Option<&str>,
-    limit: u32,
+    f: &ExportFilter,
 ) -> Result<Page<ExportJob>, StoreError> {
-    let before: i64 = match after {
+    let before: i64 = match f.cursor.as_deref() {
         None => i64::MAX,
         Some(c) => cursor::decode(c, "exports")?
             .parse()
@@ -103,15 +113,21 @@ pub(crate) fn list(
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM export_jobs WHERE account_pk = ?1 AND pk < ?2 AND (?3 IS NULL OR status = ?3)
-         ORDER BY pk DESC LIMIT ?4"
+           AND (?4 IS NULL OR subject = ?4 OR subject LIKE '%:' || ?4)
+           AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6)
+         ORDER BY pk DESC LIMIT ?7"
     );
+    let limit = f.limit;
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt
         .query_map(
             params![
                 account.0,
                 before,
-                status.map(ExportStatus::as_str),
+                f.status.map(ExportStatus::as_str),
+                f.subject,
+                f.created_from,
+                f.created_to,
                 i64::from(limit) + 1
             ],
             job_row,

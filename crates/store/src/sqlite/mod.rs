@@ -18,7 +18,7 @@ mod conn;
 mod convert;
 mod group_commit;
 mod ingest;
-mod jobs;
+pub mod jobs;
 mod migrations;
 mod rows;
 mod sessions;
@@ -35,9 +35,7 @@ use ferry_domain::{
 
 use ferry_domain::audit::{AuditEntry, AuditEvent};
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
-use ferry_domain::job::{
-    ArtifactFile, DownloadRecord, ExportJob, ExportSpec, ExportStatus, Receipt,
-};
+use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, Receipt};
 
 use crate::{IngestOutcome, RowReceiver, Store, StoreError};
 
@@ -161,13 +159,10 @@ impl Store for SqliteStore {
     async fn export_jobs(
         &self,
         account: AccountId,
-        status: Option<ExportStatus>,
-        cursor: Option<&str>,
-        limit: u32,
+        filter: jobs::ExportFilter,
     ) -> Result<Page<ExportJob>, StoreError> {
-        let cursor = cursor.map(str::to_string);
         self.pool
-            .read(move |c| jobs::list(c, account, status, cursor.as_deref(), limit))
+            .read(move |c| jobs::list(c, account, &filter))
             .await
     }
 

@@ -4,6 +4,8 @@ CREATE TABLE export_jobs (
     export_id      TEXT NOT NULL UNIQUE,
     account_pk     INTEGER NOT NULL REFERENCES accounts(pk),
     spec           TEXT NOT NULL,
+    -- e.g. `user_id:user_123`, for filtering.
+    subject        TEXT NOT NULL,
     requested_by   TEXT NOT NULL,
     status         TEXT NOT NULL,
     attempts       INTEGER NOT NULL DEFAULT 0,
