@@ -466,7 +466,7 @@ async fn the_export_list_filters_by_status_subject_and_day() {
         ids(app
             .get_json(&app.api("/exports?subject=email:quiet@example.com"))
             .await),
-        [second.clone()]
+        [second.as_str()]
     );
     assert_eq!(
         ids(app.get_json(&app.api("/exports?status=failed")).await),
