@@ -179,6 +179,9 @@ pub struct BenchArgs {
     /// Where to build the benchmark database (default: a temporary directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Instead of ingest and analytics: per-person export latency and memory (see README).
+    #[arg(long)]
+    pub exports: bool,
     /// Lines per ingest request (one transaction each).
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,

@@ -109,6 +109,13 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
     bar.finish_and_clear();
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
     eprintln!("wrote {} ({})", args.output.display(), summary.join(" "));
+    if std::env::var_os("FERRY_REPORT_PEAK_RSS").is_some() {
+        // For `ferry bench --exports`, which runs this command to measure its memory.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            eprintln!("peak rss: {}", line.trim_start_matches("VmHWM:").trim());
+        }
+    }
     Ok(())
 }
 

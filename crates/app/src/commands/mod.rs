@@ -3,6 +3,7 @@
 mod admin;
 mod audit;
 mod bench;
+mod bench_exports;
 mod demo;
 mod export;
 mod import;
@@ -39,6 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Audit(crate::cli::AuditCommand::Verify) => audit::verify(&cli.store).await,
+        Command::Bench(args) if args.exports => bench_exports::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }

@@ -8,7 +8,7 @@
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
 //! - `audit`: the hash-chained audit trail and receipts.
 //! - `jobs`: export jobs and the download log.
-//! - `subject`: one person's identities and rows, for exports.
+//! - `subject`, `subject_rows`: one person's identities, and their rows in time order.
 //! - `analytics`: totals, per-day series, visitor and page lists.
 
 mod admin;
@@ -23,6 +23,7 @@ mod migrations;
 mod rows;
 mod sessions;
 mod subject;
+mod subject_rows;
 
 use std::path::Path;
 
@@ -310,15 +311,15 @@ impl Store for SqliteStore {
         visitors: Vec<i64>,
         range: ExportRange,
     ) -> RowReceiver<PageviewRow> {
-        self.stream(move |c, each| subject::pageviews(c, &visitors, range, each))
+        self.stream(move |c, each| subject_rows::pageviews(c, &visitors, range, each))
     }
 
     fn subject_events(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<EventRow> {
-        self.stream(move |c, each| subject::events(c, &visitors, range, each))
+        self.stream(move |c, each| subject_rows::events(c, &visitors, range, each))
     }
 
     fn subject_sessions(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<SessionRow> {
-        self.stream(move |c, each| subject::sessions(c, &visitors, range, each))
+        self.stream(move |c, each| subject_rows::sessions(c, &visitors, range, each))
     }
 
     async fn subject_event_keys(
@@ -327,7 +328,7 @@ impl Store for SqliteStore {
         range: ExportRange,
     ) -> Result<Vec<String>, StoreError> {
         self.pool
-            .read(move |c| subject::event_property_keys(c, &visitors, range))
+            .read(move |c| subject_rows::event_property_keys(c, &visitors, range))
             .await
     }
 
