@@ -125,6 +125,9 @@ pub enum AccountsCommand {
         name: String,
         #[arg(long, default_value = "pro", value_parser = ["pro", "scale", "enterprise"])]
         plan: String,
+        /// How long download links live unless a request says (1–30 days; default 7).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=30))]
+        link_expiry_days: Option<u64>,
     },
 }
 

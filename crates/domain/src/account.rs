@@ -15,6 +15,8 @@ pub struct Account {
     pub id: AccountId,
     pub name: String,
     pub plan: Plan,
+    /// Download links' lifetime when a request does not set one; `None`: 7 days.
+    pub link_expiry_secs: Option<u64>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -25,6 +25,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_account(&self, name: &str, plan: Plan) -> Result<Account, StoreError>;
     async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError>;
     async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
+    /// The account's default download-link lifetime (`None`: 7 days).
+    async fn set_link_expiry(&self, id: AccountId, secs: Option<u64>) -> Result<(), StoreError>;
 
     /// `id` is the new website's public id, chosen by the caller.
     async fn create_website(

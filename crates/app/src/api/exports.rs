@@ -80,7 +80,7 @@ fn date(field: &'static str, value: Option<&str>) -> Result<Option<NaiveDate>, A
         .transpose()
 }
 
-fn spec(subject: SubjectRef, o: Options) -> Result<ExportSpec, ApiError> {
+fn spec(subject: SubjectRef, o: Options, default_expires_in: u64) -> Result<ExportSpec, ApiError> {
     if o.encryption.is_some() || o.delivery.is_some() {
         return Err(unprocessable(
             "unsupported",
@@ -100,7 +100,7 @@ fn spec(subject: SubjectRef, o: Options) -> Result<ExportSpec, ApiError> {
     {
         return Err(DateRangeError::Reversed { from, to }.into());
     }
-    let expires_in = o.expires_in.unwrap_or(DEFAULT_EXPIRES_IN);
+    let expires_in = o.expires_in.unwrap_or(default_expires_in);
     if expires_in == 0 || expires_in > MAX_EXPIRES_IN {
         return Err(unprocessable(
             "invalid_expires_in",
@@ -117,6 +117,14 @@ fn spec(subject: SubjectRef, o: Options) -> Result<ExportSpec, ApiError> {
         one_time: o.one_time.unwrap_or(false),
         expires_in,
     })
+}
+
+/// The account's default link lifetime.
+async fn account_expiry(state: &AppState, caller: &Caller) -> Result<u64, ApiError> {
+    let account = state.store.account(caller.0.account).await?;
+    Ok(account
+        .and_then(|a| a.link_expiry_secs)
+        .unwrap_or(DEFAULT_EXPIRES_IN))
 }
 
 async fn queue(
@@ -161,7 +169,11 @@ pub async fn create_for_user(
     Path(user_id): Path<String>,
     ApiJson(options): ApiJson<Options>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let spec = spec(SubjectRef::UserId(user_id), options)?;
+    let spec = spec(
+        SubjectRef::UserId(user_id),
+        options,
+        account_expiry(&state, &caller).await?,
+    )?;
     queue(&state, &caller, spec).await
 }
 
@@ -185,7 +197,11 @@ pub async fn create(
             ));
         }
     }
-    let spec = spec(body.subject, body.options)?;
+    let spec = spec(
+        body.subject,
+        body.options,
+        account_expiry(&state, &caller).await?,
+    )?;
     queue(&state, &caller, spec).await
 }
 

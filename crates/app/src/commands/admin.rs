@@ -11,10 +11,19 @@ use crate::config::StoreArgs;
 use crate::keys::{mint, random_id};
 
 pub async fn accounts(args: &StoreArgs, cmd: AccountsCommand) -> anyhow::Result<()> {
-    let AccountsCommand::Create { name, plan } = cmd;
+    let AccountsCommand::Create {
+        name,
+        plan,
+        link_expiry_days,
+    } = cmd;
     let plan: Plan = plan.parse().map_err(|e: String| anyhow!(e))?;
     let store = super::open_store(args).await?;
     let account = store.create_account(name.trim(), plan).await?;
+    if let Some(days) = link_expiry_days {
+        store
+            .set_link_expiry(account.id, Some(days * 86_400))
+            .await?;
+    }
     println!("{}", account.name);
     eprintln!(
         "created account `{}` on the {} plan",

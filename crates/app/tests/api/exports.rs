@@ -589,3 +589,28 @@ async fn a_job_abandoned_by_a_crashed_worker_runs_again_on_the_next_start_and_it
     assert_eq!(doc["export_id"], "exp_00c0ffee");
     assert_eq!(doc["pageviews"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn link_lifetime_defaults_to_seven_days_or_the_accounts_own_setting() {
+    let app = spawn_app().await;
+    person(&app).await;
+    let days_left = |job: &Value| {
+        let expires: chrono::DateTime<chrono::Utc> =
+            job["expires_at"].as_str().unwrap().parse().unwrap();
+        (expires - chrono::Utc::now()).num_hours() as f64 / 24.0
+    };
+    let default = export(&app, json!({})).await;
+    assert!((6.9..=7.0).contains(&days_left(&default)), "{default}");
+    let account = app.store.account_by_name("acme").await.unwrap().unwrap().id;
+    app.store
+        .set_link_expiry(account, Some(86_400))
+        .await
+        .unwrap();
+    let short = export(&app, json!({})).await;
+    assert!((0.9..=1.0).contains(&days_left(&short)), "{short}");
+    let asked = export(&app, json!({"expires_in": 3 * 86_400})).await;
+    assert!(
+        (2.9..=3.0).contains(&days_left(&asked)),
+        "a request's own expiry wins: {asked}"
+    );
+}

@@ -23,6 +23,7 @@ fn account_row(row: &Row) -> rusqlite::Result<Account> {
         id: AccountId(row.get("pk")?),
         name: row.get("name")?,
         plan: plan.parse().unwrap_or(Plan::Pro),
+        link_expiry_secs: row.get("link_expiry_secs")?,
         created_at: time(row.get("created_at")?),
     })
 }
@@ -47,6 +48,7 @@ pub(crate) fn create_account(
         id: AccountId(conn.last_insert_rowid()),
         name: name.to_string(),
         plan,
+        link_expiry_secs: None,
         created_at: time(created),
     })
 }
@@ -57,15 +59,38 @@ pub(crate) fn account_by_name(
 ) -> Result<Option<Account>, StoreError> {
     Ok(conn
         .query_row(
-            "SELECT pk, name, plan, created_at FROM accounts WHERE name = ?1",
+            "SELECT pk, name, plan, link_expiry_secs, created_at FROM accounts WHERE name = ?1",
             [name],
             account_row,
         )
         .optional()?)
 }
 
+pub(crate) fn account(conn: &Connection, id: AccountId) -> Result<Option<Account>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT pk, name, plan, link_expiry_secs, created_at FROM accounts WHERE pk = ?1",
+            [id.0],
+            account_row,
+        )
+        .optional()?)
+}
+
+pub(crate) fn set_link_expiry(
+    conn: &Connection,
+    id: AccountId,
+    secs: Option<u64>,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE accounts SET link_expiry_secs = ?2 WHERE pk = ?1",
+        params![id.0, secs],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn accounts(conn: &Connection) -> Result<Vec<Account>, StoreError> {
-    let mut stmt = conn.prepare("SELECT pk, name, plan, created_at FROM accounts ORDER BY pk")?;
+    let mut stmt = conn
+        .prepare("SELECT pk, name, plan, link_expiry_secs, created_at FROM accounts ORDER BY pk")?;
     let rows = stmt.query_map([], account_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

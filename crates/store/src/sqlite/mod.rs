@@ -290,6 +290,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.pool.read(move |c| admin::account(c, id)).await
+    }
+
+    async fn set_link_expiry(&self, id: AccountId, secs: Option<u64>) -> Result<(), StoreError> {
+        self.pool
+            .write(move |c| admin::set_link_expiry(c, id, secs))
+            .await
+    }
+
     async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
         self.pool.read(admin::accounts).await
     }

@@ -6,6 +6,8 @@ CREATE TABLE accounts (
     pk          INTEGER PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
     plan        TEXT NOT NULL,
+    -- How long download links live when a request does not say; NULL: 7 days.
+    link_expiry_secs  INTEGER,
     created_at  INTEGER NOT NULL
 );
 
