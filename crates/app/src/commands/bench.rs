@@ -5,17 +5,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chrono::{TimeZone, Utc};
-use ferry_domain::{IngestLine, NewWebsite, Plan, Scopes};
+use ferry_domain::{Account, IngestLine, NewWebsite, Plan, Scopes};
+use ferry_store::Store;
 use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::cli::{BenchArgs, Order};
 use crate::config::ServeArgs;
 use crate::demo::{DemoSpec, Generator};
-use crate::keys::mint;
+use crate::keys::{MintedKey, mint};
 use crate::startup::App;
 
-const WEBSITE: &str = "web_bench";
+pub(crate) const WEBSITE: &str = "web_bench";
 const IN_FLIGHT: usize = 2;
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -29,17 +30,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         bail!("{} exists: point --dir at an empty directory", db.display());
     }
     let store = ferry_store::open(&db.to_string_lossy(), &dir).await?;
-    let account = store.create_account("bench", Plan::Enterprise).await?;
-    let site = NewWebsite {
-        domain: "bench.example.com".into(),
-        timezone: Some("UTC".into()),
-        retention_days: None,
-    };
-    store
-        .create_website(account.id, WEBSITE, site.validate()?)
-        .await?;
-    let key = mint(Some("bench".into()), Scopes::all());
-    store.create_key(account.id, key.record).await?;
+    let (_, key) = bench_tenant(store.as_ref()).await?;
     let app = App::build(store.clone(), &ServeArgs::loopback(), &dir).await?;
     let base = app.base_url.clone();
     tokio::spawn(app.run());
@@ -252,6 +243,22 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     report("visitors, next 1000 by cursor", times);
     Ok(())
+}
+
+/// The benchmarks' account, website (`web_bench`, UTC) and a key with every scope.
+pub(crate) async fn bench_tenant(store: &dyn Store) -> anyhow::Result<(Account, MintedKey)> {
+    let account = store.create_account("bench", Plan::Enterprise).await?;
+    let site = NewWebsite {
+        domain: "bench.example.com".into(),
+        timezone: Some("UTC".into()),
+        retention_days: None,
+    };
+    store
+        .create_website(account.id, WEBSITE, site.validate()?)
+        .await?;
+    let key = mint(Some("bench".into()), Scopes::all());
+    store.create_key(account.id, key.record.clone()).await?;
+    Ok((account, key))
 }
 
 fn report(label: &str, mut times: Vec<Duration>) {

@@ -7,16 +7,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use ferry_domain::{Activity, ActivityKind, Identify, IngestLine, NewWebsite, Plan, Scopes};
+use ferry_domain::{Activity, ActivityKind, Identify, IngestLine};
 use serde_json::{Map, Value, json};
 
 use crate::cli::BenchArgs;
 use crate::config::ServeArgs;
 use crate::demo::{DemoSpec, Generator};
-use crate::keys::mint;
 use crate::startup::App;
 
-const WEBSITE: &str = "web_bench";
+use super::bench::WEBSITE;
 
 /// One person with `sessions` sessions of `pages` page views and one event each, ending now.
 fn person(user: &str, sessions: u64, pages: u64, end: i64) -> impl Iterator<Item = IngestLine> {
@@ -78,17 +77,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
     let store = ferry_store::open("", &dir).await?;
-    let account = store.create_account("bench", Plan::Enterprise).await?;
-    let site = NewWebsite {
-        domain: "bench.example.com".into(),
-        timezone: Some("UTC".into()),
-        retention_days: None,
-    };
-    store
-        .create_website(account.id, WEBSITE, site.validate()?)
-        .await?;
-    let key = mint(Some("bench".into()), Scopes::all());
-    store.create_key(account.id, key.record).await?;
+    let (account, key) = super::bench::bench_tenant(store.as_ref()).await?;
 
     let now = Utc::now().timestamp_millis();
     let began = Instant::now();

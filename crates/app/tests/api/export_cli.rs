@@ -1,23 +1,9 @@
 //! `ferry export`: one person's data, from the real binary, checked file by file.
 
-use std::io::Read;
-
 use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::cli::run;
-
-fn unzip(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    (0..archive.len())
-        .map(|i| {
-            let mut file = archive.by_index(i).unwrap();
-            let mut content = Vec::new();
-            file.read_to_end(&mut content).unwrap();
-            (file.name().unwrap().to_string(), content)
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
@@ -79,7 +65,7 @@ async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
     )
     .await;
     assert!(ok, "{err}");
-    let files = unzip(&out);
+    let files = crate::helpers::unzip(&std::fs::read(&out).unwrap());
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,

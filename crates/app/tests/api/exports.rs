@@ -1,6 +1,5 @@
 //! Per-person exports over HTTP, as the reference page's client does them: post, poll, download.
 
-use std::io::Read;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -97,14 +96,7 @@ async fn a_csv_export_unzips_and_every_manifest_checksum_matches() {
     )
     .await;
     let (_, bytes) = fetch(&app, job["download_url"].as_str().unwrap(), None).await;
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut files = Vec::new();
-    for i in 0..archive.len() {
-        let mut f = archive.by_index(i).unwrap();
-        let mut content = Vec::new();
-        f.read_to_end(&mut content).unwrap();
-        files.push((f.name().unwrap().to_string(), content));
-    }
+    let files = unzip(&bytes);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
