@@ -606,3 +606,39 @@ async fn link_lifetime_defaults_to_seven_days_or_the_accounts_own_setting() {
         "a request's own expiry wins: {asked}"
     );
 }
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_and_reported_once_the_attempts_run_out() {
+    let app = spawn_app().await;
+    person(&app).await;
+    // A file where the scratch directory should be: every attempt to write the export fails.
+    std::fs::create_dir_all(app.data_dir().join("artifacts")).unwrap();
+    std::fs::write(app.data_dir().join("artifacts/.tmp"), b"in the way").unwrap();
+    let response = post(&app, "/users/user_123/export", json!({"format": "csv"})).await;
+    let id = response.json::<Value>().await.unwrap()["export_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut job = Value::Null;
+    for _ in 0..400 {
+        job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
+        if job["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["attempts"], 3);
+    assert_eq!(job["error"]["code"], "export_failed");
+    assert_eq!(job["download_url"], Value::Null);
+    let trail = app
+        .get_json(&app.api("/audit?action=data_export.failed"))
+        .await;
+    let retries: Vec<bool> = trail["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["details"]["will_retry"].as_bool().unwrap())
+        .collect();
+    assert_eq!(retries, [true, true, false]);
+}

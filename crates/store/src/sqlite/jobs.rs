@@ -152,7 +152,8 @@ pub(crate) fn claim(conn: &Connection) -> Result<Option<(AccountId, ExportJob)>,
     let claimed: Option<String> = conn
         .query_row(
             "UPDATE export_jobs SET status = 'running', started_at = ?1, heartbeat_at = ?1, attempts = attempts + 1
-             WHERE pk = (SELECT pk FROM export_jobs WHERE status = 'queued' ORDER BY created_at, pk LIMIT 1)
+             WHERE pk = (SELECT pk FROM export_jobs WHERE status = 'queued' AND coalesce(run_after, 0) <= ?1
+                         ORDER BY created_at, pk LIMIT 1)
              RETURNING export_id",
             [now],
             |r| r.get(0),
@@ -222,7 +223,11 @@ fn complete_job(
     Ok(changed == 1)
 }
 
-/// Records a failure: a transient one goes back to the queue until the attempts run out.
+/// A retried job waits this long times its attempts so far.
+const RETRY_BACKOFF_MS: i64 = 1_000;
+
+/// Records a failure: a transient one goes back to the queue, after a pause that grows with
+/// each attempt, until the attempts run out.
 pub(crate) fn fail(
     conn: &Connection,
     id: &str,
@@ -233,10 +238,19 @@ pub(crate) fn fail(
     conn.execute(
         "UPDATE export_jobs SET
            status = CASE WHEN ?4 AND attempts < ?5 THEN 'queued' ELSE 'failed' END,
+           run_after = ?6 + attempts * ?7,
            error_code = ?2, error_message = ?3,
            finished_at = CASE WHEN ?4 AND attempts < ?5 THEN NULL ELSE ?6 END
          WHERE export_id = ?1 AND status = 'running'",
-        params![id, code, message, transient, MAX_ATTEMPTS, now_ms()],
+        params![
+            id,
+            code,
+            message,
+            transient,
+            MAX_ATTEMPTS,
+            now_ms(),
+            RETRY_BACKOFF_MS
+        ],
     )?;
     Ok(())
 }

@@ -9,6 +9,8 @@ CREATE TABLE export_jobs (
     requested_by   TEXT NOT NULL,
     status         TEXT NOT NULL,
     attempts       INTEGER NOT NULL DEFAULT 0,
+    -- A retried job waits until then (backoff after a transient failure).
+    run_after      INTEGER,
     rows_written   INTEGER NOT NULL DEFAULT 0,
     bytes_written  INTEGER NOT NULL DEFAULT 0,
     error_code     TEXT,
