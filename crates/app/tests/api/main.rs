@@ -5,6 +5,7 @@ mod analytics;
 mod cli;
 mod errors;
 mod export_cli;
+mod export_jobs;
 mod exports;
 mod helpers;
 mod ingest;

@@ -8,6 +8,7 @@
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
 //! - `audit`: the hash-chained audit trail and receipts.
 //! - `jobs`: export jobs and the download log.
+//! - `stream`: query results handed over in batches through a bounded channel.
 //! - `subject`, `subject_rows`: one person's identities, and their rows in time order.
 //! - `analytics`: totals, per-day series, visitor and page lists.
 
@@ -22,6 +23,7 @@ pub mod jobs;
 mod migrations;
 mod rows;
 mod sessions;
+mod stream;
 mod subject;
 mod subject_rows;
 
@@ -39,53 +41,6 @@ use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subje
 use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, Receipt};
 
 use crate::{IngestOutcome, RowReceiver, Store, StoreError};
-
-/// Rows per batch sent to a row stream's reader.
-const STREAM_BATCH: usize = 1_000;
-
-type Each<'a, T> = &'a mut dyn FnMut(T) -> Result<(), StoreError>;
-
-impl SqliteStore {
-    /// Runs `query` on a reader connection in the background, sending its rows in batches.
-    fn stream<T, Q>(&self, query: Q) -> RowReceiver<T>
-    where
-        T: Send + 'static,
-        Q: FnOnce(&rusqlite::Connection, Each<'_, T>) -> Result<(), StoreError> + Send + 'static,
-    {
-        let (sender, receiver) = tokio::sync::mpsc::channel(4);
-        let pool = std::sync::Arc::clone(&self.pool);
-        tokio::spawn(async move {
-            let errors = sender.clone();
-            let result = pool
-                .read(move |conn| {
-                    let mut batch = Vec::with_capacity(STREAM_BATCH);
-                    let mut each = |row: T| {
-                        batch.push(row);
-                        if batch.len() == STREAM_BATCH {
-                            let full =
-                                std::mem::replace(&mut batch, Vec::with_capacity(STREAM_BATCH));
-                            sender
-                                .blocking_send(Ok(full))
-                                .map_err(|_| StoreError::Backend("the reader went away".into()))?;
-                        }
-                        Ok(())
-                    };
-                    query(conn, &mut each)?;
-                    if !batch.is_empty() {
-                        sender
-                            .blocking_send(Ok(batch))
-                            .map_err(|_| StoreError::Backend("the reader went away".into()))?;
-                    }
-                    Ok(())
-                })
-                .await;
-            if let Err(e) = result {
-                let _ = errors.send(Err(e)).await;
-            }
-        });
-        receiver
-    }
-}
 
 pub struct SqliteStore {
     pool: std::sync::Arc<conn::Pool>,
@@ -321,15 +276,21 @@ impl Store for SqliteStore {
         visitors: Vec<i64>,
         range: ExportRange,
     ) -> RowReceiver<PageviewRow> {
-        self.stream(move |c, each| subject_rows::pageviews(c, &visitors, range, each))
+        stream::rows(&self.pool, move |c, each| {
+            subject_rows::pageviews(c, &visitors, range, each)
+        })
     }
 
     fn subject_events(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<EventRow> {
-        self.stream(move |c, each| subject_rows::events(c, &visitors, range, each))
+        stream::rows(&self.pool, move |c, each| {
+            subject_rows::events(c, &visitors, range, each)
+        })
     }
 
     fn subject_sessions(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<SessionRow> {
-        self.stream(move |c, each| subject_rows::sessions(c, &visitors, range, each))
+        stream::rows(&self.pool, move |c, each| {
+            subject_rows::sessions(c, &visitors, range, each)
+        })
     }
 
     async fn subject_event_keys(
