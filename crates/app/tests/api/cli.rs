@@ -58,6 +58,39 @@ async fn start_until(data_dir: &Path, args: &[&str], last: &str) -> (Child, Vec<
     (child, seen)
 }
 
+/// `ferry serve` on a free port: the process and its base URL.
+async fn serve(data_dir: &Path) -> (Child, String) {
+    let (server, lines) = start_until(
+        data_dir,
+        &["serve", "--listen", "127.0.0.1:0"],
+        "Ferry listening on",
+    )
+    .await;
+    let base = lines
+        .last()
+        .unwrap()
+        .trim()
+        .strip_prefix("Ferry listening on ")
+        .unwrap()
+        .to_string();
+    (server, base)
+}
+
+/// The analytics summary for 2024-05-01, the day these tests write to.
+async fn may_first(base: &str, key: &str, website: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!(
+            "{base}/api/external/v1/analytics/{website}?from=2024-05-01&to=2024-05-01"
+        ))
+        .header("X-API-Key", key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn field<'a>(lines: &'a [String], label: &str) -> &'a str {
     lines
         .iter()
@@ -122,30 +155,8 @@ async fn accounts_websites_keys_import_and_serve_from_the_command_line() {
     assert!(err.contains("line 4: missing_field"), "{err}");
     assert!(err.contains("imported 3 lines, refused 1"), "{err}");
 
-    let (_server, lines) = start_until(
-        d,
-        &["serve", "--listen", "127.0.0.1:0"],
-        "Ferry listening on",
-    )
-    .await;
-    let base = lines
-        .last()
-        .unwrap()
-        .trim()
-        .strip_prefix("Ferry listening on ")
-        .unwrap()
-        .to_string();
-    let summary: Value = reqwest::Client::new()
-        .get(format!(
-            "{base}/api/external/v1/analytics/{website}?from=2024-05-01&to=2024-05-01"
-        ))
-        .header("X-API-Key", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_server, base) = serve(d).await;
+    let summary = may_first(&base, &key, &website).await;
     assert_eq!(summary["totals"]["pageviews"], 3);
     assert_eq!(summary["totals"]["sessions"], 2);
     assert_eq!(summary["timezone"], "Europe/Berlin");
@@ -229,19 +240,7 @@ async fn an_import_by_another_process_is_seen_by_the_running_servers_sessions() 
         ],
     )
     .await;
-    let (_server, lines) = start_until(
-        d,
-        &["serve", "--listen", "127.0.0.1:0"],
-        "Ferry listening on",
-    )
-    .await;
-    let base = lines
-        .last()
-        .unwrap()
-        .trim()
-        .strip_prefix("Ferry listening on ")
-        .unwrap()
-        .to_string();
+    let (_server, base) = serve(d).await;
     let client = reqwest::Client::new();
     let line = |at: &str| {
         format!(
@@ -262,17 +261,7 @@ async fn an_import_by_another_process_is_seen_by_the_running_servers_sessions() 
     assert!(run(d, &["import", file.to_str().unwrap()]).await.0);
     // ... which the server's next batch must extend rather than start a third session.
     assert_eq!(ingest("11:10").await.unwrap().status(), 200);
-    let summary: Value = client
-        .get(format!(
-            "{base}/api/external/v1/analytics/{website}?from=2024-05-01&to=2024-05-01"
-        ))
-        .header("X-API-Key", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary = may_first(&base, &key, &website).await;
     assert_eq!(summary["totals"]["sessions"], 2, "{summary}");
     assert_eq!(summary["totals"]["pageviews"], 3);
 }
