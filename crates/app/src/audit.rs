@@ -18,7 +18,7 @@ pub fn export_event(
     AuditEvent {
         actor: actor.to_string(),
         action: action.to_string(),
-        subject: Some(spec.subject.label()),
+        subject: Some(spec.subject_label()),
         data_types: spec
             .data_types
             .iter()

@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod bulk_source;
 pub mod cli;
 pub mod commands;
 pub mod config;

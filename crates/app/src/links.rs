@@ -21,6 +21,8 @@ pub struct LinkSigner {
 #[derive(Debug, PartialEq)]
 pub struct LinkClaim {
     pub export_id: String,
+    /// Which of the export's files (0 for an export of one file).
+    pub file: usize,
     pub expires_at: i64,
 }
 
@@ -55,8 +57,13 @@ impl LinkSigner {
         HmacSha256::new_from_slice(&self.secret).expect("HMAC takes keys of any length")
     }
 
-    pub fn sign(&self, export_id: &str, expires_at: i64) -> String {
-        let payload = format!("{export_id}.{expires_at}");
+    /// A link to file `file` of the export (file 0's token names no file, as links made
+    /// before exports had several files did).
+    pub fn sign(&self, export_id: &str, file: usize, expires_at: i64) -> String {
+        let payload = match file {
+            0 => format!("{export_id}.{expires_at}"),
+            n => format!("{export_id}/{n}.{expires_at}"),
+        };
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
         let signature = mac.finalize().into_bytes();
@@ -76,9 +83,14 @@ impl LinkSigner {
         mac.update(&payload);
         mac.verify_slice(&signature).ok()?;
         let text = String::from_utf8(payload).ok()?;
-        let (export_id, expires_at) = text.rsplit_once('.')?;
+        let (target, expires_at) = text.rsplit_once('.')?;
+        let (export_id, file) = match target.split_once('/') {
+            None => (target, 0),
+            Some((id, n)) => (id, n.parse().ok()?),
+        };
         Some(LinkClaim {
             export_id: export_id.to_string(),
+            file,
             expires_at: expires_at.parse().ok()?,
         })
     }
@@ -92,14 +104,17 @@ mod tests {
     fn a_token_verifies_only_unaltered_and_under_its_own_secret() {
         let dir = tempfile::tempdir().unwrap();
         let signer = LinkSigner::load(dir.path()).unwrap();
-        let token = signer.sign("exp_1", 1_700_000_000_000);
+        let token = signer.sign("exp_1", 0, 1_700_000_000_000);
         assert_eq!(
             signer.verify(&token),
             Some(LinkClaim {
                 export_id: "exp_1".into(),
+                file: 0,
                 expires_at: 1_700_000_000_000
             })
         );
+        let part = signer.sign("exp_1", 3, 1_700_000_000_000);
+        assert_eq!(signer.verify(&part).map(|c| c.file), Some(3));
         let forged = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode("exp_1.9999999999999"),

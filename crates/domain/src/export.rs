@@ -15,6 +15,10 @@ pub enum DataType {
     Events,
     Sessions,
     Profile,
+    /// Bulk exports only: one row per visitor active in the range.
+    Visitors,
+    /// Bulk exports only: the analytics totals and per-day series of the range.
+    Summary,
 }
 
 impl DataType {
@@ -25,12 +29,23 @@ impl DataType {
         DataType::Profile,
     ];
 
+    /// What a website's bulk export holds with `"include": "all"`.
+    pub const BULK: [DataType; 5] = [
+        DataType::Pageviews,
+        DataType::Events,
+        DataType::Sessions,
+        DataType::Visitors,
+        DataType::Summary,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DataType::Pageviews => "pageviews",
             DataType::Events => "events",
             DataType::Sessions => "sessions",
             DataType::Profile => "profile",
+            DataType::Visitors => "visitors",
+            DataType::Summary => "summary",
         }
     }
 }
@@ -45,12 +60,47 @@ pub enum Include {
 
 impl Include {
     /// The chosen data types, sorted and without repeats.
+    /// The data types of a person's export.
     pub fn resolve(&self) -> Result<Vec<DataType>, String> {
+        self.resolve_from(&DataType::ALL)
+    }
+
+    /// The data types of a website's bulk export (`profile` means the visitors list there).
+    pub fn resolve_bulk(&self) -> Result<Vec<DataType>, String> {
+        let mut types = self.resolve_from(&[
+            DataType::Pageviews,
+            DataType::Events,
+            DataType::Sessions,
+            DataType::Visitors,
+            DataType::Summary,
+            DataType::Profile,
+        ])?;
+        if types.contains(&DataType::Profile) {
+            types.retain(|t| *t != DataType::Profile);
+            types.push(DataType::Visitors);
+        }
+        if self == &Include::Keyword("all".into()) {
+            types = DataType::BULK.to_vec();
+        }
+        types.sort();
+        types.dedup();
+        Ok(types)
+    }
+
+    fn resolve_from(&self, allowed: &[DataType]) -> Result<Vec<DataType>, String> {
+        let names = || {
+            allowed
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let mut types = match self {
-            Include::Keyword(k) if k == "all" => DataType::ALL.to_vec(),
+            Include::Keyword(k) if k == "all" => allowed.to_vec(),
             Include::Keyword(k) => {
                 return Err(format!(
-                    "`include` is `{k}`: use \"all\" or a list of pageviews, events, sessions, profile"
+                    "`include` is `{k}`: use \"all\" or a list of {}",
+                    names()
                 ));
             }
             Include::List(list) if list.is_empty() => {
@@ -58,6 +108,13 @@ impl Include {
             }
             Include::List(list) => list.clone(),
         };
+        if let Some(other) = types.iter().find(|t| !allowed.contains(t)) {
+            return Err(format!(
+                "`{}` is not part of this kind of export: choose from {}",
+                other.as_str(),
+                names()
+            ));
+        }
         types.sort();
         types.dedup();
         Ok(types)
@@ -70,6 +127,8 @@ pub enum Format {
     Json,
     Csv,
     Ndjson,
+    /// Bulk exports only.
+    Parquet,
 }
 
 impl Format {
@@ -78,6 +137,7 @@ impl Format {
             Format::Json => "json",
             Format::Csv => "csv",
             Format::Ndjson => "ndjson",
+            Format::Parquet => "parquet",
         }
     }
 }
@@ -185,5 +245,18 @@ mod tests {
         let bad: Include = serde_json::from_str("\"everything\"").unwrap();
         assert!(bad.resolve().is_err());
         assert!(serde_json::from_str::<Include>(r#"["clicks"]"#).is_err());
+    }
+
+    #[test]
+    fn bulk_and_person_exports_take_their_own_data_types() {
+        let all: Include = serde_json::from_str("\"all\"").unwrap();
+        assert_eq!(all.resolve_bulk().unwrap(), DataType::BULK.to_vec());
+        let visitors: Include = serde_json::from_str(r#"["visitors"]"#).unwrap();
+        assert!(visitors.resolve().unwrap_err().contains("visitors"));
+        let profile: Include = serde_json::from_str(r#"["profile","events"]"#).unwrap();
+        assert_eq!(
+            profile.resolve_bulk().unwrap(),
+            [DataType::Events, DataType::Visitors]
+        );
     }
 }

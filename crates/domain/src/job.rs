@@ -45,7 +45,8 @@ impl ExportStatus {
 /// A checked export request, stored with the job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportSpec {
-    pub subject: SubjectRef,
+    /// The person; `None` for a bulk export of the whole website `website_id`.
+    pub subject: Option<SubjectRef>,
     pub website_id: Option<String>,
     pub data_types: Vec<DataType>,
     pub format: Format,
@@ -56,6 +57,31 @@ pub struct ExportSpec {
     pub one_time: bool,
     /// How long the download link lives, in seconds.
     pub expires_in: u64,
+    /// Bulk exports: each data file is split into parts of at most this many bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_size: Option<u64>,
+}
+
+/// Data files of a bulk export are split at this size unless the request says otherwise.
+pub const DEFAULT_PART_SIZE: u64 = 1_000_000_000;
+
+impl ExportSpec {
+    pub fn is_bulk(&self) -> bool {
+        self.subject.is_none()
+    }
+
+    pub fn kind(&self) -> &'static str {
+        if self.is_bulk() { "bulk" } else { "subject" }
+    }
+
+    /// `user_id:user_123`, or `website:web_…` for a bulk export: how lists and the audit
+    /// trail name what was exported.
+    pub fn subject_label(&self) -> String {
+        match &self.subject {
+            Some(subject) => subject.label(),
+            None => format!("website:{}", self.website_id.as_deref().unwrap_or("")),
+        }
+    }
 }
 
 /// One file of a finished export.
@@ -74,6 +100,8 @@ pub struct DownloadRecord {
     pub client: Option<String>,
     pub bytes: u64,
     pub complete: bool,
+    /// Which of the export's files.
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,9 +115,13 @@ pub struct ExportJob {
     pub rows_written: u64,
     pub bytes_written: u64,
     pub error: Option<(String, String)>,
-    pub file: Option<ArtifactFile>,
-    /// Path of the artifact, relative to the artifact store.
+    /// The files a client downloads: one (the ZIP or JSON document), or a bulk export's parts
+    /// with `manifest.json` first.
+    pub files: Vec<ArtifactFile>,
+    /// The artifact's directory, relative to the artifact store.
     pub artifact: Option<String>,
+    /// Rows the finished export will hold, once counted (bulk exports).
+    pub rows_total: Option<u64>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,

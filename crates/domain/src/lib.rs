@@ -9,6 +9,7 @@
 //! - [`ingest`]: the three ingest line types as they arrive (wire) and once validated.
 //! - [`date_range`]: inclusive calendar ranges in a website's time zone, and their UTC windows.
 //! - [`analytics`]: the rows the analytics API answers with.
+//! - [`bulk`]: a website's rows in batches, for bulk exports.
 //! - [`export`]: what a person's export holds: data types, formats, subject, rows.
 //! - [`job`]: export jobs and their states.
 //! - [`session`]: the rule that splits activity into sessions.
@@ -16,6 +17,7 @@
 pub mod account;
 pub mod analytics;
 pub mod audit;
+pub mod bulk;
 pub mod date_range;
 pub mod export;
 pub mod ingest;
@@ -28,7 +30,7 @@ pub mod website;
 pub use account::{Account, AccountId, ApiKeyInfo, NewApiKey};
 pub use date_range::{DateRange, DateRangeError, DayWindow};
 pub use ingest::{Activity, ActivityKind, Identify, IngestLine, LineError, WireLine};
-pub use plan::Plan;
+pub use plan::{LimitSetting, Limits, Plan};
 pub use scope::{Scope, Scopes};
 pub use website::{NewWebsite, ValidWebsite, Website, WebsiteError};
 

@@ -6,8 +6,10 @@
 //! - [`csv_files`]: one CSV file per data type with the reference headers.
 //! - [`ndjson`]: one JSON object per line.
 //! - [`package`]: the ZIP with `manifest.json` and `README.txt`, checksumming as it writes.
+//! - [`bulk`]: a website's bulk export, split into parts, as one ZIP or separate files.
 //! - [`person`]: a person's whole export from a [`person::PersonSource`]; [`readme`] its README.
 
+pub mod bulk;
 pub mod csv_files;
 pub mod json;
 pub mod ndjson;

@@ -34,7 +34,7 @@ pub struct Manifest<'a> {
     pub files: Vec<FileEntry>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DateRangeOut {
     pub start: Option<String>,
     pub end: Option<String>,

@@ -90,6 +90,11 @@ impl PersonExport<'_> {
             })?,
             Format::Csv => self.csv_files(&mut package, source)?,
             Format::Ndjson => self.ndjson_files(&mut package, source)?,
+            Format::Parquet => {
+                return Err(io::Error::other(
+                    "Parquet is a bulk export format; a person's export is JSON, CSV or NDJSON",
+                ));
+            }
         };
         let text = readme::text(self);
         package.file("README.txt", |w| w.write_all(text.as_bytes()))?;

@@ -29,6 +29,8 @@ pub fn text(export: &PersonExport) -> String {
             DataType::Events => ("events", EVENTS),
             DataType::Sessions => ("sessions", SESSIONS),
             DataType::Profile => ("profile", PROFILE),
+            // A website's data types: described by the bulk export's own README.
+            DataType::Visitors | DataType::Summary => continue,
         };
         let file = match export.format {
             Format::Json => format!(
@@ -41,6 +43,7 @@ pub fn text(export: &PersonExport) -> String {
             ),
             Format::Csv => format!("{what}.csv"),
             Format::Ndjson => format!("{what}.ndjson"),
+            Format::Parquet => format!("{what}.parquet"),
         };
         let _ = writeln!(out, "{file}\n  {about}\n");
     }

@@ -8,6 +8,9 @@ pub enum StoreError {
     /// A pagination cursor that this store did not hand out.
     #[error("the cursor is not one this API returned: start again without `cursor`")]
     InvalidCursor,
+    /// What the call names does not exist (a website deleted under a running export).
+    #[error("not found")]
+    NotFound,
     /// A requested backend or feature is not available in this build.
     #[error("{0}")]
     Unsupported(String),

@@ -14,8 +14,8 @@ mod store;
 pub use error::StoreError;
 pub use sqlite::SqliteStore;
 pub use sqlite::audit::{AuditBreak, AuditFilter};
-pub use sqlite::jobs::ExportFilter;
-pub use store::{IngestOutcome, RowReceiver, Store};
+pub use sqlite::jobs::{ExportFilter, Queued};
+pub use store::{BatchReceiver, IngestOutcome, RowReceiver, Store, Window};
 
 use std::path::Path;
 use std::sync::Arc;

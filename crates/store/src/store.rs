@@ -1,16 +1,17 @@
 use async_trait::async_trait;
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
 use ferry_domain::audit::{AuditEntry, AuditEvent};
+use ferry_domain::bulk::{Batch, BulkCounts, BulkEvent, BulkPageview, BulkSession};
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
 use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, Receipt};
 use ferry_domain::{
-    Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LineError, Millis, NewApiKey, Plan,
-    ValidWebsite, Website,
+    Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LimitSetting, Limits, LineError, Millis,
+    NewApiKey, Plan, ValidWebsite, Website,
 };
 
 use crate::StoreError;
 use crate::sqlite::audit::{AuditBreak, AuditFilter};
-use crate::sqlite::jobs::ExportFilter;
+use crate::sqlite::jobs::{ExportFilter, Queued};
 
 /// What happened to each line of an ingest batch, in order.
 pub type IngestOutcome = Vec<Result<(), LineError>>;
@@ -18,6 +19,13 @@ pub type IngestOutcome = Vec<Result<(), LineError>>;
 /// Rows arriving from the store in batches, oldest first; the channel closes after the last.
 /// Dropping the receiver stops the query.
 pub type RowReceiver<T> = tokio::sync::mpsc::Receiver<Result<Vec<T>, StoreError>>;
+
+/// A bulk export's rows, batch by batch, for a consumer on a blocking thread. Dropping the
+/// receiver stops the query.
+pub type BatchReceiver<R> = crossbeam_channel::Receiver<Result<Batch<R>, StoreError>>;
+
+/// A UTC window `[start, end)` in milliseconds.
+pub type Window = (Millis, Millis);
 
 /// Everything Ferry keeps. Implementations must be safe to share between tasks.
 #[async_trait]
@@ -103,14 +111,18 @@ pub trait Store: Send + Sync + 'static {
         range: ExportRange,
     ) -> Result<Vec<String>, StoreError>;
 
-    /// Queues an export job under the caller-chosen id.
+    /// Queues an export job under the caller-chosen id, unless `per_day` exports were asked
+    /// for in the last 24 hours.
     async fn create_export(
         &self,
         account: AccountId,
         id: &str,
         spec: &ExportSpec,
         requested_by: &str,
-    ) -> Result<ExportJob, StoreError>;
+        per_day: Option<u32>,
+    ) -> Result<Queued, StoreError>;
+    /// How many rows the job will write, once counted.
+    async fn set_export_total(&self, id: &str, rows: u64) -> Result<(), StoreError>;
     /// A job of `account`; another account's is `None`.
     async fn export_job(
         &self,
@@ -136,7 +148,7 @@ pub trait Store: Send + Sync + 'static {
     async fn complete_export(
         &self,
         id: &str,
-        file: &ArtifactFile,
+        files: &[ArtifactFile],
         artifact: &str,
         rows: u64,
         expires_at: Millis,
@@ -159,9 +171,43 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<(ExportJob, Option<String>)>, StoreError>;
     /// Requeues running jobs whose heartbeat is older than `heartbeat_before`.
     async fn requeue_stale_exports(&self, heartbeat_before: Millis) -> Result<usize, StoreError>;
-    async fn record_download(&self, id: &str, record: DownloadRecord) -> Result<(), StoreError>;
-    /// Uses up a one-time link; `false` when it was used already.
-    async fn consume_export_link(&self, id: &str) -> Result<bool, StoreError>;
+    /// Logs a download; `true` once every file of the export was fetched whole (a one-time
+    /// export is then used up).
+    async fn record_download(
+        &self,
+        id: &str,
+        record: DownloadRecord,
+        one_time: bool,
+    ) -> Result<bool, StoreError>;
+    /// Whether `file` of the export was downloaded whole already.
+    async fn fetched_whole(&self, id: &str, file: &str) -> Result<bool, StoreError>;
+
+    /// The account's export limits (its own settings over its plan's).
+    async fn limits(&self, account: AccountId) -> Result<Limits, StoreError>;
+    /// Changes the account's own settings that are given.
+    async fn set_account_limits(
+        &self,
+        account: AccountId,
+        exports_per_day: Option<LimitSetting<u32>>,
+        max_export_bytes: Option<LimitSetting<u64>>,
+    ) -> Result<(), StoreError>;
+    async fn set_plan_limits(&self, plan: Plan, limits: Limits) -> Result<(), StoreError>;
+    async fn plan_limits(&self) -> Result<Vec<(Plan, Limits)>, StoreError>;
+
+    /// A website's page views in the window, oldest first.
+    fn bulk_pageviews(&self, website: &str, window: Window) -> BatchReceiver<BulkPageview>;
+    fn bulk_events(&self, website: &str, window: Window) -> BatchReceiver<BulkEvent>;
+    /// Sessions that started in the window.
+    fn bulk_sessions(&self, website: &str, window: Window) -> BatchReceiver<BulkSession>;
+    /// Every property key of the window's events, sorted.
+    async fn bulk_event_keys(
+        &self,
+        website: &str,
+        window: Window,
+    ) -> Result<Vec<String>, StoreError>;
+    async fn bulk_counts(&self, website: &str, window: Window) -> Result<BulkCounts, StoreError>;
+    /// When the website's first session started.
+    async fn first_activity(&self, website: &str) -> Result<Option<Millis>, StoreError>;
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError>;
 
     /// Appends to the hash-chained audit trail.

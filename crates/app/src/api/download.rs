@@ -55,7 +55,7 @@ pub async fn download(
             )
         })?;
     let (Some(relative), Some(file), ExportStatus::Completed) =
-        (&job.artifact, &job.file, job.status)
+        (&job.artifact, job.files.get(claim.file), job.status)
     else {
         return Err(gone(
             "link_expired",
@@ -68,13 +68,15 @@ pub async fn download(
             "this download link has expired: ask for a new export",
         ));
     }
-    if job.spec.one_time && job.consumed_at.is_some() {
+    if job.spec.one_time
+        && (job.consumed_at.is_some() || state.store.fetched_whole(&job.id, &file.name).await?)
+    {
         return Err(gone(
             "link_used",
             "this one-time link was used already: ask for a new export",
         ));
     }
-    let path = state.worker.artifacts.join(relative);
+    let path = state.worker.artifacts.join(relative).join(&file.name);
     let mut handle = tokio::fs::File::open(&path).await.map_err(|_| {
         gone(
             "link_expired",
@@ -114,6 +116,7 @@ pub async fn download(
         account,
         spec: job.spec.clone(),
         export_id: job.id.clone(),
+        file: file.name.clone(),
         one_time: job.spec.one_time,
         client: Some(peer.ip().to_string()),
     };
@@ -131,12 +134,10 @@ pub async fn download(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    let content_type = if file.name.ends_with(".zip") {
-        "application/zip"
-    } else {
-        "application/json"
-    };
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&file.name)),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -148,6 +149,18 @@ pub async fn download(
         h.insert(header::CONTENT_RANGE, v);
     }
     Ok(response)
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("zip") => "application/zip",
+        Some("json") => "application/json",
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("ndjson") => "application/x-ndjson",
+        Some("parquet") => "application/vnd.apache.parquet",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
 }
 
 /// `bytes=a-b`, `bytes=a-` or `bytes=-n` as a half-open byte range; `None` when unsatisfiable.
@@ -183,6 +196,7 @@ struct Recorded<S> {
     account: ferry_domain::AccountId,
     spec: ferry_domain::job::ExportSpec,
     export_id: String,
+    file: String,
     one_time: bool,
     client: Option<String>,
 }
@@ -200,22 +214,29 @@ impl<S> Recorded<S> {
             client: self.client.take(),
             bytes: self.sent,
             complete,
+            file: Some(self.file.clone()),
         };
         let (store, id, one_time) = (
             self.state.store.clone(),
             self.export_id.clone(),
             self.one_time,
         );
-        let (account, spec, bytes) = (self.account, self.spec.clone(), record.bytes);
+        let (account, spec, bytes, file) = (
+            self.account,
+            self.spec.clone(),
+            record.bytes,
+            self.file.clone(),
+        );
         tokio::spawn(async move {
-            if complete && one_time {
-                let _ = store.consume_export_link(&id).await;
-            }
-            if let Err(e) = store.record_download(&id, record).await {
-                tracing::error!(error = %e, export.id = %id, "cannot record a download");
-            }
+            let all_fetched = match store.record_download(&id, record, one_time).await {
+                Ok(all) => all,
+                Err(e) => {
+                    tracing::error!(error = %e, export.id = %id, "cannot record a download");
+                    false
+                }
+            };
             let status = if complete { "ok" } else { "incomplete" };
-            let details = serde_json::json!({"bytes": bytes, "complete": complete});
+            let details = serde_json::json!({"file": file, "bytes": bytes, "complete": complete});
             let entry = export_event(
                 "link",
                 "data_export.downloaded",
@@ -225,7 +246,7 @@ impl<S> Recorded<S> {
                 details,
             );
             record_or_log(store.as_ref(), account, entry).await;
-            if complete && store.mark_delivered(&id).await.unwrap_or(false) {
+            if all_fetched && store.mark_delivered(&id).await.unwrap_or(false) {
                 let details = serde_json::json!({"delivery_method": "download"});
                 let entry =
                     export_event("link", "data_export.delivered", &id, &spec, "ok", details);

@@ -13,6 +13,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Extra headers (`Retry-After`, `X-RateLimit-*` on a 429).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -21,7 +23,24 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            headers: Vec::new(),
         }
+    }
+
+    /// A 429 saying when to try again and what the limit is.
+    pub fn too_many(
+        code: &'static str,
+        message: String,
+        limit: u64,
+        retry_after_secs: u64,
+    ) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, code, message);
+        e.headers = vec![
+            ("retry-after", retry_after_secs.to_string()),
+            ("x-ratelimit-limit", limit.to_string()),
+            ("x-ratelimit-remaining", "0".into()),
+        ];
+        e
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -51,6 +70,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Json(json!({"error": {"code": self.code, "message": self.message}}));
         let mut response = (self.status, body).into_response();
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -66,6 +90,11 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
             StoreError::InvalidCursor => Self::bad_request("invalid_cursor", e.to_string()),
+            StoreError::NotFound => Self::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "what this request names no longer exists",
+            ),
             StoreError::Unsupported(message) => {
                 Self::new(StatusCode::NOT_IMPLEMENTED, "unsupported", message)
             }

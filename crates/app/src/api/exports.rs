@@ -1,15 +1,16 @@
-//! Per-person exports: `POST /users/{userId}/export` (the reference page's call),
-//! `POST /exports` (the general form), `GET /exports[/{id}]`, `DELETE /exports/{id}`.
-//! Jobs run in the worker; clients poll until `completed`, then fetch `download_url`.
+//! Exports: `POST /users/{userId}/export` (the reference page's call), `POST /exports` (the
+//! general form: one person, or `"kind":"bulk"` for a whole website), `GET /exports[/{id}]`,
+//! `DELETE /exports/{id}`. Jobs run in the worker; clients poll until `completed`, then fetch
+//! `download_url` (or each file's own link). Exports per day are limited by plan.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use chrono::{NaiveDate, Utc};
 use ferry_domain::export::{DataType, ExportRange, Format, Include, SubjectRef};
 use ferry_domain::job::{ExportJob, ExportSpec, ExportStatus};
 use ferry_domain::{DateRangeError, Scope};
-use ferry_store::ExportFilter;
+use ferry_store::{ExportFilter, Queued};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -42,6 +43,9 @@ pub struct Options {
     expires_in: Option<u64>,
     #[serde(default)]
     zip: Option<bool>,
+    /// Bulk exports: split each data file into parts of at most this many bytes.
+    #[serde(default)]
+    part_size: Option<u64>,
     /// Accepted so that scripts written for later releases get a clear answer.
     #[serde(default)]
     encryption: Option<Value>,
@@ -54,10 +58,14 @@ pub struct Options {
 pub struct GeneralBody {
     #[serde(default)]
     kind: Option<String>,
-    subject: SubjectRef,
+    #[serde(default)]
+    subject: Option<SubjectRef>,
     #[serde(flatten)]
     options: Options,
 }
+
+/// Parts smaller than this would only multiply files.
+const MIN_PART_SIZE: u64 = 1024;
 
 fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
@@ -80,7 +88,12 @@ fn date(field: &'static str, value: Option<&str>) -> Result<Option<NaiveDate>, A
         .transpose()
 }
 
-fn spec(subject: SubjectRef, o: Options, default_expires_in: u64) -> Result<ExportSpec, ApiError> {
+fn spec(
+    subject: Option<SubjectRef>,
+    o: Options,
+    default_expires_in: u64,
+) -> Result<ExportSpec, ApiError> {
+    let bulk = subject.is_none();
     if o.encryption.is_some() || o.delivery.is_some() {
         return Err(unprocessable(
             "unsupported",
@@ -88,9 +101,45 @@ fn spec(subject: SubjectRef, o: Options, default_expires_in: u64) -> Result<Expo
         ));
     }
     let include = o.include.unwrap_or(Include::Keyword("all".into()));
-    let data_types: Vec<DataType> = include
-        .resolve()
-        .map_err(|m| unprocessable("invalid_include", m))?;
+    let data_types: Vec<DataType> = if bulk {
+        include.resolve_bulk()
+    } else {
+        include.resolve()
+    }
+    .map_err(|m| unprocessable("invalid_include", m))?;
+    let format = o
+        .format
+        .unwrap_or(if bulk { Format::Csv } else { Format::Json });
+    if !bulk && format == Format::Parquet {
+        return Err(unprocessable(
+            "invalid_format",
+            "Parquet is for bulk exports (\"kind\":\"bulk\"); a person's export is json, csv or ndjson",
+        ));
+    }
+    if bulk && o.website_id.is_none() {
+        return Err(unprocessable(
+            "website_required",
+            "a bulk export covers one website: give its website_id",
+        ));
+    }
+    let part_size = match (bulk, o.part_size) {
+        (_, None) => None,
+        (false, Some(_)) => {
+            return Err(unprocessable(
+                "invalid_part_size",
+                "part_size applies to bulk exports only: leave it out",
+            ));
+        }
+        (true, Some(n)) if n < MIN_PART_SIZE => {
+            return Err(unprocessable(
+                "invalid_part_size",
+                format!(
+                    "part_size is in bytes, at least {MIN_PART_SIZE} (the default is 1000000000)"
+                ),
+            ));
+        }
+        (true, Some(n)) => Some(n),
+    };
     let range = ExportRange {
         start: date("from", o.from.as_deref())?,
         end: date("to", o.to.as_deref())?,
@@ -111,11 +160,13 @@ fn spec(subject: SubjectRef, o: Options, default_expires_in: u64) -> Result<Expo
         subject,
         website_id: o.website_id,
         data_types,
-        format: o.format.unwrap_or(Format::Json),
+        format,
         range,
-        zip: o.zip.unwrap_or(false),
+        // A bulk export is one ZIP unless separate files (one link each) are asked for.
+        zip: o.zip.unwrap_or(bulk),
         one_time: o.one_time.unwrap_or(false),
         expires_in,
+        part_size,
     })
 }
 
@@ -127,28 +178,59 @@ async fn account_expiry(state: &AppState, caller: &Caller) -> Result<u64, ApiErr
         .unwrap_or(DEFAULT_EXPIRES_IN))
 }
 
-async fn queue(
-    state: &AppState,
-    caller: &Caller,
-    spec: ExportSpec,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+type Created = (StatusCode, HeaderMap, Json<Value>);
+
+async fn queue(state: &AppState, caller: &Caller, spec: ExportSpec) -> Result<Created, ApiError> {
     let key = caller.require(Scope::ExportsWrite)?;
-    let found = state
-        .store
-        .find_subject(key.account, &spec.subject, spec.website_id.as_deref())
-        .await?;
-    if found.is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "subject_not_found",
-            "nobody with that user id, email or visitor id in this account: check the identifier (and website_id)",
-        ));
+    match &spec.subject {
+        Some(subject) => {
+            let found = state
+                .store
+                .find_subject(key.account, subject, spec.website_id.as_deref())
+                .await?;
+            if found.is_none() {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "subject_not_found",
+                    "nobody with that user id, email or visitor id in this account: check the identifier (and website_id)",
+                ));
+            }
+        }
+        None => {
+            let id = spec.website_id.as_deref().unwrap_or_default();
+            if state.store.website(key.account, id).await?.is_none() {
+                return Err(ApiError::website_not_found(id));
+            }
+        }
     }
-    let job = state
+    let per_day = state.store.limits(key.account).await?.exports_per_day;
+    let queued = state
         .store
-        .create_export(key.account, &random_id("exp_", 8), &spec, &key.id)
+        .create_export(key.account, &random_id("exp_", 8), &spec, &key.id, per_day)
         .await?;
-    let details = json!({"format": spec.format});
+    let (job, remaining) = match queued {
+        Queued::Created { job, remaining } => (job, remaining),
+        Queued::Limited {
+            limit,
+            retry_after_secs,
+        } => {
+            return Err(ApiError::too_many(
+                "export_limit_reached",
+                format!(
+                    "this account may ask for {limit} exports a day and has used them all in the last 24 hours: \
+                     try again in {retry_after_secs} seconds, or raise the limit (a larger plan, or ferry accounts limits)"
+                ),
+                u64::from(limit),
+                retry_after_secs,
+            ));
+        }
+    };
+    let mut headers = HeaderMap::new();
+    if let (Some(limit), Some(remaining)) = (per_day, remaining) {
+        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+    }
+    let details = json!({"format": spec.format, "kind": spec.kind()});
     let entry = crate::audit::export_event(
         &key.id,
         "data_export.requested",
@@ -160,7 +242,11 @@ async fn queue(
     state.store.audit(key.account, entry).await?;
     state.worker.wake.notify_one();
     tracing::info!(export.id = %job.id, key.id = %key.id, "export queued");
-    Ok((StatusCode::ACCEPTED, Json(view(state, &job, Vec::new()))))
+    Ok((
+        StatusCode::ACCEPTED,
+        headers,
+        Json(view(state, &job, Vec::new())),
+    ))
 }
 
 pub async fn create_for_user(
@@ -168,9 +254,9 @@ pub async fn create_for_user(
     caller: Caller,
     Path(user_id): Path<String>,
     ApiJson(options): ApiJson<Options>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Created, ApiError> {
     let spec = spec(
-        SubjectRef::UserId(user_id),
+        Some(SubjectRef::UserId(user_id)),
         options,
         account_expiry(&state, &caller).await?,
     )?;
@@ -181,24 +267,31 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<GeneralBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    match body.kind.as_deref() {
-        None | Some("subject") => {}
-        Some("bulk") => {
+) -> Result<Created, ApiError> {
+    let subject = match (body.kind.as_deref(), body.subject) {
+        (None | Some("subject"), Some(subject)) => Some(subject),
+        (None | Some("subject"), None) => {
             return Err(unprocessable(
-                "unsupported",
-                "bulk exports are not available yet: export one person at a time",
+                "subject_required",
+                "name the person in `subject` ({\"user_id\"|\"email\"|\"visitor_id\": …}), or ask for \"kind\":\"bulk\"",
             ));
         }
-        Some(other) => {
+        (Some("bulk"), None) => None,
+        (Some("bulk"), Some(_)) => {
             return Err(unprocessable(
                 "invalid_kind",
-                format!("kind `{other}`: use \"subject\""),
+                "a bulk export covers a whole website: leave out `subject`, or ask for \"kind\":\"subject\"",
             ));
         }
-    }
+        (Some(other), _) => {
+            return Err(unprocessable(
+                "invalid_kind",
+                format!("kind `{other}`: use \"subject\" or \"bulk\""),
+            ));
+        }
+    };
     let spec = spec(
-        body.subject,
+        subject,
         body.options,
         account_expiry(&state, &caller).await?,
     )?;
@@ -339,14 +432,26 @@ pub fn view(
     let live = job.status == ExportStatus::Completed
         && job.expires_at.is_some_and(|t| t > now)
         && !(job.spec.one_time && job.consumed_at.is_some());
-    let download_url = live.then(|| {
-        let expires = job.expires_at.map_or(0, |t| t.timestamp_millis());
+    let expires = job.expires_at.map_or(0, |t| t.timestamp_millis());
+    let link = |file: usize| {
         format!(
             "{}/download/{}",
             state.public_url,
-            state.links.sign(&job.id, expires)
+            state.links.sign(&job.id, file, expires)
         )
-    });
+    };
+    let files: Vec<Value> = job
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut v = json!({"name": f.name, "bytes": f.bytes, "sha256": f.sha256});
+            if live && job.files.len() > 1 {
+                v["download_url"] = json!(link(i));
+            }
+            v
+        })
+        .collect();
     let status = match job.status {
         ExportStatus::Completed if job.expires_at.is_some_and(|t| t <= now) => {
             ExportStatus::Expired
@@ -355,23 +460,54 @@ pub fn view(
     };
     json!({
         "export_id": job.id,
+        "kind": job.spec.kind(),
         "status": status.as_str(),
         "subject": job.spec.subject,
         "format": job.spec.format,
         "include": job.spec.data_types,
         "date_range": {"start": job.spec.range.start, "end": job.spec.range.end},
         "website_id": job.spec.website_id,
+        "part_size": job.spec.is_bulk().then(|| job.spec.part_size.unwrap_or(ferry_domain::job::DEFAULT_PART_SIZE)),
         "requested_by": job.requested_by,
         "created_at": job.created_at,
         "started_at": job.started_at,
         "finished_at": job.finished_at,
         "attempts": job.attempts,
-        "progress": {"rows": job.rows_written, "bytes": job.bytes_written},
-        "files": job.file.iter().collect::<Vec<_>>(),
-        "download_url": download_url,
+        "progress": progress(job, now),
+        "files": files,
+        "download_url": live.then(|| link(0)),
         "expires_at": job.expires_at,
         "one_time": job.spec.one_time,
         "error": job.error.as_ref().map(|(code, message)| json!({"code": code, "message": message})),
         "downloads": downloads,
     })
+}
+
+/// Rows and bytes so far; with the row total known, the percent done and the seconds left at
+/// the pace so far.
+fn progress(job: &ExportJob, now: chrono::DateTime<Utc>) -> Value {
+    let mut p = json!({
+        "rows": job.rows_written,
+        "bytes": job.bytes_written,
+        "rows_total": job.rows_total,
+        "percent": null,
+        "eta_seconds": null,
+    });
+    match job.status {
+        ExportStatus::Completed => p["percent"] = json!(100.0),
+        ExportStatus::Running => {
+            if let Some(total) = job.rows_total.filter(|t| *t > 0) {
+                let done = (job.rows_written as f64 / total as f64).min(0.999);
+                p["percent"] = json!((done * 1000.0).round() / 10.0);
+                let elapsed = job
+                    .started_at
+                    .map(|t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
+                if let Some(elapsed) = elapsed.filter(|_| done > 0.0) {
+                    p["eta_seconds"] = json!((elapsed * (1.0 - done) / done).ceil() as u64);
+                }
+            }
+        }
+        _ => {}
+    }
+    p
 }

@@ -219,7 +219,7 @@ async fn a_job_abandoned_by_a_crashed_worker_runs_again_on_the_next_start_and_it
         .collect();
     store.ingest(None, lines, now).await.unwrap();
     let spec = ferry_domain::job::ExportSpec {
-        subject: ferry_domain::export::SubjectRef::UserId("user_123".into()),
+        subject: Some(ferry_domain::export::SubjectRef::UserId("user_123".into())),
         website_id: None,
         data_types: ferry_domain::export::DataType::ALL.to_vec(),
         format: ferry_domain::export::Format::Json,
@@ -227,9 +227,10 @@ async fn a_job_abandoned_by_a_crashed_worker_runs_again_on_the_next_start_and_it
         zip: false,
         one_time: false,
         expires_in: 3600,
+        part_size: None,
     };
     store
-        .create_export(account.id, "exp_00c0ffee", &spec, "test")
+        .create_export(account.id, "exp_00c0ffee", &spec, "test", None)
         .await
         .unwrap();
     let (_, claimed) = store.claim_export().await.unwrap().unwrap();
@@ -240,10 +241,10 @@ async fn a_job_abandoned_by_a_crashed_worker_runs_again_on_the_next_start_and_it
         [],
     )
     .unwrap();
-    let scratch = dir.path().join("artifacts/.tmp");
+    let scratch = dir.path().join("artifacts/.tmp/exp_00c0ffee");
     std::fs::create_dir_all(&scratch).unwrap();
     std::fs::write(
-        scratch.join("exp_00c0ffee.part"),
+        scratch.join("exp_00c0ffee.json"),
         b"{\"export_id\": \"exp_00c0ffee\", \"pagev",
     )
     .unwrap();

@@ -16,13 +16,13 @@ pub(crate) const MAX_ATTEMPTS: u32 = 3;
 
 const COLUMNS: &str =
     "pk, account_pk, export_id, spec, requested_by, status, attempts, rows_written,
-    bytes_written, error_code, error_message, file, artifact, created_at, started_at, finished_at,
-    expires_at, consumed_at";
+    bytes_written, error_code, error_message, files, artifact, created_at, started_at, finished_at,
+    expires_at, consumed_at, rows_total";
 
 fn job_row(r: &Row) -> rusqlite::Result<(i64, AccountId, ExportJob)> {
     let spec: String = r.get("spec")?;
     let status: String = r.get("status")?;
-    let file: Option<String> = r.get("file")?;
+    let files: String = r.get("files")?;
     let code: Option<String> = r.get("error_code")?;
     let message: Option<String> = r.get("error_message")?;
     let bad = |e: serde_json::Error| {
@@ -40,11 +40,9 @@ fn job_row(r: &Row) -> rusqlite::Result<(i64, AccountId, ExportJob)> {
             rows_written: r.get("rows_written")?,
             bytes_written: r.get("bytes_written")?,
             error: code.map(|c| (c, message.unwrap_or_default())),
-            file: file
-                .map(|f| serde_json::from_str::<ArtifactFile>(&f))
-                .transpose()
-                .map_err(bad)?,
+            files: serde_json::from_str::<Vec<ArtifactFile>>(&files).map_err(bad)?,
             artifact: r.get("artifact")?,
+            rows_total: r.get("rows_total")?,
             created_at: time(r.get("created_at")?),
             started_at: opt_time(r.get("started_at")?),
             finished_at: opt_time(r.get("finished_at")?),
@@ -54,20 +52,60 @@ fn job_row(r: &Row) -> rusqlite::Result<(i64, AccountId, ExportJob)> {
     ))
 }
 
+/// The daily export allowance is counted over the last 24 hours.
+const DAY_MS: i64 = 86_400_000;
+
+/// Queues a job unless the account has used up its exports for the day (`per_day`; `None`
+/// is no limit). Counting and inserting happen in one transaction, so two requests at once
+/// cannot both take the last export.
 pub(crate) fn create(
-    conn: &Connection,
+    conn: &mut Connection,
     account: AccountId,
     id: &str,
     spec: &ExportSpec,
     requested_by: &str,
-) -> Result<ExportJob, StoreError> {
+    per_day: Option<u32>,
+) -> Result<Queued, StoreError> {
     let spec_json = serde_json::to_string(spec).map_err(|e| StoreError::Backend(Box::new(e)))?;
-    conn.execute(
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let now = now_ms();
+    let (used, oldest): (u32, Option<i64>) = tx.query_row(
+        "SELECT count(*), min(created_at) FROM export_jobs WHERE account_pk = ?1 AND created_at > ?2",
+        params![account.0, now - DAY_MS],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if let Some(limit) = per_day
+        && used >= limit
+    {
+        let retry_at = oldest.unwrap_or(now) + DAY_MS;
+        return Ok(Queued::Limited {
+            limit,
+            retry_after_secs: ((retry_at - now).max(1000) as u64).div_ceil(1000),
+        });
+    }
+    tx.execute(
         "INSERT INTO export_jobs (export_id, account_pk, spec, subject, requested_by, status, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6)",
-        params![id, account.0, spec_json, spec.subject.label(), requested_by, now_ms()],
+        params![id, account.0, spec_json, spec.subject_label(), requested_by, now],
     )?;
-    Ok(by_id(conn, id)?.expect("just inserted").2)
+    let job = by_id(&tx, id)?.expect("just inserted").2;
+    tx.commit()?;
+    Ok(Queued::Created {
+        job: Box::new(job),
+        remaining: per_day.map(|limit| limit - used - 1),
+    })
+}
+
+/// What asking for an export gave.
+#[derive(Debug)]
+pub enum Queued {
+    /// `remaining`: exports left in the last 24 hours (`None`: no limit).
+    Created {
+        job: Box<ExportJob>,
+        remaining: Option<u32>,
+    },
+    /// The daily limit is used up until `retry_after_secs` from now.
+    Limited { limit: u32, retry_after_secs: u64 },
 }
 
 pub(crate) fn by_id(
@@ -165,6 +203,15 @@ pub(crate) fn claim(conn: &Connection) -> Result<Option<(AccountId, ExportJob)>,
     }
 }
 
+/// Records how many rows a job will write, once counted.
+pub(crate) fn set_total(conn: &Connection, id: &str, rows: u64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE export_jobs SET rows_total = ?2 WHERE export_id = ?1",
+        params![id, rows],
+    )?;
+    Ok(())
+}
+
 /// Records progress; doubles as the heartbeat that tells a live job from an abandoned one.
 pub(crate) fn progress(
     conn: &Connection,
@@ -187,7 +234,7 @@ pub(crate) fn progress(
 pub(crate) fn complete(
     conn: &mut Connection,
     id: &str,
-    file: &ArtifactFile,
+    files: &[ArtifactFile],
     artifact: &str,
     rows: u64,
     expires_at: i64,
@@ -195,7 +242,7 @@ pub(crate) fn complete(
     audit: (AccountId, &AuditEvent),
 ) -> Result<bool, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let done = complete_job(&tx, id, file, artifact, rows, expires_at)?;
+    let done = complete_job(&tx, id, files, artifact, rows, expires_at)?;
     if done {
         super::audit::save_receipt(&tx, receipt)?;
         super::audit::append_in(&tx, audit.0, audit.1)?;
@@ -207,15 +254,15 @@ pub(crate) fn complete(
 fn complete_job(
     conn: &Connection,
     id: &str,
-    file: &ArtifactFile,
+    files: &[ArtifactFile],
     artifact: &str,
     rows: u64,
     expires_at: i64,
 ) -> Result<bool, StoreError> {
-    let bytes = file.bytes;
-    let file = serde_json::to_string(file).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    let bytes: u64 = files.iter().map(|f| f.bytes).sum();
+    let file = serde_json::to_string(files).map_err(|e| StoreError::Backend(Box::new(e)))?;
     let changed = conn.execute(
-        "UPDATE export_jobs SET status = 'completed', file = ?2, artifact = ?3, rows_written = ?4,
+        "UPDATE export_jobs SET status = 'completed', files = ?2, artifact = ?3, rows_written = ?4,
          bytes_written = ?5, finished_at = ?6, expires_at = ?7, error_code = NULL, error_message = NULL
          WHERE export_id = ?1 AND status = 'running'",
         params![id, file, artifact, rows, bytes, now_ms(), expires_at],
@@ -287,36 +334,66 @@ pub(crate) fn requeue_stale(conn: &Connection, heartbeat_before: i64) -> Result<
     )?)
 }
 
+/// Records a download. Returns whether every file of the export has now been fetched whole
+/// (then a one-time export is used up).
 pub(crate) fn record_download(
-    conn: &Connection,
+    conn: &mut Connection,
     id: &str,
     record: &DownloadRecord,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO downloads (export_pk, at, client, bytes, complete)
-         SELECT pk, ?2, ?3, ?4, ?5 FROM export_jobs WHERE export_id = ?1",
+    one_time: bool,
+) -> Result<bool, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
+        "INSERT INTO downloads (export_pk, at, client, bytes, complete, file)
+         SELECT pk, ?2, ?3, ?4, ?5, ?6 FROM export_jobs WHERE export_id = ?1",
         params![
             id,
             record.at.timestamp_millis(),
             record.client,
             record.bytes,
-            record.complete
+            record.complete,
+            record.file
         ],
     )?;
-    Ok(())
+    let mut all_fetched = false;
+    if record.complete {
+        let (files, fetched): (String, u32) = tx.query_row(
+            "SELECT j.files, (SELECT count(DISTINCT coalesce(d.file, '')) FROM downloads d
+                              WHERE d.export_pk = j.pk AND d.complete)
+             FROM export_jobs j WHERE j.export_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let count =
+            serde_json::from_str::<Vec<ArtifactFile>>(&files).map_or(1, |f| f.len().max(1)) as u32;
+        all_fetched = fetched >= count;
+        if all_fetched && one_time {
+            tx.execute(
+                "UPDATE export_jobs SET consumed_at = ?2 WHERE export_id = ?1 AND consumed_at IS NULL",
+                params![id, now_ms()],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(all_fetched)
 }
 
-/// Uses up a one-time link; `false` if it was used already.
-pub(crate) fn consume(conn: &Connection, id: &str) -> Result<bool, StoreError> {
-    Ok(conn.execute(
-        "UPDATE export_jobs SET consumed_at = ?2 WHERE export_id = ?1 AND consumed_at IS NULL",
-        params![id, now_ms()],
-    )? == 1)
+/// Whether `file` of an export was downloaded whole already (a one-time link is then used).
+pub(crate) fn fetched_whole(conn: &Connection, id: &str, file: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM downloads d JOIN export_jobs j ON j.pk = d.export_pk
+             WHERE j.export_id = ?1 AND d.complete AND coalesce(d.file, ?2) = ?2 LIMIT 1",
+            params![id, file],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
 pub(crate) fn downloads(conn: &Connection, id: &str) -> Result<Vec<DownloadRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT d.at, d.client, d.bytes, d.complete FROM downloads d
+        "SELECT d.at, d.client, d.bytes, d.complete, d.file FROM downloads d
          JOIN export_jobs j ON j.pk = d.export_pk WHERE j.export_id = ?1 ORDER BY d.pk",
     )?;
     let rows = stmt.query_map([id], |r| {
@@ -325,6 +402,7 @@ pub(crate) fn downloads(conn: &Connection, id: &str) -> Result<Vec<DownloadRecor
             client: r.get(1)?,
             bytes: r.get(2)?,
             complete: r.get(3)?,
+            file: r.get(4)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -6,6 +6,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_exports.sql"),
     include_str!("migrations/0003_audit.sql"),
+    include_str!("migrations/0004_bulk.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -11,15 +11,19 @@
 //! - `stream`: query results handed over in batches through a bounded channel.
 //! - `subject`, `subject_rows`: one person's identities, and their rows in time order.
 //! - `analytics`: totals, per-day series, visitor and page lists.
+//! - `bulk`: a website's rows over a window, for bulk exports.
+//! - `limits`: plan limits and per-account overrides.
 
 mod admin;
 mod analytics;
 pub mod audit;
+mod bulk;
 mod conn;
 mod convert;
 mod group_commit;
 mod ingest;
 pub mod jobs;
+mod limits;
 mod migrations;
 mod rows;
 mod sessions;
@@ -31,16 +35,17 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
+use ferry_domain::bulk::{BulkCounts, BulkEvent, BulkPageview, BulkSession};
 use ferry_domain::{
-    Account, AccountId, ApiKeyInfo, DateRange, IngestLine, Millis, NewApiKey, Plan, ValidWebsite,
-    Website,
+    Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LimitSetting, Limits, Millis, NewApiKey,
+    Plan, ValidWebsite, Website,
 };
 
 use ferry_domain::audit::{AuditEntry, AuditEvent};
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
 use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, Receipt};
 
-use crate::{IngestOutcome, RowReceiver, Store, StoreError};
+use crate::{BatchReceiver, IngestOutcome, Queued, RowReceiver, Store, StoreError, Window};
 
 pub struct SqliteStore {
     pool: std::sync::Arc<conn::Pool>,
@@ -90,10 +95,18 @@ impl Store for SqliteStore {
         id: &str,
         spec: &ExportSpec,
         requested_by: &str,
-    ) -> Result<ExportJob, StoreError> {
+        per_day: Option<u32>,
+    ) -> Result<Queued, StoreError> {
         let (id, spec, by) = (id.to_string(), spec.clone(), requested_by.to_string());
         self.pool
-            .write(move |c| jobs::create(c, account, &id, &spec, &by))
+            .write(move |c| jobs::create(c, account, &id, &spec, &by, per_day))
+            .await
+    }
+
+    async fn set_export_total(&self, id: &str, rows: u64) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.pool
+            .write(move |c| jobs::set_total(c, &id, rows))
             .await
     }
 
@@ -137,16 +150,16 @@ impl Store for SqliteStore {
     async fn complete_export(
         &self,
         id: &str,
-        file: &ArtifactFile,
+        files: &[ArtifactFile],
         artifact: &str,
         rows: u64,
         expires_at: Millis,
         receipt: &Receipt,
         audit: (AccountId, AuditEvent),
     ) -> Result<bool, StoreError> {
-        let (id, file, artifact, receipt) = (
+        let (id, files, artifact, receipt) = (
             id.to_string(),
-            file.clone(),
+            files.to_vec(),
             artifact.to_string(),
             receipt.clone(),
         );
@@ -155,7 +168,7 @@ impl Store for SqliteStore {
                 jobs::complete(
                     c,
                     &id,
-                    &file,
+                    &files,
                     &artifact,
                     rows,
                     expires_at,
@@ -196,16 +209,94 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn record_download(&self, id: &str, record: DownloadRecord) -> Result<(), StoreError> {
+    async fn record_download(
+        &self,
+        id: &str,
+        record: DownloadRecord,
+        one_time: bool,
+    ) -> Result<bool, StoreError> {
         let id = id.to_string();
         self.pool
-            .write(move |c| jobs::record_download(c, &id, &record))
+            .write(move |c| jobs::record_download(c, &id, &record, one_time))
             .await
     }
 
-    async fn consume_export_link(&self, id: &str) -> Result<bool, StoreError> {
-        let id = id.to_string();
-        self.pool.write(move |c| jobs::consume(c, &id)).await
+    async fn fetched_whole(&self, id: &str, file: &str) -> Result<bool, StoreError> {
+        let (id, file) = (id.to_string(), file.to_string());
+        self.pool
+            .read(move |c| jobs::fetched_whole(c, &id, &file))
+            .await
+    }
+
+    async fn limits(&self, account: AccountId) -> Result<Limits, StoreError> {
+        self.pool.read(move |c| limits::effective(c, account)).await
+    }
+
+    async fn set_account_limits(
+        &self,
+        account: AccountId,
+        exports_per_day: Option<LimitSetting<u32>>,
+        max_export_bytes: Option<LimitSetting<u64>>,
+    ) -> Result<(), StoreError> {
+        self.pool
+            .write(move |c| limits::set_account(c, account, exports_per_day, max_export_bytes))
+            .await
+    }
+
+    async fn set_plan_limits(&self, plan: Plan, new: Limits) -> Result<(), StoreError> {
+        self.pool
+            .write(move |c| limits::set_plan(c, plan, new))
+            .await
+    }
+
+    async fn plan_limits(&self) -> Result<Vec<(Plan, Limits)>, StoreError> {
+        self.pool.read(limits::plans).await
+    }
+
+    fn bulk_pageviews(&self, website: &str, window: Window) -> BatchReceiver<BulkPageview> {
+        let website = website.to_string();
+        bulk::batches(&self.pool, move |c, send| {
+            bulk::pageviews(c, &website, window, send)
+        })
+    }
+
+    fn bulk_events(&self, website: &str, window: Window) -> BatchReceiver<BulkEvent> {
+        let website = website.to_string();
+        bulk::batches(&self.pool, move |c, send| {
+            bulk::events(c, &website, window, send)
+        })
+    }
+
+    fn bulk_sessions(&self, website: &str, window: Window) -> BatchReceiver<BulkSession> {
+        let website = website.to_string();
+        bulk::batches(&self.pool, move |c, send| {
+            bulk::sessions(c, &website, window, send)
+        })
+    }
+
+    async fn bulk_event_keys(
+        &self,
+        website: &str,
+        window: Window,
+    ) -> Result<Vec<String>, StoreError> {
+        let website = website.to_string();
+        self.pool
+            .read(move |c| bulk::event_keys(c, &website, window))
+            .await
+    }
+
+    async fn bulk_counts(&self, website: &str, window: Window) -> Result<BulkCounts, StoreError> {
+        let website = website.to_string();
+        self.pool
+            .read(move |c| bulk::counts(c, &website, window))
+            .await
+    }
+
+    async fn first_activity(&self, website: &str) -> Result<Option<Millis>, StoreError> {
+        let website = website.to_string();
+        self.pool
+            .read(move |c| bulk::first_activity(c, &website))
+            .await
     }
 
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError> {

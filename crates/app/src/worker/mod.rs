@@ -3,17 +3,19 @@
 //! only when complete, so a crash never leaves a half artifact where a link could reach it; the
 //! job itself stops sending heartbeats and is requeued.
 
+mod bulk;
+mod person;
+
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use ferry_domain::AccountId;
-use ferry_domain::export::Format;
 use ferry_domain::job::{ArtifactFile, ExportJob, Receipt, ReceiptRange};
-use ferry_export::person::PersonExport;
+use ferry_export::bulk::parts::Meter;
 use ferry_store::Store;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -21,7 +23,6 @@ use tokio::sync::Notify;
 
 use crate::audit::{export_event, record_or_log};
 use crate::keys::random_id;
-use crate::pipeline::StoreSource;
 
 /// A running job's heartbeat interval; a job silent for [`STALE_AFTER`] is requeued.
 const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -34,26 +35,6 @@ pub struct Worker {
     pub artifacts: PathBuf,
     /// Woken when a job is queued, so the worker need not poll quickly.
     pub wake: Arc<Notify>,
-}
-
-/// Counts and hashes the artifact's bytes as they go to disk.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: Arc<AtomicU64>,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 impl Worker {
@@ -125,126 +106,75 @@ impl Worker {
     }
 
     async fn process(&self, account: AccountId, job: &ExportJob) -> Result<(), Failure> {
-        let spec = &job.spec;
-        let subject = self
+        let limits = self
             .store
-            .find_subject(account, &spec.subject, spec.website_id.as_deref())
+            .limits(account)
             .await
-            .map_err(Failure::transient)?
-            .ok_or_else(|| Failure {
-                code: "subject_not_found",
-                message: "the person was not found (was their data erased?)".into(),
-                transient: false,
-            })?;
-        let subject_email = subject.profile.as_ref().and_then(|p| p.email.clone());
-        let rows = Arc::new(AtomicU64::new(0));
-        let bytes = Arc::new(AtomicU64::new(0));
+            .map_err(Failure::transient)?;
+        let meter = Meter::new(limits.max_export_bytes.filter(|_| job.spec.is_bulk()));
         let heartbeat = {
-            let (store, id, rows, bytes) = (
-                self.store.clone(),
-                job.id.clone(),
-                rows.clone(),
-                bytes.clone(),
-            );
+            let (store, id, meter) = (self.store.clone(), job.id.clone(), meter.clone());
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(HEARTBEAT).await;
-                    let (r, b) = (rows.load(Ordering::Relaxed), bytes.load(Ordering::Relaxed));
-                    if let Err(e) = store.export_progress(&id, r, b).await {
+                    let rows = meter.rows.load(Ordering::Relaxed);
+                    let bytes = meter.bytes.load(Ordering::Relaxed);
+                    if let Err(e) = store.export_progress(&id, rows, bytes).await {
                         tracing::warn!(error = %e, "cannot record export progress");
                     }
                 }
             })
         };
-        let counter = rows.clone();
-        let source = StoreSource {
-            store: self.store.clone(),
-            visitors: subject.identities.iter().map(|i| i.visitor_key).collect(),
-            range: spec.range,
-            runtime: tokio::runtime::Handle::current(),
-            on_row: Arc::new(move || {
-                counter.fetch_add(1, Ordering::Relaxed);
-            }),
+        let tmp = self.artifacts.join(".tmp").join(&job.id);
+        let _ = std::fs::remove_dir_all(&tmp);
+        let written = match std::fs::create_dir_all(&tmp) {
+            Err(e) => Err(Failure::transient(e)),
+            Ok(()) if job.spec.is_bulk() => bulk::run(self, account, job, &tmp, meter).await,
+            Ok(()) => person::run(self, account, job, &tmp, meter).await,
         };
-        let zip = spec.zip || spec.format != Format::Json;
-        let name = format!("{}.{}", job.id, if zip { "zip" } else { "json" });
-        let (tmp, final_dir) = (self.artifacts.join(".tmp"), self.artifacts.join(&job.id));
-        let (job_id, spec_owned, counted) = (job.id.clone(), spec.clone(), bytes.clone());
-        let tmp_file = tmp.join(format!("{}.part", job.id));
-        let written = tokio::task::spawn_blocking(move || -> io::Result<(String, u64)> {
-            std::fs::create_dir_all(&tmp)?;
-            let mut source = source;
-            let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-            let export = PersonExport {
-                export_id: &job_id,
-                generated_at: &generated_at,
-                subject_ref: &spec_owned.subject,
-                subject: &subject,
-                data_types: &spec_owned.data_types,
-                format: spec_owned.format,
-                range: spec_owned.range,
-                neutralise: true,
-            };
-            let file = std::fs::File::create(&tmp_file)?;
-            let out = Hashing {
-                inner: io::BufWriter::with_capacity(1 << 20, file),
-                hasher: Sha256::new(),
-                bytes: counted,
-            };
-            let (out, counts) = if zip {
-                export.write_zip(out, &mut source)?
-            } else {
-                export.write_json(out, &mut source)?
-            };
-            let sha256 = hex::encode(out.hasher.finalize());
-            out.inner
-                .into_inner()
-                .map_err(|e| e.into_error())?
-                .sync_all()?;
-            Ok((sha256, counts.values().sum()))
-        })
-        .await;
         heartbeat.abort();
-        let tmp_file = self.artifacts.join(".tmp").join(format!("{}.part", job.id));
-        let (sha256, row_count) = match written {
-            Ok(Ok(done)) => done,
-            Ok(Err(e)) => {
-                let _ = std::fs::remove_file(&tmp_file);
-                return Err(Failure::transient(e));
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp_file);
-                return Err(Failure::transient(e));
+        let output = match written {
+            Ok(output) => output,
+            Err(failure) => {
+                let _ = std::fs::remove_dir_all(&tmp);
+                return Err(failure);
             }
         };
-        std::fs::create_dir_all(&final_dir).map_err(Failure::transient)?;
-        std::fs::rename(&tmp_file, final_dir.join(&name)).map_err(Failure::transient)?;
-        let file = ArtifactFile {
-            name: name.clone(),
-            bytes: bytes.load(Ordering::Relaxed),
-            sha256,
-        };
+        let final_dir = self.artifacts.join(&job.id);
+        let _ = std::fs::remove_dir_all(&final_dir);
+        std::fs::rename(&tmp, &final_dir).map_err(Failure::transient)?;
+        self.complete(account, job, output).await
+    }
+
+    /// Records the finished export, its receipt and the audit entry (one transaction).
+    async fn complete(
+        &self,
+        account: AccountId,
+        job: &ExportJob,
+        output: Output,
+    ) -> Result<(), Failure> {
+        let spec = &job.spec;
         let expires_at = Utc::now().timestamp_millis() + spec.expires_in as i64 * 1000;
-        let relative = format!("{}/{}", job.id, name);
         let receipt = Receipt {
             receipt_id: random_id("rcpt_", 8),
             export_id: job.id.clone(),
             requested_by: job.requested_by.clone(),
-            subject_email,
+            subject_email: output.subject_email,
             data_included: spec
                 .data_types
                 .iter()
                 .map(|t| t.as_str().to_string())
                 .collect(),
-            date_range: ReceiptRange {
-                start: spec.range.start,
-                end: spec.range.end,
-            },
+            date_range: output.range,
             generated_at: Utc::now(),
             delivered_at: None,
             delivery_method: "download".into(),
         };
-        let details = json!({"rows": row_count, "file": file, "receipt_id": receipt.receipt_id});
+        let details = json!({
+            "rows": output.rows,
+            "files": output.files,
+            "receipt_id": receipt.receipt_id,
+        });
         let completed = export_event(
             "worker",
             "data_export.completed",
@@ -257,9 +187,9 @@ impl Worker {
             .store
             .complete_export(
                 &job.id,
-                &file,
-                &relative,
-                row_count,
+                &output.files,
+                &job.id,
+                output.rows,
                 expires_at,
                 &receipt,
                 (account, completed),
@@ -268,31 +198,90 @@ impl Worker {
             .map_err(Failure::transient)?;
         if !kept {
             // Cancelled while it ran: nobody may download it.
-            remove_artifact(&self.artifacts, &relative);
+            remove_artifact(&self.artifacts, &job.id);
             return Ok(());
         }
-        tracing::info!(export.id = %job.id, rows = row_count, bytes = file.bytes, "export completed");
+        let bytes: u64 = output.files.iter().map(|f| f.bytes).sum();
+        tracing::info!(export.id = %job.id, rows = output.rows, bytes, files = output.files.len(), "export completed");
         Ok(())
     }
 }
 
-/// Deletes an artifact and its directory.
-pub fn remove_artifact(artifacts: &Path, relative: &str) {
-    let path = artifacts.join(relative);
-    let _ = std::fs::remove_file(&path);
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::remove_dir(dir);
+/// What a finished export left in its directory.
+pub(crate) struct Output {
+    pub files: Vec<ArtifactFile>,
+    pub rows: u64,
+    pub subject_email: Option<String>,
+    /// The days covered, for the receipt.
+    pub range: ReceiptRange,
+}
+
+/// Counts and hashes a file's bytes as they go to disk (and into the meter, when given).
+pub(crate) struct Hashing<W> {
+    pub inner: W,
+    pub hasher: Sha256,
+    pub bytes: u64,
+    pub meter: Option<Arc<Meter>>,
+}
+
+impl<W> Hashing<W> {
+    pub fn new(inner: W, meter: Option<Arc<Meter>>) -> Self {
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+            meter,
+        }
     }
 }
 
-struct Failure {
-    code: &'static str,
-    message: String,
-    transient: bool,
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        if let Some(meter) = &self.meter {
+            meter.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl Hashing<io::BufWriter<std::fs::File>> {
+    /// Flushes and syncs the file; returns its entry.
+    pub fn finish(self, name: &str) -> io::Result<ArtifactFile> {
+        let sha256 = hex::encode(self.hasher.finalize());
+        self.inner
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
+        Ok(ArtifactFile {
+            name: name.to_string(),
+            bytes: self.bytes,
+            sha256,
+        })
+    }
+}
+
+/// Deletes an export's artifact directory.
+pub fn remove_artifact(artifacts: &Path, relative: &str) {
+    if !relative.is_empty() && !relative.contains("..") {
+        let _ = std::fs::remove_dir_all(artifacts.join(relative));
+    }
+}
+
+pub(crate) struct Failure {
+    pub code: &'static str,
+    pub message: String,
+    pub transient: bool,
 }
 
 impl Failure {
-    fn transient(e: impl std::fmt::Display) -> Self {
+    pub fn transient(e: impl std::fmt::Display) -> Self {
         Failure {
             code: "export_failed",
             message: format!("the export could not be written: {e}"),

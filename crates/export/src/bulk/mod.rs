@@ -1,0 +1,318 @@
+//! A website's bulk export: every page view, event, session and visitor of a date range, and
+//! its analytics summary, as CSV, JSON (one document per part), NDJSON or Parquet. Each data
+//! file is split into numbered parts ([`parts`]); the files go to a [`sink::PartSink`] (one
+//! ZIP, or separate files), followed by `README.txt` and, last, `manifest.json`.
+//!
+//! Rows arrive in [`Batch`]es from a [`BulkSource`] and are formatted straight into the
+//! sink's chunks, so memory holds a few batches and chunks whatever the export's size.
+
+pub mod cells;
+pub mod formats;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod parts;
+pub mod readme;
+pub mod sink;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use ferry_domain::analytics::VisitorRow;
+use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
+use ferry_domain::export::{DataType, Format};
+use serde::Serialize;
+
+use crate::Rows;
+use crate::package::{DateRangeOut, FileEntry};
+use formats::{
+    PAGEVIEW_COLUMNS, RowWriter, SESSION_COLUMNS, TextFormat, TextFraming, VISITOR_COLUMNS,
+};
+use parts::{Meter, Splitter};
+use sink::{DirSink, PartSink, ZipSink};
+
+/// Batches of rows from the store; an error ends the export.
+pub type Batches<'a, R> = Box<dyn Iterator<Item = io::Result<Batch<R>>> + 'a>;
+
+/// Where a bulk export's rows come from. Each call starts that data type from its first row.
+pub trait BulkSource {
+    fn pageviews(&mut self) -> io::Result<Batches<'_, BulkPageview>>;
+    fn events(&mut self) -> io::Result<Batches<'_, BulkEvent>>;
+    /// Every property key of the range's events, sorted: the events CSV's columns.
+    fn event_keys(&mut self) -> io::Result<Vec<String>>;
+    fn sessions(&mut self) -> io::Result<Batches<'_, BulkSession>>;
+    fn visitors(&mut self) -> io::Result<Rows<'_, VisitorRow>>;
+    /// The analytics totals and per-day series of the range, as the API answers them.
+    fn summary(&mut self) -> io::Result<serde_json::Value>;
+}
+
+/// Rows written per data type.
+pub type RowCounts = BTreeMap<String, u64>;
+
+pub struct BulkExport<'a> {
+    pub export_id: &'a str,
+    pub generated_at: &'a str,
+    pub website_id: &'a str,
+    pub domain: &'a str,
+    pub time_zone: &'a str,
+    pub data_types: &'a [DataType],
+    pub format: Format,
+    pub range: DateRangeOut,
+    pub part_size: u64,
+    /// Defuse spreadsheet formulas in CSV text cells.
+    pub neutralise: bool,
+    pub meter: &'a Meter,
+}
+
+/// `manifest.json` of a bulk export.
+#[derive(Serialize)]
+struct Manifest<'a> {
+    export_id: &'a str,
+    kind: &'static str,
+    generated_at: &'a str,
+    website_id: &'a str,
+    domain: &'a str,
+    time_zone: &'a str,
+    data_types: Vec<&'static str>,
+    format: &'static str,
+    date_range: &'a DateRangeOut,
+    part_size: u64,
+    row_counts: &'a RowCounts,
+    files: &'a [FileEntry],
+}
+
+impl BulkExport<'_> {
+    fn wants(&self, t: DataType) -> bool {
+        self.data_types.contains(&t)
+    }
+
+    /// The fields every JSON part document starts with.
+    fn document_head(&self) -> String {
+        let head = serde_json::json!({
+            "export_id": self.export_id,
+            "generated_at": self.generated_at,
+            "website_id": self.website_id,
+            "date_range": &self.range,
+        })
+        .to_string();
+        // `{…}` → `{…,` so the part number and the rows follow.
+        format!("{},", &head[..head.len() - 1])
+    }
+
+    fn text_format(&self) -> Option<TextFormat> {
+        match self.format {
+            Format::Csv => Some(TextFormat::Csv),
+            Format::Json => Some(TextFormat::Json),
+            Format::Ndjson => Some(TextFormat::Ndjson),
+            Format::Parquet => None,
+        }
+    }
+
+    /// Writes every data file, then `README.txt`; the caller's sink adds the manifest.
+    pub fn write(
+        &self,
+        sink: &mut dyn PartSink,
+        source: &mut dyn BulkSource,
+    ) -> io::Result<RowCounts> {
+        let mut counts = RowCounts::new();
+        match self.text_format() {
+            Some(format) => self.write_text(format, sink, source, &mut counts)?,
+            None => self.write_parquet(sink, source, &mut counts)?,
+        }
+        if self.wants(DataType::Summary) {
+            let summary = serde_json::to_vec_pretty(&source.summary()?)?;
+            sink.begin("summary.json", true)?;
+            sink.write(summary)?;
+            sink.end()?;
+        }
+        sink.begin("README.txt", true)?;
+        sink.write(readme::text(self).into_bytes())?;
+        sink.end()?;
+        Ok(counts)
+    }
+
+    fn write_text(
+        &self,
+        format: TextFormat,
+        sink: &mut dyn PartSink,
+        source: &mut dyn BulkSource,
+        counts: &mut RowCounts,
+    ) -> io::Result<()> {
+        let head = self.document_head();
+        let owned = |cols: &[&str]| cols.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let framing =
+            |name: &'static str, cols: &[String]| TextFraming::new(format, name, cols, &head);
+        if self.wants(DataType::Pageviews) {
+            let mut rows = RowWriter::new(format, self.neutralise, Vec::new());
+            let mut parts = self.splitter(
+                framing("pageviews", &owned(&PAGEVIEW_COLUMNS)),
+                "pageviews",
+                sink,
+            )?;
+            for batch in source.pageviews()? {
+                let batch = batch?;
+                for r in &batch.rows {
+                    parts.row(|out| rows.pageview(&batch, r, out))?;
+                }
+            }
+            counts.insert("pageviews".into(), parts.finish()?);
+        }
+        if self.wants(DataType::Events) {
+            let keys = if format == TextFormat::Csv {
+                source.event_keys()?
+            } else {
+                Vec::new()
+            };
+            let mut columns = owned(&["timestamp", "name"]);
+            columns.extend(keys.iter().map(|k| format!("property_{k}")));
+            columns.extend(owned(&["visitor_id", "session_id"]));
+            let mut rows = RowWriter::new(format, self.neutralise, keys);
+            let mut parts = self.splitter(framing("events", &columns), "events", sink)?;
+            for batch in source.events()? {
+                let batch = batch?;
+                for r in &batch.rows {
+                    parts.row(|out| rows.event(&batch, r, out))?;
+                }
+            }
+            counts.insert("events".into(), parts.finish()?);
+        }
+        if self.wants(DataType::Sessions) {
+            let mut rows = RowWriter::new(format, self.neutralise, Vec::new());
+            let mut parts = self.splitter(
+                framing("sessions", &owned(&SESSION_COLUMNS)),
+                "sessions",
+                sink,
+            )?;
+            for batch in source.sessions()? {
+                let batch = batch?;
+                for r in &batch.rows {
+                    parts.row(|out| rows.session(&batch, r, out))?;
+                }
+            }
+            counts.insert("sessions".into(), parts.finish()?);
+        }
+        if self.wants(DataType::Visitors) {
+            let mut rows = RowWriter::new(format, self.neutralise, Vec::new());
+            let mut parts = self.splitter(
+                framing("visitors", &owned(&VISITOR_COLUMNS)),
+                "visitors",
+                sink,
+            )?;
+            for row in source.visitors()? {
+                let row = row?;
+                parts.row(|out| rows.visitor(&row, out))?;
+            }
+            counts.insert("visitors".into(), parts.finish()?);
+        }
+        Ok(())
+    }
+
+    fn splitter<'s>(
+        &'s self,
+        framing: TextFraming,
+        stem: &'s str,
+        sink: &'s mut dyn PartSink,
+    ) -> io::Result<Splitter<'s, TextFraming>> {
+        Splitter::new(framing, stem, self.part_size, sink, self.meter)
+    }
+
+    #[cfg(feature = "parquet")]
+    fn write_parquet(
+        &self,
+        sink: &mut dyn PartSink,
+        source: &mut dyn BulkSource,
+        counts: &mut RowCounts,
+    ) -> io::Result<()> {
+        parquet::write(self, sink, source, counts)
+    }
+
+    #[cfg(not(feature = "parquet"))]
+    fn write_parquet(
+        &self,
+        _sink: &mut dyn PartSink,
+        _source: &mut dyn BulkSource,
+        _counts: &mut RowCounts,
+    ) -> io::Result<()> {
+        Err(io::Error::other(
+            "this build of Ferry has no Parquet support (feature `parquet`)",
+        ))
+    }
+
+    /// The whole export as one ZIP (deflate `level`) written to `out`. Returns the output, the
+    /// ZIP's files (the manifest last) and the rows per data type.
+    pub fn write_zip<W: Write + Send + 'static>(
+        &self,
+        out: W,
+        level: i64,
+        source: &mut dyn BulkSource,
+    ) -> io::Result<(W, Vec<FileEntry>, RowCounts)> {
+        let mut zip = ZipSink::new(out, level);
+        let counts = self.write(&mut zip, source)?;
+        let (manifest, owned_counts) = (self.manifest(), counts.clone());
+        let (out, files) = zip.finish(move |files| manifest.render(&owned_counts, files))?;
+        Ok((out, files, counts))
+    }
+
+    /// The export as separate files in `dir`, `manifest.json` among them.
+    pub fn write_dir(
+        &self,
+        dir: &Path,
+        source: &mut dyn BulkSource,
+    ) -> io::Result<(Vec<FileEntry>, RowCounts)> {
+        let mut files = DirSink::new(dir)?;
+        let counts = self.write(&mut files, source)?;
+        let manifest = self.manifest();
+        let entries = files.finish(|entries| manifest.render(&counts, entries))?;
+        Ok((entries, counts))
+    }
+
+    fn manifest(&self) -> ManifestParts {
+        ManifestParts {
+            export_id: self.export_id.to_string(),
+            generated_at: self.generated_at.to_string(),
+            website_id: self.website_id.to_string(),
+            domain: self.domain.to_string(),
+            time_zone: self.time_zone.to_string(),
+            data_types: self.data_types.iter().map(|t| t.as_str()).collect(),
+            format: self.format.as_str(),
+            range: self.range.clone(),
+            part_size: self.part_size,
+        }
+    }
+}
+
+/// What the manifest needs, owned, for the ZIP thread that writes it last.
+struct ManifestParts {
+    export_id: String,
+    generated_at: String,
+    website_id: String,
+    domain: String,
+    time_zone: String,
+    data_types: Vec<&'static str>,
+    format: &'static str,
+    range: DateRangeOut,
+    part_size: u64,
+}
+
+impl ManifestParts {
+    fn render(&self, counts: &RowCounts, files: &[FileEntry]) -> io::Result<(String, Vec<u8>)> {
+        let manifest = Manifest {
+            export_id: &self.export_id,
+            kind: "bulk",
+            generated_at: &self.generated_at,
+            website_id: &self.website_id,
+            domain: &self.domain,
+            time_zone: &self.time_zone,
+            data_types: self.data_types.clone(),
+            format: self.format,
+            date_range: &self.range,
+            part_size: self.part_size,
+            row_counts: counts,
+            files,
+        };
+        Ok((
+            "manifest.json".into(),
+            serde_json::to_vec_pretty(&manifest)?,
+        ))
+    }
+}

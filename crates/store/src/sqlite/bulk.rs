@@ -1,0 +1,263 @@
+//! A website's rows over a time window, for bulk exports: read in time order through the range
+//! indexes and handed over in [`Batch`]es on a bounded channel, so memory holds a few batches
+//! whatever the export's size. URLs and visitor ids are looked up once and kept in bounded maps
+//! (visits cluster in time, so nearly every lookup is a hit).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ferry_domain::Millis;
+use ferry_domain::bulk::{BATCH_ROWS, Batch, BulkCounts, BulkEvent, BulkPageview, BulkSession};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension, Statement, params};
+
+use super::conn::Pool;
+use crate::{BatchReceiver, StoreError};
+
+/// Batches waiting in a stream's channel: enough to keep the writer busy while SQLite reads.
+const QUEUED_BATCHES: usize = 4;
+/// A batch is sent early once its text passes this, so long rows cannot swell it.
+const BATCH_TEXT: usize = 1 << 20;
+/// Entries kept per lookup map before it is cleared.
+const CACHE_ENTRIES: usize = 200_000;
+
+type Send<'a, R> = &'a mut dyn FnMut(Batch<R>) -> Result<(), StoreError>;
+
+/// Runs `query` on a reader connection on a blocking thread, handing its batches over a
+/// bounded channel: a slow consumer slows the query instead of filling memory.
+pub(crate) fn batches<R, Q>(pool: &Arc<Pool>, query: Q) -> BatchReceiver<R>
+where
+    R: std::marker::Send + 'static,
+    Q: FnOnce(&Connection, Send<'_, R>) -> Result<(), StoreError> + std::marker::Send + 'static,
+{
+    let (sender, receiver) = crossbeam_channel::bounded(QUEUED_BATCHES);
+    let pool = Arc::clone(pool);
+    tokio::spawn(async move {
+        let errors = sender.clone();
+        let result = pool
+            .read(move |conn| {
+                let mut send = |batch: Batch<R>| {
+                    sender
+                        .send(Ok(batch))
+                        .map_err(|_| StoreError::Backend("the export stopped reading".into()))
+                };
+                query(conn, &mut send)
+            })
+            .await;
+        if let Err(e) = result {
+            let _ = errors.send(Err(e));
+        }
+    });
+    receiver
+}
+
+pub(crate) fn website_pk(conn: &Connection, website: &str) -> Result<i64, StoreError> {
+    conn.query_row(
+        "SELECT pk FROM websites WHERE public_id = ?1",
+        [website],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Text by key, looked up once per key while the map stays under [`CACHE_ENTRIES`].
+struct Lookup<'c> {
+    stmt: Statement<'c>,
+    known: HashMap<i64, Box<str>>,
+}
+
+impl<'c> Lookup<'c> {
+    fn new(conn: &'c Connection, sql: &str) -> Result<Self, StoreError> {
+        Ok(Lookup {
+            stmt: conn.prepare(sql)?,
+            known: HashMap::new(),
+        })
+    }
+
+    fn get(&mut self, key: i64) -> Result<&str, StoreError> {
+        if !self.known.contains_key(&key) {
+            if self.known.len() >= CACHE_ENTRIES {
+                self.known.clear();
+            }
+            let text: String = self.stmt.query_row([key], |r| r.get(0))?;
+            self.known.insert(key, text.into_boxed_str());
+        }
+        Ok(&self.known[&key])
+    }
+}
+
+fn text(value: ValueRef<'_>) -> Option<&str> {
+    match value {
+        ValueRef::Text(t) => std::str::from_utf8(t).ok(),
+        _ => None,
+    }
+}
+
+/// Sends `batch` when it is full and starts the next one.
+fn flush_if_full<R>(batch: &mut Batch<R>, send: Send<'_, R>) -> Result<(), StoreError> {
+    if batch.len() >= BATCH_ROWS || batch.text_bytes() >= BATCH_TEXT {
+        send(std::mem::replace(batch, Batch::with_capacity(BATCH_ROWS)))?;
+    }
+    Ok(())
+}
+
+fn flush_rest<R>(batch: Batch<R>, send: Send<'_, R>) -> Result<(), StoreError> {
+    if !batch.is_empty() {
+        send(batch)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn pageviews(
+    conn: &Connection,
+    website: &str,
+    (start, end): (Millis, Millis),
+    send: Send<'_, BulkPageview>,
+) -> Result<(), StoreError> {
+    let website = website_pk(conn, website)?;
+    let mut urls = Lookup::new(conn, "SELECT url FROM urls WHERE pk = ?1")?;
+    let mut visitors = Lookup::new(conn, "SELECT visitor_id FROM visitors WHERE pk = ?1")?;
+    let mut stmt = conn.prepare(
+        "SELECT ts, url_pk, title, referrer, device, browser, country, visitor_pk, session_pk
+         FROM pageviews INDEXED BY pageviews_range
+         WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
+    )?;
+    let mut rows = stmt.query(params![website, start, end])?;
+    let mut batch = Batch::with_capacity(BATCH_ROWS);
+    while let Some(r) = rows.next()? {
+        let url = batch.span(Some(urls.get(r.get(1)?)?));
+        let row = BulkPageview {
+            timestamp: r.get(0)?,
+            url,
+            title: batch.span(text(r.get_ref(2)?)),
+            referrer: batch.span(text(r.get_ref(3)?)),
+            device: batch.span(text(r.get_ref(4)?)),
+            browser: batch.span(text(r.get_ref(5)?)),
+            country: batch.span(text(r.get_ref(6)?)),
+            visitor_id: batch.span(Some(visitors.get(r.get(7)?)?)),
+            session: r.get(8)?,
+        };
+        batch.rows.push(row);
+        flush_if_full(&mut batch, send)?;
+    }
+    flush_rest(batch, send)
+}
+
+pub(crate) fn events(
+    conn: &Connection,
+    website: &str,
+    (start, end): (Millis, Millis),
+    send: Send<'_, BulkEvent>,
+) -> Result<(), StoreError> {
+    let website = website_pk(conn, website)?;
+    let mut visitors = Lookup::new(conn, "SELECT visitor_id FROM visitors WHERE pk = ?1")?;
+    let mut stmt = conn.prepare(
+        "SELECT ts, name, properties, visitor_pk, session_pk FROM events INDEXED BY events_range
+         WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
+    )?;
+    let mut rows = stmt.query(params![website, start, end])?;
+    let mut batch = Batch::with_capacity(BATCH_ROWS);
+    while let Some(r) = rows.next()? {
+        let row = BulkEvent {
+            timestamp: r.get(0)?,
+            name: batch.span(text(r.get_ref(1)?)),
+            properties: batch.span(text(r.get_ref(2)?)),
+            visitor_id: batch.span(Some(visitors.get(r.get(3)?)?)),
+            session: r.get(4)?,
+        };
+        batch.rows.push(row);
+        flush_if_full(&mut batch, send)?;
+    }
+    flush_rest(batch, send)
+}
+
+/// Sessions that started in the window, in start order.
+pub(crate) fn sessions(
+    conn: &Connection,
+    website: &str,
+    (start, end): (Millis, Millis),
+    send: Send<'_, BulkSession>,
+) -> Result<(), StoreError> {
+    let website = website_pk(conn, website)?;
+    let mut visitors = Lookup::new(conn, "SELECT visitor_id FROM visitors WHERE pk = ?1")?;
+    let mut stmt = conn.prepare(
+        "SELECT pk, visitor_pk, started_at, ended_at, pages_viewed, events_triggered
+         FROM sessions INDEXED BY sessions_range
+         WHERE website_pk = ?1 AND started_at >= ?2 AND started_at < ?3 ORDER BY started_at",
+    )?;
+    let mut rows = stmt.query(params![website, start, end])?;
+    let mut batch = Batch::with_capacity(BATCH_ROWS);
+    while let Some(r) = rows.next()? {
+        let row = BulkSession {
+            session: r.get(0)?,
+            visitor_id: batch.span(Some(visitors.get(r.get(1)?)?)),
+            started_at: r.get(2)?,
+            ended_at: r.get(3)?,
+            pages_viewed: r.get(4)?,
+            events_triggered: r.get(5)?,
+        };
+        batch.rows.push(row);
+        flush_if_full(&mut batch, send)?;
+    }
+    flush_rest(batch, send)
+}
+
+/// Every property key of the window's events, sorted: the events CSV's columns.
+pub(crate) fn event_keys(
+    conn: &Connection,
+    website: &str,
+    (start, end): (Millis, Millis),
+) -> Result<Vec<String>, StoreError> {
+    let website = website_pk(conn, website)?;
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT j.key FROM events e INDEXED BY events_range, json_each(e.properties) j
+         WHERE e.website_pk = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND e.properties != '{}'
+         ORDER BY 1",
+    )?;
+    let keys = stmt.query_map(params![website, start, end], |r| r.get(0))?;
+    Ok(keys.collect::<Result<_, _>>()?)
+}
+
+/// Rows in the window, counted through the covering indexes, for progress estimates.
+pub(crate) fn counts(
+    conn: &Connection,
+    website: &str,
+    (start, end): (Millis, Millis),
+) -> Result<BulkCounts, StoreError> {
+    let website = website_pk(conn, website)?;
+    let count = |sql: &str| -> Result<u64, StoreError> {
+        Ok(conn.query_row(sql, params![website, start, end], |r| r.get(0))?)
+    };
+    Ok(BulkCounts {
+        pageviews: count(
+            "SELECT count(*) FROM pageviews INDEXED BY pageviews_range
+             WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3",
+        )?,
+        events: count(
+            "SELECT count(*) FROM events INDEXED BY events_range
+             WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3",
+        )?,
+        sessions: count(
+            "SELECT count(*) FROM sessions INDEXED BY sessions_range
+             WHERE website_pk = ?1 AND started_at >= ?2 AND started_at < ?3",
+        )?,
+        visitors: count(
+            "SELECT count(DISTINCT visitor_pk) FROM sessions INDEXED BY sessions_range
+             WHERE website_pk = ?1 AND started_at >= ?2 AND started_at < ?3",
+        )?,
+    })
+}
+
+/// When the website's first session started, if it has any.
+pub(crate) fn first_activity(
+    conn: &Connection,
+    website: &str,
+) -> Result<Option<Millis>, StoreError> {
+    let website = website_pk(conn, website)?;
+    Ok(conn.query_row(
+        "SELECT min(started_at) FROM sessions INDEXED BY sessions_range WHERE website_pk = ?1",
+        [website],
+        |r| r.get(0),
+    )?)
+}
