@@ -28,6 +28,9 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Plans and their export limits.
+    #[command(subcommand)]
+    Plans(PlansCommand),
     /// Manage websites.
     #[command(subcommand)]
     Websites(WebsitesCommand),
@@ -36,7 +39,8 @@ pub enum Command {
     Keys(KeysCommand),
     /// Import NDJSON (the `POST /api/ingest` line format) from a file, or `-` for stdin.
     Import(ImportArgs),
-    /// Export one person's data to a file (the same files as the API's export).
+    /// Export one person's data, or with --bulk a whole website's, to a file (the same files
+    /// as the API's export).
     Export(ExportArgs),
     /// Run queued export jobs only (`ferry serve` runs a worker too).
     Worker,
@@ -48,8 +52,18 @@ pub enum Command {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("subject").required(true).args(["user", "email", "visitor"])))]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["user", "email", "visitor", "bulk"])))]
 pub struct ExportArgs {
+    /// Export a whole website (--website) instead of one person: every page view, event,
+    /// session and visitor of the range, and its summary, split into parts.
+    #[arg(long, requires = "website")]
+    pub bulk: bool,
+    /// Bulk: split each data file into parts of at most this size (e.g. 500MB, 1GB).
+    #[arg(long, requires = "bulk", default_value = "1GB")]
+    pub part_size: String,
+    /// Bulk: write the parts as separate files into the directory -o names, not one ZIP.
+    #[arg(long, requires = "bulk")]
+    pub no_zip: bool,
     /// The account to export from; may be left out when there is only one.
     #[arg(long)]
     pub account: Option<String>,
@@ -67,13 +81,14 @@ pub struct ExportArgs {
     pub website: Option<String>,
     #[arg(long, value_enum, default_value = "json")]
     pub format: FormatArg,
-    /// `all`, or a comma-separated list of pageviews, events, sessions, profile.
+    /// `all`, or a comma-separated list of pageviews, events, sessions, profile (bulk:
+    /// pageviews, events, sessions, visitors, summary).
     #[arg(long, default_value = "all")]
     pub include: String,
-    /// First day (UTC, YYYY-MM-DD), inclusive.
+    /// First day (YYYY-MM-DD, UTC; bulk: the website's time zone), inclusive.
     #[arg(long)]
     pub from: Option<String>,
-    /// Last day (UTC, YYYY-MM-DD), inclusive.
+    /// Last day, inclusive.
     #[arg(long)]
     pub to: Option<String>,
     /// Put a JSON export in a ZIP with manifest.json and README.txt (CSV and NDJSON always are).
@@ -82,7 +97,7 @@ pub struct ExportArgs {
     /// Keep CSV text cells exactly as stored, even ones a spreadsheet would run as formulas.
     #[arg(long)]
     pub keep_formulas: bool,
-    /// Where to write the file.
+    /// Where to write the file (with --no-zip: the directory).
     #[arg(long, short = 'o')]
     pub output: PathBuf,
 }
@@ -92,6 +107,8 @@ pub enum FormatArg {
     Json,
     Csv,
     Ndjson,
+    /// Bulk exports only.
+    Parquet,
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,6 +145,33 @@ pub enum AccountsCommand {
         /// How long download links live unless a request says (1–30 days; default 7).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=30))]
         link_expiry_days: Option<u64>,
+    },
+    /// Set an account's own export limits over its plan's (`plan` to follow the plan again).
+    Limits {
+        name: String,
+        /// Exports the account may ask for in 24 hours: a number, `unlimited` or `plan`.
+        #[arg(long)]
+        exports_per_day: Option<String>,
+        /// Largest export (data before compression), e.g. 5GB: a size, `unlimited` or `plan`.
+        #[arg(long)]
+        max_export_size: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlansCommand {
+    /// Show each plan's export limits.
+    List,
+    /// Change a plan's export limits (every account on it that has no limits of its own).
+    Set {
+        #[arg(value_parser = ["pro", "scale", "enterprise"])]
+        plan: String,
+        /// Exports a day: a number or `unlimited`.
+        #[arg(long)]
+        exports_per_day: String,
+        /// Largest export, e.g. 1GB: a size or `unlimited`.
+        #[arg(long)]
+        max_export_size: String,
     },
 }
 
@@ -185,6 +229,18 @@ pub struct BenchArgs {
     /// Instead of ingest and analytics: per-person export latency and memory (see README).
     #[arg(long)]
     pub exports: bool,
+    /// Instead: bulk export throughput, chain to a finished ZIP and memory (see README).
+    #[arg(long)]
+    pub bulk: bool,
+    /// Bulk: page views to generate.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub pageviews: u64,
+    /// Bulk: events to generate.
+    #[arg(long, default_value_t = 3_000_000)]
+    pub events: u64,
+    /// Bulk: visitors the page views and events come from.
+    #[arg(long, default_value_t = 100_000)]
+    pub bulk_visitors: u32,
     /// Lines per ingest request (one transaction each).
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,

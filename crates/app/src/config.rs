@@ -51,7 +51,13 @@ pub struct ServeArgs {
     /// Without it, the socket's peer address is used for GeoIP.
     #[arg(long, env = "FERRY_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
+    /// Requests a minute one API key may send to the authenticated API; 0 turns it off.
+    #[arg(long, env = "FERRY_API_RATE_LIMIT", default_value_t = DEFAULT_API_RATE_LIMIT)]
+    pub api_rate_limit: u32,
 }
+
+/// 1,200 requests a minute per key: far above a polling script, well below a flood.
+pub const DEFAULT_API_RATE_LIMIT: u32 = 1_200;
 
 impl ServeArgs {
     /// Settings for tests and benchmarks: loopback, a free port, defaults elsewhere.
@@ -63,6 +69,7 @@ impl ServeArgs {
             geoip_db: None,
             country_header: None,
             client_ip_header: None,
+            api_rate_limit: DEFAULT_API_RATE_LIMIT,
         }
     }
 }

@@ -25,6 +25,7 @@ pub struct AppState {
     pub links: Arc<LinkSigner>,
     /// Runs export jobs; handlers wake it when they queue one.
     pub worker: Worker,
+    pub rate_limit: Arc<crate::api::rate_limit::ApiRateLimit>,
 }
 
 pub struct App {
@@ -64,6 +65,9 @@ impl App {
             public_url: public_url.into(),
             links: Arc::new(LinkSigner::load(data_dir)?),
             worker: worker.clone(),
+            rate_limit: Arc::new(crate::api::rate_limit::ApiRateLimit::new(
+                args.api_rate_limit,
+            )),
         };
         Ok(App {
             listener,

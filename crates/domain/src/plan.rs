@@ -35,6 +35,16 @@ pub enum LimitSetting<T> {
     Unlimited,
 }
 
+impl<T> LimitSetting<T> {
+    pub fn map_limited<U>(self, f: impl FnOnce(T) -> U) -> LimitSetting<U> {
+        match self {
+            LimitSetting::Plan => LimitSetting::Plan,
+            LimitSetting::Limited(v) => LimitSetting::Limited(f(v)),
+            LimitSetting::Unlimited => LimitSetting::Unlimited,
+        }
+    }
+}
+
 impl<T: std::str::FromStr> LimitSetting<T> {
     /// `plan`, `unlimited` or a number (`size` reads units such as `5GB` for bytes).
     pub fn parse(value: &str, read: impl Fn(&str) -> Option<T>) -> Result<Self, String> {

@@ -65,7 +65,7 @@ pub struct GeneralBody {
 }
 
 /// Parts smaller than this would only multiply files.
-const MIN_PART_SIZE: u64 = 1024;
+const MIN_PART_SIZE: u64 = 512;
 
 fn unprocessable(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)

@@ -125,6 +125,7 @@ impl FromRequestParts<AppState> for Caller {
             )
         })?;
         tracing::Span::current().record("key.id", key.id.as_str());
+        state.rate_limit.check(&key.id)?;
         Ok(Caller(key))
     }
 }

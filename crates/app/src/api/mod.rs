@@ -16,6 +16,7 @@ pub mod exports;
 pub mod extract;
 pub mod ingest;
 pub mod keys;
+pub mod rate_limit;
 pub mod tracker;
 pub mod websites;
 

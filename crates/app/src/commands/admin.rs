@@ -11,11 +11,20 @@ use crate::config::StoreArgs;
 use crate::keys::{mint, random_id};
 
 pub async fn accounts(args: &StoreArgs, cmd: AccountsCommand) -> anyhow::Result<()> {
-    let AccountsCommand::Create {
-        name,
-        plan,
-        link_expiry_days,
-    } = cmd;
+    let (name, plan, link_expiry_days) = match cmd {
+        AccountsCommand::Create {
+            name,
+            plan,
+            link_expiry_days,
+        } => (name, plan, link_expiry_days),
+        AccountsCommand::Limits {
+            name,
+            exports_per_day,
+            max_export_size,
+        } => {
+            return super::limits::account(args, &name, exports_per_day, max_export_size).await;
+        }
+    };
     let plan: Plan = plan.parse().map_err(|e: String| anyhow!(e))?;
     let store = super::open_store(args).await?;
     let account = store.create_account(name.trim(), plan).await?;
@@ -33,7 +42,7 @@ pub async fn accounts(args: &StoreArgs, cmd: AccountsCommand) -> anyhow::Result<
     Ok(())
 }
 
-async fn account(store: &dyn Store, name: &str) -> anyhow::Result<Account> {
+pub(crate) async fn account(store: &dyn Store, name: &str) -> anyhow::Result<Account> {
     store.account_by_name(name).await?.with_context(|| {
         format!("no account named `{name}`: create it with `ferry accounts create {name}`")
     })

@@ -62,6 +62,9 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         FormatArg::Json => Format::Json,
         FormatArg::Csv => Format::Csv,
         FormatArg::Ndjson => Format::Ndjson,
+        FormatArg::Parquet => {
+            bail!("Parquet is for bulk exports (--bulk); a person's export is json, csv or ndjson")
+        }
     };
     let bar = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{spinner} exporting: {pos} rows ({per_sec})")
@@ -119,7 +122,7 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-fn day(field: &'static str, value: &str) -> anyhow::Result<NaiveDate> {
+pub(super) fn day(field: &'static str, value: &str) -> anyhow::Result<NaiveDate> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
         anyhow!(
             "{}",
@@ -139,7 +142,7 @@ fn kind(subject: &SubjectRef) -> &'static str {
     }
 }
 
-async fn pick_account(store: &dyn Store, name: Option<&str>) -> anyhow::Result<Account> {
+pub(super) async fn pick_account(store: &dyn Store, name: Option<&str>) -> anyhow::Result<Account> {
     if let Some(name) = name {
         return store
             .account_by_name(name)

@@ -3,10 +3,13 @@
 mod admin;
 mod audit;
 mod bench;
+mod bench_bulk;
 mod bench_exports;
 mod demo;
 mod export;
+mod export_bulk;
 mod import;
+mod limits;
 mod serve;
 
 use std::sync::Arc;
@@ -22,9 +25,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&cli.store, args).await,
         Command::Demo(args) => demo::run(&cli.store, args).await,
         Command::Accounts(cmd) => admin::accounts(&cli.store, cmd).await,
+        Command::Plans(cmd) => limits::plans(&cli.store, cmd).await,
         Command::Websites(cmd) => admin::websites(&cli.store, cmd).await,
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
+        Command::Export(args) if args.bulk => export_bulk::run(&cli.store, args).await,
         Command::Export(args) => export::run(&cli.store, args).await,
         Command::Worker => {
             let store = open_store(&cli.store).await?;
@@ -41,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(crate::cli::AuditCommand::Verify) => audit::verify(&cli.store).await,
         Command::Bench(args) if args.exports => bench_exports::run(args).await,
+        Command::Bench(args) if args.bulk => bench_bulk::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }

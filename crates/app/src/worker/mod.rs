@@ -6,6 +6,8 @@
 mod bulk;
 mod person;
 
+pub use bulk::BULK_DEFLATE_LEVEL;
+
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
