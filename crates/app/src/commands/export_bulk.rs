@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use std::io::Write;
+
 use anyhow::{Context, anyhow};
 use chrono::{SecondsFormat, Utc};
 use ferry_domain::export::{DataType, Format, Include};
@@ -124,15 +126,16 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         let partial = output.with_extension("part");
         let counts = if no_zip {
             let _ = std::fs::remove_dir_all(&partial);
-            let (_, counts) = export.write_dir(&partial, &mut source)?;
+            // Like cp or a database's COPY, the CLI leaves flushing to the OS; the worker syncs.
+            let (_, counts) = export.write_dir(&partial, false, &mut source)?;
             counts
         } else {
             let file = std::fs::File::create(&partial)
                 .with_context(|| format!("cannot write {}", partial.display()))?;
             let out = std::io::BufWriter::with_capacity(1 << 20, file);
-            let (out, _, counts) =
+            let (mut out, _, counts) =
                 export.write_zip(out, crate::worker::BULK_DEFLATE_LEVEL, &mut source)?;
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            out.flush()?;
             counts
         };
         std::fs::rename(&partial, &output)

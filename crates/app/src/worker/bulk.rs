@@ -166,7 +166,7 @@ fn write(
         let (out, _, counts) = export.write_zip(out, BULK_DEFLATE_LEVEL, &mut source)?;
         Ok((vec![out.finish(&name)?], counts.values().sum()))
     } else {
-        let (entries, counts) = export.write_dir(&PathBuf::from(dir), &mut source)?;
+        let (entries, counts) = export.write_dir(&PathBuf::from(dir), true, &mut source)?;
         Ok((manifest_first(entries), counts.values().sum()))
     }
 }

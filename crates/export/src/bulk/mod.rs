@@ -253,13 +253,15 @@ impl BulkExport<'_> {
         Ok((out, files, counts))
     }
 
-    /// The export as separate files in `dir`, `manifest.json` among them.
+    /// The export as separate files in `dir`, `manifest.json` among them; `durable` syncs
+    /// each to disk.
     pub fn write_dir(
         &self,
         dir: &Path,
+        durable: bool,
         source: &mut dyn BulkSource,
     ) -> io::Result<(Vec<FileEntry>, RowCounts)> {
-        let mut files = DirSink::new(dir)?;
+        let mut files = DirSink::new(dir, durable)?;
         let counts = self.write(&mut files, source)?;
         let manifest = self.manifest();
         let entries = files.finish(|entries| manifest.render(&counts, entries))?;

@@ -1,0 +1,185 @@
+//! The bulk writers on their own: a ZIP with more entries than plain ZIP allows opens with
+//! Info-ZIP's `unzip -t` and Python's zipfile; Parquet parts read back with every row.
+
+use std::io::{self, Write};
+use std::process::Command;
+
+use ferry_domain::analytics::VisitorRow;
+use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
+use ferry_domain::export::{DataType, Format};
+use ferry_export::Rows;
+use ferry_export::bulk::parts::Meter;
+use ferry_export::bulk::sink::{PartSink, ZipSink};
+use ferry_export::bulk::{Batches, BulkExport, BulkSource};
+use ferry_export::package::DateRangeOut;
+
+#[test]
+fn a_zip_of_70000_entries_needs_zip64_and_opens_in_unzip_and_python() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.zip");
+    let file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut zip = ZipSink::new(file, 1);
+    for i in 0..70_000u32 {
+        zip.begin(&format!("part-{i:05}.csv"), true).unwrap();
+        zip.write(format!("n\r\n{i}\r\n").into_bytes()).unwrap();
+        zip.end().unwrap();
+    }
+    let (mut out, files) = zip
+        .finish(|files| {
+            Ok((
+                "manifest.json".into(),
+                format!("{}", files.len()).into_bytes(),
+            ))
+        })
+        .unwrap();
+    out.flush().unwrap();
+    drop(out);
+    assert_eq!(files.len(), 70_001);
+
+    let unzip = Command::new("unzip")
+        .arg("-tq")
+        .arg(&path)
+        .output()
+        .expect("Info-ZIP unzip is installed (scripts/test installs it)");
+    assert!(
+        unzip.status.success(),
+        "unzip -t: {}",
+        String::from_utf8_lossy(&unzip.stdout)
+    );
+    let python = Command::new("python3")
+        .arg("-c")
+        .arg("import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(len(z.namelist()), z.read('part-69999.csv').decode().split()[1], z.read('manifest.json').decode())")
+        .arg(&path)
+        .output()
+        .expect("python3 is installed");
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&python.stdout).trim(),
+        "70001 69999 70000"
+    );
+}
+
+/// Rows made up in memory: `n` page views, no other data.
+struct Made {
+    pageviews: usize,
+}
+
+impl BulkSource for Made {
+    fn pageviews(&mut self) -> io::Result<Batches<'_, BulkPageview>> {
+        let batches = (0..self.pageviews).collect::<Vec<_>>();
+        Ok(Box::new(
+            batches
+                .chunks(1000)
+                .map(|chunk| {
+                    let mut batch = Batch::with_capacity(chunk.len());
+                    for i in chunk {
+                        let url = batch.span(Some(&format!("https://shop.example/p/{i}")));
+                        let visitor_id = batch.span(Some(&format!("v{}", i % 17)));
+                        let (title, referrer) = (batch.span(None), batch.span(None));
+                        let device = batch.span(Some("desktop"));
+                        let browser = batch.span(Some("Firefox"));
+                        let country = batch.span(Some("DE"));
+                        batch.rows.push(BulkPageview {
+                            timestamp: 1_700_000_000_000 + *i as i64 * 1000,
+                            url,
+                            title,
+                            referrer,
+                            device,
+                            browser,
+                            country,
+                            visitor_id,
+                            session: (*i / 10) as i64,
+                        });
+                    }
+                    Ok(batch)
+                })
+                .collect::<Vec<_>>()
+                .into_iter(),
+        ))
+    }
+
+    fn events(&mut self) -> io::Result<Batches<'_, BulkEvent>> {
+        Ok(Box::new(std::iter::empty()))
+    }
+
+    fn event_keys(&mut self) -> io::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    fn sessions(&mut self) -> io::Result<Batches<'_, BulkSession>> {
+        Ok(Box::new(std::iter::empty()))
+    }
+
+    fn visitors(&mut self) -> io::Result<Rows<'_, VisitorRow>> {
+        Ok(Box::new(std::iter::empty()))
+    }
+
+    fn summary(&mut self) -> io::Result<serde_json::Value> {
+        Ok(serde_json::json!({}))
+    }
+}
+
+#[test]
+fn parquet_parts_read_back_with_every_row() {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let dir = tempfile::tempdir().unwrap();
+    let meter = Meter::new(None);
+    let export = BulkExport {
+        export_id: "exp_test",
+        generated_at: "2024-01-01T00:00:00Z",
+        website_id: "web_test",
+        domain: "shop.example",
+        time_zone: "UTC",
+        data_types: &[DataType::Pageviews, DataType::Events],
+        format: Format::Parquet,
+        range: DateRangeOut {
+            start: None,
+            end: None,
+        },
+        part_size: 200_000,
+        neutralise: true,
+        meter: &meter,
+    };
+    let (files, counts) = export
+        .write_dir(dir.path(), false, &mut Made { pageviews: 150_000 })
+        .unwrap();
+    assert_eq!(counts["pageviews"], 150_000);
+    assert_eq!(counts["events"], 0);
+    let parts: Vec<_> = files
+        .iter()
+        .filter(|f| f.name.starts_with("pageviews-"))
+        .collect();
+    assert!(parts.len() >= 2, "split into parts: {:?}", files);
+    let mut rows = 0;
+    let mut last_url = String::new();
+    for part in parts {
+        let file = std::fs::File::open(dir.path().join(&part.name)).unwrap();
+        for batch in ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+        {
+            let batch = batch.unwrap();
+            rows += batch.num_rows();
+            let urls = batch.column_by_name("url").unwrap();
+            let urls = urls
+                .as_any()
+                .downcast_ref::<arrow_array::StringArray>()
+                .unwrap();
+            last_url = urls.value(arrow_array::Array::len(urls) - 1).to_string();
+        }
+    }
+    assert_eq!(rows, 150_000);
+    assert_eq!(last_url, "https://shop.example/p/149999");
+    let events = std::fs::read(dir.path().join("events-00001.parquet")).unwrap();
+    assert_eq!(
+        &events[..4],
+        b"PAR1",
+        "an empty data type is still a valid file"
+    );
+}
