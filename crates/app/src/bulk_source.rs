@@ -16,11 +16,15 @@ use tokio::runtime::Handle;
 /// Visitors fetched per store call.
 const VISITOR_PAGE: u32 = 1_000;
 
+type KeysTask = tokio::task::JoinHandle<Result<Vec<String>, ferry_store::StoreError>>;
+
 pub struct BulkStoreSource {
     pub store: Arc<dyn Store>,
     pub website: Website,
     pub range: DateRange,
     pub runtime: Handle,
+    /// The events CSV's columns, read while the page views are written.
+    keys: Option<KeysTask>,
 }
 
 /// The days a bulk export covers: as asked, else from the website's first visit (or today)
@@ -55,6 +59,29 @@ fn batches<'a, R: 'a>(receiver: BatchReceiver<R>) -> Batches<'a, R> {
 }
 
 impl BulkStoreSource {
+    /// `prefetch_keys`: start reading the events' property keys now (CSV exports of events
+    /// need them for the header) so that it overlaps the page views.
+    pub fn new(
+        store: Arc<dyn Store>,
+        website: Website,
+        range: DateRange,
+        runtime: Handle,
+        prefetch_keys: bool,
+    ) -> Self {
+        let keys = prefetch_keys.then(|| {
+            let (store, id) = (store.clone(), website.id.clone());
+            let window = range.bounds(website.timezone);
+            runtime.spawn(async move { store.bulk_event_keys(&id, window).await })
+        });
+        BulkStoreSource {
+            store,
+            website,
+            range,
+            runtime,
+            keys,
+        }
+    }
+
     fn window(&self) -> Window {
         self.range.bounds(self.website.timezone)
     }
@@ -81,9 +108,13 @@ impl BulkSource for BulkStoreSource {
     }
 
     fn event_keys(&mut self) -> io::Result<Vec<String>> {
-        self.runtime
-            .block_on(self.store.bulk_event_keys(&self.website.id, self.window()))
-            .map_err(io::Error::other)
+        let keys = match self.keys.take() {
+            Some(task) => self.runtime.block_on(task).map_err(io::Error::other)?,
+            None => self
+                .runtime
+                .block_on(self.store.bulk_event_keys(&self.website.id, self.window())),
+        };
+        keys.map_err(io::Error::other)
     }
 
     fn sessions(&mut self) -> io::Result<Batches<'_, ferry_domain::bulk::BulkSession>> {

@@ -511,3 +511,53 @@ fn progress(job: &ExportJob, now: chrono::DateTime<Utc>) -> Value {
     }
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_domain::export::{DataType, ExportRange, Format};
+
+    fn running(rows: u64, total: Option<u64>, started_secs_ago: i64) -> ExportJob {
+        let now = Utc::now();
+        ExportJob {
+            id: "exp_1".into(),
+            spec: ExportSpec {
+                subject: None,
+                website_id: Some("web_1".into()),
+                data_types: vec![DataType::Pageviews],
+                format: Format::Csv,
+                range: ExportRange::default(),
+                zip: true,
+                one_time: false,
+                expires_in: 60,
+                part_size: None,
+            },
+            requested_by: "key_1".into(),
+            status: ExportStatus::Running,
+            attempts: 1,
+            rows_written: rows,
+            bytes_written: rows * 100,
+            error: None,
+            files: Vec::new(),
+            artifact: None,
+            rows_total: total,
+            created_at: now,
+            started_at: Some(now - chrono::Duration::seconds(started_secs_ago)),
+            finished_at: None,
+            expires_at: None,
+            consumed_at: None,
+        }
+    }
+
+    #[test]
+    fn progress_estimates_percent_and_time_left_from_the_pace_so_far() {
+        let p = progress(&running(250, Some(1000), 10), Utc::now());
+        assert_eq!(p["percent"], 25.0);
+        assert_eq!(p["eta_seconds"], 30);
+        let unknown = progress(&running(250, None, 10), Utc::now());
+        assert_eq!(unknown["percent"], Value::Null);
+        assert_eq!(unknown["eta_seconds"], Value::Null);
+        let counted_short = progress(&running(1200, Some(1000), 10), Utc::now());
+        assert_eq!(counted_short["percent"], 99.9, "never 100 before the end");
+    }
+}

@@ -47,8 +47,8 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
     };
     let data_types = include.resolve_bulk().map_err(|e| anyhow!(e))?;
     let part_size = parse_size(&args.part_size)
-        .filter(|n| *n >= 1024)
-        .ok_or_else(|| anyhow!("--part-size takes a size of at least 1KB, e.g. 500MB or 1GB"))?;
+        .filter(|n| *n >= 512)
+        .ok_or_else(|| anyhow!("--part-size takes a size of at least 512 bytes, e.g. 500MB or 1GB"))?;
     let from = args.from.as_deref().map(|d| day("from", d)).transpose()?;
     let to = args.to.as_deref().map(|d| day("to", d)).transpose()?;
     let range = export_days(store.as_ref(), &website, from, to).await?;
@@ -94,12 +94,14 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
             }
         })
     };
-    let source = BulkStoreSource {
-        store: Arc::clone(&store),
-        website: website.clone(),
+    let prefetch = format == Format::Csv && data_types.contains(&DataType::Events);
+    let source = BulkStoreSource::new(
+        Arc::clone(&store),
+        website.clone(),
         range,
-        runtime: tokio::runtime::Handle::current(),
-    };
+        tokio::runtime::Handle::current(),
+        prefetch,
+    );
     let (output, no_zip, neutralise) = (args.output.clone(), args.no_zip, !args.keep_formulas);
     let started = Instant::now();
     let job_meter = meter.clone();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{SecondsFormat, Utc};
-use ferry_domain::export::DataType;
+use ferry_domain::export::{DataType, Format};
 use ferry_domain::job::{ArtifactFile, DEFAULT_PART_SIZE, ExportJob, ReceiptRange};
 use ferry_domain::plan::format_size;
 use ferry_domain::{AccountId, DateRange, Website};
@@ -55,12 +55,14 @@ pub(super) async fn run(
         .await
         .map_err(Failure::transient)?
         .map_or("your", |a| a.plan.as_str());
-    let source = BulkStoreSource {
-        store: worker.store.clone(),
-        website: website.clone(),
+    let prefetch = spec.format == Format::Csv && spec.data_types.contains(&DataType::Events);
+    let source = BulkStoreSource::new(
+        worker.store.clone(),
+        website.clone(),
         range,
-        runtime: tokio::runtime::Handle::current(),
-    };
+        tokio::runtime::Handle::current(),
+        prefetch,
+    );
     let (dir, job_id, limit_meter) = (dir.to_path_buf(), job.id.clone(), meter.clone());
     let written =
         tokio::task::spawn_blocking(move || write(source, &spec, &job_id, &dir, &meter)).await;

@@ -145,3 +145,142 @@ async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
     assert!(!ok && err.contains("subject_not_found"), "{err}");
     assert!(!d.join("x.json").exists());
 }
+
+#[tokio::test]
+async fn a_bulk_export_from_the_cli_holds_one_website_and_limits_are_set_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(d, &["accounts", "create", "acme"]).await.0);
+    let (_, shop, _) = run(
+        d,
+        &[
+            "websites",
+            "create",
+            "--account",
+            "acme",
+            "--domain",
+            "shop.test",
+        ],
+    )
+    .await;
+    let (_, blog, _) = run(
+        d,
+        &[
+            "websites",
+            "create",
+            "--account",
+            "acme",
+            "--domain",
+            "blog.test",
+        ],
+    )
+    .await;
+    let mut lines = String::new();
+    for i in 0..40 {
+        let line = json!({"type":"pageview","website_id":shop,"visitor_id":format!("v{}", i % 3),"timestamp":format!("2024-05-01T10:{i:02}:00Z"),"url":format!("/p/{i}")});
+        lines.push_str(&format!("{line}\n"));
+    }
+    let other = json!({"type":"pageview","website_id":blog,"visitor_id":"b","timestamp":"2024-05-01T10:00:00Z","url":"/blog"});
+    lines.push_str(&format!("{other}\n"));
+    let file = d.join("data.ndjson");
+    std::fs::write(&file, lines).unwrap();
+    assert!(run(d, &["import", file.to_str().unwrap()]).await.0);
+
+    let out = d.join("shop.zip");
+    let (ok, _, err) = run(
+        d,
+        &[
+            "export",
+            "--bulk",
+            "--website",
+            &shop,
+            "--format",
+            "ndjson",
+            "--part-size",
+            "1KB",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(err.contains("pageviews=40"), "{err}");
+    let files = crate::helpers::unzip(&std::fs::read(&out).unwrap());
+    let manifest: Value =
+        serde_json::from_slice(&files.iter().find(|(n, _)| n == "manifest.json").unwrap().1)
+            .unwrap();
+    assert_eq!(manifest["website_id"], json!(shop));
+    let mut urls = Vec::new();
+    for (name, bytes) in files.iter().filter(|(n, _)| n.starts_with("pageviews-")) {
+        assert!(bytes.len() <= 1000, "{name}");
+        let listed = manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == json!(name))
+            .unwrap();
+        assert_eq!(listed["sha256"], hex::encode(sha2::Sha256::digest(bytes)));
+        for line in String::from_utf8(bytes.clone()).unwrap().lines() {
+            urls.push(
+                serde_json::from_str::<Value>(line).unwrap()["url"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+    }
+    assert_eq!(
+        urls.len(),
+        40,
+        "every page view of the shop, none of the blog"
+    );
+    assert!(!urls.contains(&"/blog".to_string()));
+
+    let (ok, _, err) = run(
+        d,
+        &[
+            "accounts",
+            "limits",
+            "acme",
+            "--exports-per-day",
+            "3",
+            "--max-export-size",
+            "2GB",
+        ],
+    )
+    .await;
+    assert!(
+        ok && err.contains("3 exports a day, 2 GB per export"),
+        "{err}"
+    );
+    let (ok, out, _) = run(d, &["plans", "list"]).await;
+    assert!(
+        ok && out.contains("pro        50 exports a day, 1 GB per export"),
+        "{out}"
+    );
+    let (ok, _, err) = run(
+        d,
+        &[
+            "plans",
+            "set",
+            "pro",
+            "--exports-per-day",
+            "unlimited",
+            "--max-export-size",
+            "500MB",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let (_, out, _) = run(d, &["plans", "list"]).await;
+    assert!(
+        out.contains("pro        unlimited exports a day, 500 MB per export"),
+        "{out}"
+    );
+    let (ok, _, err) = run(
+        d,
+        &["accounts", "limits", "acme", "--exports-per-day", "lots"],
+    )
+    .await;
+    assert!(!ok && err.contains("not a limit"), "{err}");
+}

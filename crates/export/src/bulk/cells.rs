@@ -91,13 +91,21 @@ pub mod itoa_like {
     }
 }
 
+/// Bytes that make a CSV cell need quotes.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b',' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\r' as usize] = true;
+    table[b'\n' as usize] = true;
+    table
+};
+
 /// A CSV text cell: `'`-prefixed when a spreadsheet would run it as a formula (and
 /// `neutralise` is on), quoted when it holds a comma, quote or line break.
 pub fn csv_text(out: &mut Vec<u8>, cell: &str, neutralise: bool) {
     let risky = neutralise && cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let needs_quotes = cell
-        .bytes()
-        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
+    let needs_quotes = cell.bytes().any(|b| SPECIAL[b as usize]);
     if needs_quotes {
         out.push(b'"');
     }

@@ -10,6 +10,9 @@
 
 use ferry_domain::analytics::VisitorRow;
 use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::cells::{Timestamps, csv_text, csv_value, integer, json_text};
@@ -226,12 +229,7 @@ impl RowWriter {
                 out.push(b',');
                 csv_text(out, b.str(r.name), self.neutralise);
                 if !self.event_keys.is_empty() {
-                    let map: Map<String, Value> =
-                        serde_json::from_str(properties).unwrap_or_default();
-                    for key in &self.event_keys {
-                        out.push(b',');
-                        csv_value(out, map.get(key), self.neutralise);
-                    }
+                    self.property_cells(properties, out);
                 }
                 self.csv_cells(out, &[b.get(r.visitor_id)]);
                 out.push(b',');
@@ -251,6 +249,38 @@ impl RowWriter {
             }
         }
         self.end(out);
+    }
+
+    /// One cell per property column. Values are read borrowed from the stored JSON: a number
+    /// or object is copied as its JSON text (what the person export writes), a string decoded.
+    fn property_cells(&self, properties: &str, out: &mut Vec<u8>) {
+        let borrowed: Option<BTreeMap<&str, &RawValue>> = serde_json::from_str(properties).ok();
+        let Some(map) = borrowed else {
+            // Keys with escapes cannot be borrowed: read this row whole.
+            let map: Map<String, Value> = serde_json::from_str(properties).unwrap_or_default();
+            for key in &self.event_keys {
+                out.push(b',');
+                csv_value(out, map.get(key), self.neutralise);
+            }
+            return;
+        };
+        for key in &self.event_keys {
+            out.push(b',');
+            let Some(raw) = map.get(key.as_str()).map(|r| r.get()) else {
+                continue;
+            };
+            if raw.starts_with('"') {
+                match serde_json::from_str::<&str>(raw) {
+                    Ok(text) => csv_text(out, text, self.neutralise),
+                    Err(_) => {
+                        let text: String = serde_json::from_str(raw).unwrap_or_default();
+                        csv_text(out, &text, self.neutralise);
+                    }
+                }
+            } else if raw != "null" {
+                csv_text(out, raw, false);
+            }
+        }
     }
 
     pub fn session(&mut self, b: &Batch<BulkSession>, r: &BulkSession, out: &mut Vec<u8>) {

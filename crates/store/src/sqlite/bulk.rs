@@ -255,20 +255,53 @@ pub(crate) fn sessions(
     flush_rest(batch, send)
 }
 
-/// Every property key of the window's events, sorted: the events CSV's columns.
+/// Every property key of the window's events, sorted: the events CSV's columns. Read in Rust
+/// (keys borrowed from the stored text, values skipped): several times faster than SQLite's
+/// `json_each`, which builds a row per property.
 pub(crate) fn event_keys(
     conn: &Connection,
     website: &str,
     (start, end): (Millis, Millis),
 ) -> Result<Vec<String>, StoreError> {
     let website = website_pk(conn, website)?;
-    let mut stmt = conn.prepare(
-        "SELECT DISTINCT j.key FROM events e INDEXED BY events_range, json_each(e.properties) j
-         WHERE e.website_pk = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND e.properties != '{}'
-         ORDER BY 1",
-    )?;
-    let keys = stmt.query_map(params![website, start, end], |r| r.get(0))?;
-    Ok(keys.collect::<Result<_, _>>()?)
+    let mut stmt = conn.prepare(&format!(
+        "SELECT properties FROM events {} WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3",
+        access(conn, website, "events_range")?
+    ))?;
+    let mut rows = stmt.query(params![website, start, end])?;
+    let mut keys = std::collections::BTreeSet::<String>::new();
+    let mut previous = Vec::new();
+    while let Some(r) = rows.next()? {
+        let ValueRef::Text(text) = r.get_ref(0)? else {
+            continue;
+        };
+        // Events of one kind repeat the same properties text often enough to skip.
+        if text == b"{}" || text == previous.as_slice() {
+            continue;
+        }
+        previous.clear();
+        previous.extend_from_slice(text);
+        match serde_json::from_slice::<std::collections::BTreeMap<&str, serde::de::IgnoredAny>>(
+            text,
+        ) {
+            Ok(map) => {
+                for key in map.keys() {
+                    if !keys.contains(*key) {
+                        keys.insert((*key).to_string());
+                    }
+                }
+            }
+            // A key with escapes cannot be borrowed: read this one whole.
+            Err(_) => {
+                if let Ok(map) =
+                    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(text)
+                {
+                    keys.extend(map.into_iter().map(|(k, _)| k));
+                }
+            }
+        }
+    }
+    Ok(keys.into_iter().collect())
 }
 
 /// Rows in the window, counted through the covering indexes, for progress estimates.
