@@ -13,9 +13,6 @@ use ferry_export::bulk::{Batches, BulkSource};
 use ferry_store::{BatchReceiver, Store, Window};
 use tokio::runtime::Handle;
 
-/// Visitors fetched per store call.
-const VISITOR_PAGE: u32 = 1_000;
-
 type KeysTask = tokio::task::JoinHandle<Result<Vec<String>, ferry_store::StoreError>>;
 
 pub struct BulkStoreSource {
@@ -125,33 +122,20 @@ impl BulkSource for BulkStoreSource {
     }
 
     fn visitors(&mut self) -> io::Result<Rows<'_, VisitorRow>> {
-        let mut page: std::vec::IntoIter<VisitorRow> = Vec::new().into_iter();
-        let mut cursor: Option<String> = None;
-        let mut done = false;
+        let window = self.window();
+        let mut receiver = {
+            let _inside = self.runtime.enter();
+            self.store.bulk_visitors(&self.website.id, window)
+        };
+        let mut batch = Vec::new().into_iter();
         Ok(Box::new(std::iter::from_fn(move || {
             loop {
-                if let Some(row) = page.next() {
+                if let Some(row) = batch.next() {
                     return Some(Ok(row));
                 }
-                if done {
-                    return None;
-                }
-                let next = self.runtime.block_on(self.store.visitors(
-                    &self.website,
-                    self.range,
-                    cursor.as_deref(),
-                    VISITOR_PAGE,
-                ));
-                match next {
-                    Ok(p) => {
-                        done = p.next_cursor.is_none();
-                        cursor = p.next_cursor;
-                        page = p.data.into_iter();
-                    }
-                    Err(e) => {
-                        done = true;
-                        return Some(Err(io::Error::other(e)));
-                    }
+                match receiver.blocking_recv()? {
+                    Ok(next) => batch = next.into_iter(),
+                    Err(e) => return Some(Err(io::Error::other(e))),
                 }
             }
         })))

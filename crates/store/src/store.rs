@@ -199,6 +199,8 @@ pub trait Store: Send + Sync + 'static {
     fn bulk_events(&self, website: &str, window: Window) -> BatchReceiver<BulkEvent>;
     /// Sessions that started in the window.
     fn bulk_sessions(&self, website: &str, window: Window) -> BatchReceiver<BulkSession>;
+    /// Visitors with a session started in the window, as the analytics visitor list has them.
+    fn bulk_visitors(&self, website: &str, window: Window) -> RowReceiver<VisitorRow>;
     /// Every property key of the window's events, sorted.
     async fn bulk_event_keys(
         &self,

@@ -48,7 +48,9 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
     let data_types = include.resolve_bulk().map_err(|e| anyhow!(e))?;
     let part_size = parse_size(&args.part_size)
         .filter(|n| *n >= 512)
-        .ok_or_else(|| anyhow!("--part-size takes a size of at least 512 bytes, e.g. 500MB or 1GB"))?;
+        .ok_or_else(|| {
+            anyhow!("--part-size takes a size of at least 512 bytes, e.g. 500MB or 1GB")
+        })?;
     let from = args.from.as_deref().map(|d| day("from", d)).transpose()?;
     let to = args.to.as_deref().map(|d| day("to", d)).transpose()?;
     let range = export_days(store.as_ref(), &website, from, to).await?;

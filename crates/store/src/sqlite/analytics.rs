@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
-use ferry_domain::{DateRange, DayWindow, Website};
+use ferry_domain::{DateRange, DayWindow, Millis, Website};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::convert::opt_time;
@@ -148,6 +148,58 @@ fn sessions_per_day(
     Ok(sums)
 }
 
+/// Visitors with a session started in `?2..?3` on website `?1`, after visitor key `?4`, at most
+/// `?5` (-1: all), in key order; shared by the paged API list and the bulk export.
+const VISITORS_SQL: &str = "SELECT agg.visitor_pk, v.visitor_id,
+        (SELECT min(started_at) FROM sessions s INDEXED BY sessions_visitor
+          WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk),
+        (SELECT max(ended_at) FROM sessions s INDEXED BY sessions_visitor
+          WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk),
+        v.device, v.browser, v.country,
+        u.user_id, u.email, agg.sessions,
+        (SELECT count(*) FROM sessions s INDEXED BY sessions_visitor
+          JOIN pageviews p ON p.session_pk = s.pk AND p.ts >= ?2 AND p.ts < ?3
+          WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk)
+ FROM (SELECT visitor_pk, count(*) AS sessions FROM sessions
+       WHERE website_pk = ?1 AND visitor_pk > ?4 AND started_at >= ?2 AND started_at < ?3
+       GROUP BY visitor_pk ORDER BY visitor_pk LIMIT ?5) agg
+ JOIN visitors v ON v.pk = agg.visitor_pk
+ LEFT JOIN users u ON u.pk = v.user_pk
+ ORDER BY agg.visitor_pk";
+
+fn visitor_row(r: &rusqlite::Row) -> rusqlite::Result<(i64, VisitorRow)> {
+    Ok((
+        r.get::<_, i64>(0)?,
+        VisitorRow {
+            visitor_id: r.get(1)?,
+            first_seen: opt_time(r.get(2)?),
+            last_seen: opt_time(r.get(3)?),
+            device: r.get(4)?,
+            browser: r.get(5)?,
+            country: r.get(6)?,
+            user_id: r.get(7)?,
+            email: r.get(8)?,
+            sessions: r.get(9)?,
+            pageviews: r.get(10)?,
+        },
+    ))
+}
+
+/// Every visitor of [`VISITORS_SQL`] in one pass, for a bulk export.
+pub(crate) fn each_visitor(
+    conn: &Connection,
+    website_pk: i64,
+    (start, end): (Millis, Millis),
+    each: &mut dyn FnMut(VisitorRow) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare(VISITORS_SQL)?;
+    let mut rows = stmt.query(params![website_pk, start, end, 0, -1])?;
+    while let Some(r) = rows.next()? {
+        each(visitor_row(r)?.1)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn visitors(
     conn: &Connection,
     website: &Website,
@@ -163,44 +215,11 @@ pub(crate) fn visitors(
             .parse()
             .map_err(|_| StoreError::InvalidCursor)?,
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT agg.visitor_pk, v.visitor_id,
-                (SELECT min(started_at) FROM sessions s INDEXED BY sessions_visitor
-                  WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk),
-                (SELECT max(ended_at) FROM sessions s INDEXED BY sessions_visitor
-                  WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk),
-                v.device, v.browser, v.country,
-                u.user_id, u.email, agg.sessions,
-                (SELECT count(*) FROM sessions s INDEXED BY sessions_visitor
-                  JOIN pageviews p ON p.session_pk = s.pk AND p.ts >= ?2 AND p.ts < ?3
-                  WHERE s.website_pk = ?1 AND s.visitor_pk = agg.visitor_pk)
-         FROM (SELECT visitor_pk, count(*) AS sessions FROM sessions
-               WHERE website_pk = ?1 AND visitor_pk > ?4 AND started_at >= ?2 AND started_at < ?3
-               GROUP BY visitor_pk ORDER BY visitor_pk LIMIT ?5) agg
-         JOIN visitors v ON v.pk = agg.visitor_pk
-         LEFT JOIN users u ON u.pk = v.user_pk
-         ORDER BY agg.visitor_pk",
-    )?;
+    let mut stmt = conn.prepare_cached(VISITORS_SQL)?;
     let mut rows = stmt
         .query_map(
             params![pk, start, end, after_pk, i64::from(limit) + 1],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    VisitorRow {
-                        visitor_id: r.get(1)?,
-                        first_seen: opt_time(r.get(2)?),
-                        last_seen: opt_time(r.get(3)?),
-                        device: r.get(4)?,
-                        browser: r.get(5)?,
-                        country: r.get(6)?,
-                        user_id: r.get(7)?,
-                        email: r.get(8)?,
-                        sessions: r.get(9)?,
-                        pageviews: r.get(10)?,
-                    },
-                ))
-            },
+            visitor_row,
         )?
         .collect::<Result<Vec<_>, _>>()?;
     let next_cursor = if rows.len() > limit as usize {

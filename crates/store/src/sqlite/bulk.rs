@@ -17,7 +17,7 @@ use ferry_domain::bulk::{BATCH_ROWS, Batch, BulkCounts, BulkEvent, BulkPageview,
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Statement, params};
 
-use super::conn::Pool;
+use super::conn::{Pool, READER_CACHE_KIB};
 use crate::{BatchReceiver, StoreError};
 
 /// Batches waiting in a stream's channel: enough to keep the writer busy while SQLite reads.
@@ -28,6 +28,21 @@ const BATCH_TEXT: usize = 1 << 20;
 const CACHE_ENTRIES: usize = 200_000;
 
 type Send<'a, R> = &'a mut dyn FnMut(Batch<R>) -> Result<(), StoreError>;
+
+/// Page cache of a connection while it reads for a bulk export: a single pass gains nothing
+/// from caching, and a reader's usual cache filled by a scan would be memory held for nothing.
+const SCAN_CACHE_KIB: i64 = 4_096;
+
+/// Runs `scan` with a small page cache, then gives the connection its usual cache back.
+pub(crate) fn scanning<T>(
+    conn: &Connection,
+    scan: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)?;
+    let result = scan(conn);
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+    result
+}
 
 /// Runs `query` on a reader connection on a blocking thread, handing its batches over a
 /// bounded channel: a slow consumer slows the query instead of filling memory.
@@ -47,7 +62,7 @@ where
                         .send(Ok(batch))
                         .map_err(|_| StoreError::Backend("the export stopped reading".into()))
                 };
-                query(conn, &mut send)
+                scanning(conn, |conn| query(conn, &mut send))
             })
             .await;
         if let Err(e) = result {

@@ -12,6 +12,9 @@ use crate::StoreError;
 
 const READERS: usize = 4;
 
+/// Each reader's page cache, in KiB.
+pub(crate) const READER_CACHE_KIB: i64 = 64_000;
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // WAL: readers never block the writer. synchronous=NORMAL in WAL mode loses nothing on a
     // process crash or kill; only an OS crash or power cut can drop the last commits.
@@ -58,7 +61,7 @@ impl Pool {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 conn.busy_timeout(std::time::Duration::from_secs(10))?;
-                conn.pragma_update(None, "cache_size", -64_000)?;
+                conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
                 Ok(conn)
             })
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -274,6 +274,16 @@ impl Store for SqliteStore {
         })
     }
 
+    fn bulk_visitors(&self, website: &str, window: Window) -> RowReceiver<VisitorRow> {
+        let website = website.to_string();
+        stream::rows(&self.pool, move |c, each| {
+            bulk::scanning(c, |c| {
+                let pk = bulk::website_pk(c, &website)?;
+                analytics::each_visitor(c, pk, window, each)
+            })
+        })
+    }
+
     async fn bulk_event_keys(
         &self,
         website: &str,
@@ -281,14 +291,14 @@ impl Store for SqliteStore {
     ) -> Result<Vec<String>, StoreError> {
         let website = website.to_string();
         self.pool
-            .read(move |c| bulk::event_keys(c, &website, window))
+            .read(move |c| bulk::scanning(c, |c| bulk::event_keys(c, &website, window)))
             .await
     }
 
     async fn bulk_counts(&self, website: &str, window: Window) -> Result<BulkCounts, StoreError> {
         let website = website.to_string();
         self.pool
-            .read(move |c| bulk::counts(c, &website, window))
+            .read(move |c| bulk::scanning(c, |c| bulk::counts(c, &website, window)))
             .await
     }
 
