@@ -118,6 +118,23 @@ pub struct BulkCounts {
     pub visitors: u64,
 }
 
+impl BulkCounts {
+    /// Rows an export of `types` will write (the summary is not counted).
+    pub fn total(&self, types: &[crate::export::DataType]) -> u64 {
+        use crate::export::DataType;
+        types
+            .iter()
+            .map(|t| match t {
+                DataType::Pageviews => self.pageviews,
+                DataType::Events => self.events,
+                DataType::Sessions => self.sessions,
+                DataType::Visitors => self.visitors,
+                DataType::Profile | DataType::Summary => 0,
+            })
+            .sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,20 +25,7 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         (_, _, Some(v)) => SubjectRef::VisitorId(v.clone()),
         _ => bail!("name the person with --user, --email or --visitor"),
     };
-    let include = if args.include == "all" {
-        Include::Keyword("all".into())
-    } else {
-        let list = args
-            .include
-            .split(',')
-            .map(|t| serde_json::from_value::<DataType>(serde_json::json!(t.trim())))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| {
-                anyhow!("--include takes `all` or pageviews, events, sessions, profile")
-            })?;
-        Include::List(list)
-    };
-    let data_types = include.resolve().map_err(|e| anyhow!(e))?;
+    let data_types = include(&args.include)?.resolve().map_err(|e| anyhow!(e))?;
     let range = ExportRange {
         start: args.from.as_deref().map(|d| day("from", d)).transpose()?,
         end: args.to.as_deref().map(|d| day("to", d)).transpose()?,
@@ -120,6 +107,20 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// `--include`: `all` or a comma-separated list of data types.
+pub(super) fn include(arg: &str) -> anyhow::Result<Include> {
+    if arg == "all" {
+        return Ok(Include::Keyword("all".into()));
+    }
+    arg.split(',')
+        .map(|t| serde_json::from_value::<DataType>(serde_json::json!(t.trim())))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Include::List)
+        .map_err(|_| {
+            anyhow!("--include takes `all` or a list of pageviews, events, sessions, profile (bulk: visitors, summary)")
+        })
 }
 
 pub(super) fn day(field: &'static str, value: &str) -> anyhow::Result<NaiveDate> {

@@ -11,14 +11,14 @@ use std::io::Write;
 
 use anyhow::{Context, anyhow};
 use chrono::{SecondsFormat, Utc};
-use ferry_domain::export::{DataType, Format, Include};
+use ferry_domain::export::{DataType, Format};
 use ferry_domain::plan::parse_size;
 use ferry_export::bulk::BulkExport;
 use ferry_export::bulk::parts::Meter;
 use ferry_export::package::DateRangeOut;
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
-use super::export::{day, pick_account};
+use super::export::{day, include, pick_account};
 use crate::bulk_source::{BulkStoreSource, export_days};
 use crate::cli::{ExportArgs, FormatArg};
 use crate::config::StoreArgs;
@@ -32,20 +32,9 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         .website(account.id, &website_id)
         .await?
         .with_context(|| format!("no website `{website_id}` in account `{}`", account.name))?;
-    let include = if args.include == "all" {
-        Include::Keyword("all".into())
-    } else {
-        let list = args
-            .include
-            .split(',')
-            .map(|t| serde_json::from_value::<DataType>(serde_json::json!(t.trim())))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| {
-                anyhow!("--include takes `all` or pageviews, events, sessions, visitors, summary")
-            })?;
-        Include::List(list)
-    };
-    let data_types = include.resolve_bulk().map_err(|e| anyhow!(e))?;
+    let data_types = include(&args.include)?
+        .resolve_bulk()
+        .map_err(|e| anyhow!(e))?;
     let part_size = parse_size(&args.part_size)
         .filter(|n| *n >= 512)
         .ok_or_else(|| {
@@ -60,16 +49,7 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
     let counts = store
         .bulk_counts(&website.id, range.bounds(website.timezone))
         .await?;
-    let total: u64 = data_types
-        .iter()
-        .map(|t| match t {
-            DataType::Pageviews => counts.pageviews,
-            DataType::Events => counts.events,
-            DataType::Sessions => counts.sessions,
-            DataType::Visitors => counts.visitors,
-            _ => 0,
-        })
-        .sum();
+    let total = counts.total(&data_types);
     let format = match args.format {
         FormatArg::Json => Format::Json,
         FormatArg::Csv => Format::Csv,

@@ -116,16 +116,7 @@ fn count_rows(worker: &Worker, job: &ExportJob, website: &Website, range: DateRa
     tokio::spawn(async move {
         match store.bulk_counts(&website_id, window).await {
             Ok(c) => {
-                let total: u64 = types
-                    .iter()
-                    .map(|t| match t {
-                        DataType::Pageviews => c.pageviews,
-                        DataType::Events => c.events,
-                        DataType::Sessions => c.sessions,
-                        DataType::Visitors => c.visitors,
-                        _ => 0,
-                    })
-                    .sum();
+                let total = c.total(&types);
                 if let Err(e) = store.set_export_total(&id, total).await {
                     tracing::warn!(error = %e, "cannot record an export's row total");
                 }
