@@ -21,13 +21,13 @@ use super::conn::{Pool, READER_CACHE_KIB};
 use crate::{BatchReceiver, StoreError};
 
 /// Batches waiting in a stream's channel: enough to keep the writer busy while SQLite reads.
-const QUEUED_BATCHES: usize = 4;
+pub(crate) const QUEUED_BATCHES: usize = 4;
 /// A batch is sent early once its text passes this, so long rows cannot swell it.
 const BATCH_TEXT: usize = 1 << 20;
 /// Entries kept per lookup map before it is cleared.
 const CACHE_ENTRIES: usize = 200_000;
 
-type Send<'a, R> = &'a mut dyn FnMut(Batch<R>) -> Result<(), StoreError>;
+pub(crate) type Send<'a, R> = &'a mut dyn FnMut(Batch<R>) -> Result<(), StoreError>;
 
 /// Page cache of a connection while it reads for a bulk export: a single pass gains nothing
 /// from caching, and a reader's usual cache filled by a scan would be memory held for nothing.
@@ -155,7 +155,7 @@ fn flush_rest<R>(batch: Batch<R>, send: Send<'_, R>) -> Result<(), StoreError> {
 
 /// Whether another website has sessions: then a website's rows are found through the time
 /// index rather than by reading the whole table.
-fn shares_tables(conn: &Connection, website: i64) -> Result<bool, StoreError> {
+pub(crate) fn shares_tables(conn: &Connection, website: i64) -> Result<bool, StoreError> {
     Ok(conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM sessions INDEXED BY sessions_range WHERE website_pk < ?1)
              OR EXISTS (SELECT 1 FROM sessions INDEXED BY sessions_range WHERE website_pk > ?1)",
@@ -174,24 +174,61 @@ fn access(conn: &Connection, website: i64, time_index: &str) -> Result<String, S
     })
 }
 
+/// The lookups one reader keeps across the chunks it reads.
+pub(crate) struct Lookups<'c> {
+    urls: Lookup<'c>,
+    visitors: Lookup<'c>,
+}
+
+impl<'c> Lookups<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Result<Self, StoreError> {
+        Ok(Lookups {
+            urls: Lookup::new(conn, "SELECT url FROM urls WHERE pk = ?1")?,
+            visitors: Lookup::new(conn, "SELECT visitor_id FROM visitors WHERE pk = ?1")?,
+        })
+    }
+}
+
+/// The rows of a window: all through the time index (`None`), or those with row keys in
+/// `[lo, hi)` read straight from the table.
+pub(crate) type Rowids = Option<(i64, i64)>;
+
+fn rows_sql(columns: &str, table: &str, time_index: &str, rowids: Rowids) -> String {
+    match rowids {
+        None => format!(
+            "SELECT {columns} FROM {table} INDEXED BY {time_index}
+             WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts"
+        ),
+        Some(_) => format!(
+            "SELECT {columns} FROM {table} NOT INDEXED
+             WHERE pk >= ?4 AND pk < ?5 AND website_pk = ?1 AND ts >= ?2 AND ts < ?3"
+        ),
+    }
+}
+
 pub(crate) fn pageviews(
     conn: &Connection,
-    website: &str,
+    lookups: &mut Lookups,
+    website: i64,
     (start, end): (Millis, Millis),
+    rowids: Rowids,
     send: Send<'_, BulkPageview>,
 ) -> Result<(), StoreError> {
-    let website = website_pk(conn, website)?;
-    let mut urls = Lookup::new(conn, "SELECT url FROM urls WHERE pk = ?1")?;
-    let mut visitors = Lookup::new(conn, "SELECT visitor_id FROM visitors WHERE pk = ?1")?;
-    let mut stmt = conn.prepare(&format!(
-        "SELECT ts, url_pk, title, referrer, device, browser, country, visitor_pk, session_pk
-         FROM pageviews {} WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3",
-        access(conn, website, "pageviews_range")?
-    ))?;
-    let mut rows = stmt.query(params![website, start, end])?;
+    let sql = rows_sql(
+        "ts, url_pk, title, referrer, device, browser, country, visitor_pk, session_pk",
+        "pageviews",
+        "pageviews_range",
+        rowids,
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let (lo, hi) = rowids.unwrap_or((0, 0));
+    let mut rows = match rowids {
+        None => stmt.query(params![website, start, end])?,
+        Some(_) => stmt.query(params![website, start, end, lo, hi])?,
+    };
     let mut batch = Batch::with_capacity(BATCH_ROWS);
     while let Some(r) = rows.next()? {
-        let url = batch.span(Some(urls.get(r.get(1)?)?));
+        let url = batch.span(Some(lookups.urls.get(r.get(1)?)?));
         let row = BulkPageview {
             timestamp: r.get(0)?,
             url,
@@ -200,7 +237,7 @@ pub(crate) fn pageviews(
             device: batch.span(text(r.get_ref(4)?)),
             browser: batch.span(text(r.get_ref(5)?)),
             country: batch.span(text(r.get_ref(6)?)),
-            visitor_id: batch.span(Some(visitors.get(r.get(7)?)?)),
+            visitor_id: batch.span(Some(lookups.visitors.get(r.get(7)?)?)),
             session: r.get(8)?,
         };
         batch.rows.push(row);
@@ -211,25 +248,31 @@ pub(crate) fn pageviews(
 
 pub(crate) fn events(
     conn: &Connection,
-    website: &str,
+    lookups: &mut Lookups,
+    website: i64,
     (start, end): (Millis, Millis),
+    rowids: Rowids,
     send: Send<'_, BulkEvent>,
 ) -> Result<(), StoreError> {
-    let website = website_pk(conn, website)?;
-    let mut visitors = Lookup::new(conn, "SELECT visitor_id FROM visitors WHERE pk = ?1")?;
-    let mut stmt = conn.prepare(&format!(
-        "SELECT ts, name, properties, visitor_pk, session_pk FROM events {}
-         WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3",
-        access(conn, website, "events_range")?
-    ))?;
-    let mut rows = stmt.query(params![website, start, end])?;
+    let sql = rows_sql(
+        "ts, name, properties, visitor_pk, session_pk",
+        "events",
+        "events_range",
+        rowids,
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let (lo, hi) = rowids.unwrap_or((0, 0));
+    let mut rows = match rowids {
+        None => stmt.query(params![website, start, end])?,
+        Some(_) => stmt.query(params![website, start, end, lo, hi])?,
+    };
     let mut batch = Batch::with_capacity(BATCH_ROWS);
     while let Some(r) = rows.next()? {
         let row = BulkEvent {
             timestamp: r.get(0)?,
             name: batch.span(text(r.get_ref(1)?)),
             properties: batch.span(text(r.get_ref(2)?)),
-            visitor_id: batch.span(Some(visitors.get(r.get(3)?)?)),
+            visitor_id: batch.span(Some(lookups.visitors.get(r.get(3)?)?)),
             session: r.get(4)?,
         };
         batch.rows.push(row);

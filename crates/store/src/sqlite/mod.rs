@@ -12,6 +12,7 @@
 //! - `subject`, `subject_rows`: one person's identities, and their rows in time order.
 //! - `analytics`: totals, per-day series, visitor and page lists.
 //! - `bulk`: a website's rows over a window, for bulk exports.
+//! - `split`: a bulk export's big tables read by two connections at once.
 //! - `limits`: plan limits and per-account overrides.
 
 mod admin;
@@ -27,6 +28,7 @@ mod limits;
 mod migrations;
 mod rows;
 mod sessions;
+mod split;
 mod stream;
 mod subject;
 mod subject_rows;
@@ -254,17 +256,23 @@ impl Store for SqliteStore {
     }
 
     fn bulk_pageviews(&self, website: &str, window: Window) -> BatchReceiver<BulkPageview> {
-        let website = website.to_string();
-        bulk::batches(&self.pool, move |c, send| {
-            bulk::pageviews(c, &website, window, send)
-        })
+        split::table_rows(
+            &self.pool,
+            "pageviews",
+            website.to_string(),
+            window,
+            bulk::pageviews,
+        )
     }
 
     fn bulk_events(&self, website: &str, window: Window) -> BatchReceiver<BulkEvent> {
-        let website = website.to_string();
-        bulk::batches(&self.pool, move |c, send| {
-            bulk::events(c, &website, window, send)
-        })
+        split::table_rows(
+            &self.pool,
+            "events",
+            website.to_string(),
+            window,
+            bulk::events,
+        )
     }
 
     fn bulk_sessions(&self, website: &str, window: Window) -> BatchReceiver<BulkSession> {
