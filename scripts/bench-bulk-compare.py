@@ -122,7 +122,10 @@ def main():
         print(f"  {fmt:<7} {best / ours[fmt]['seconds']:.2f}x")
     chain = min(f["csv"]["seconds"] + f["zip_seconds"] for f in theirs.values())
     print(f"  chain   {chain / ours['csv_zip']['seconds']:.2f}x  (their export + zip -1 against Ferry's query to ZIP)")
-    print(f"  peak RSS: a tenth of the range {ours['rss_tenth_kb'] / 1024:.1f} MB, all of it {ours['rss_all_kb'] / 1024:.1f} MB")
+    print(f"  peak RSS, page views + events to a ZIP: a tenth of the days {ours['rss_tenth_kb'] / 1024:.1f} MB, "
+          f"all of them {ours['rss_all_kb'] / 1024:.1f} MB")
+    if "all_types" in ours:
+        print(f"  every data type to a ZIP: {ours['all_types']['seconds']:.2f} s, peak RSS {ours['all_types']['peak_rss_kb'] / 1024:.1f} MB")
 
 
 if __name__ == "__main__":

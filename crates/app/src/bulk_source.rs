@@ -144,7 +144,7 @@ impl BulkSource for BulkStoreSource {
     fn summary(&mut self) -> io::Result<serde_json::Value> {
         let (totals, series) = self
             .runtime
-            .block_on(self.store.totals(&self.website, self.range))
+            .block_on(self.store.bulk_totals(&self.website, self.range))
             .map_err(io::Error::other)?;
         Ok(serde_json::json!({
             "website_id": self.website.id,

@@ -201,6 +201,12 @@ pub trait Store: Send + Sync + 'static {
     fn bulk_sessions(&self, website: &str, window: Window) -> BatchReceiver<BulkSession>;
     /// Visitors with a session started in the window, as the analytics visitor list has them.
     fn bulk_visitors(&self, website: &str, window: Window) -> RowReceiver<VisitorRow>;
+    /// [`Store::totals`] for a bulk export: one pass, without filling a reader's cache.
+    async fn bulk_totals(
+        &self,
+        website: &Website,
+        range: DateRange,
+    ) -> Result<(Totals, Vec<DayPoint>), StoreError>;
     /// Every property key of the window's events, sorted.
     async fn bulk_event_keys(
         &self,

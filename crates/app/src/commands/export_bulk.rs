@@ -46,22 +46,28 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
     if range.from > range.to {
         anyhow::bail!("--from ({}) is after --to ({})", range.from, range.to);
     }
-    let counts = store
-        .bulk_counts(&website.id, range.bounds(website.timezone))
-        .await?;
-    let total = counts.total(&data_types);
     let format = match args.format {
         FormatArg::Json => Format::Json,
         FormatArg::Csv => Format::Csv,
         FormatArg::Ndjson => Format::Ndjson,
         FormatArg::Parquet => Format::Parquet,
     };
-    let bar = ProgressBar::new(total).with_style(
+    let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template(
             "{bar:30} {percent:>3}% {human_pos}/{human_len} rows, {msg} ({per_sec}), ETA {eta}",
         )
         .expect("a valid template"),
     );
+    // The total is counted beside the export: the bar shows percent and ETA once it is known.
+    {
+        let (store, bar, types) = (Arc::clone(&store), bar.clone(), data_types.clone());
+        let (id, window) = (website.id.clone(), range.bounds(website.timezone));
+        tokio::spawn(async move {
+            if let Ok(counts) = store.bulk_counts(&id, window).await {
+                bar.set_length(counts.total(&types));
+            }
+        });
+    }
     let meter = Meter::new(None);
     let ticker = {
         let (bar, meter) = (bar.clone(), meter.clone());

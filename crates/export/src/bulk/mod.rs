@@ -263,8 +263,8 @@ impl BulkExport<'_> {
     ) -> io::Result<(Vec<FileEntry>, RowCounts)> {
         let mut files = DirSink::new(dir, durable)?;
         let counts = self.write(&mut files, source)?;
-        let manifest = self.manifest();
-        let entries = files.finish(|entries| manifest.render(&counts, entries))?;
+        let (manifest, owned_counts) = (self.manifest(), counts.clone());
+        let entries = files.finish(move |entries| manifest.render(&owned_counts, entries))?;
         Ok((entries, counts))
     }
 

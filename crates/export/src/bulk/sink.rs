@@ -1,6 +1,7 @@
-//! Where a bulk export's files go: entries of one streamed ZIP, deflated on a thread of its own
-//! so compression runs beside the reading and formatting, or separate files in a directory (one
-//! download link each). Both checksum every file for the manifest as it passes.
+//! Where a bulk export's files go: entries of one streamed ZIP, or separate files in a
+//! directory (one download link each). Either way the files are written, checksummed and (for
+//! the ZIP) deflated by a thread of their own, so that work runs beside the reading and
+//! formatting that feed it.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -19,6 +20,18 @@ pub trait PartSink: Send {
     fn begin(&mut self, name: &str, compress: bool) -> io::Result<()>;
     fn write(&mut self, chunk: Vec<u8>) -> io::Result<()>;
     fn end(&mut self) -> io::Result<()>;
+}
+
+/// Builds the last file (the manifest) from the entries of the files before it.
+pub type LastFile = Box<dyn FnOnce(&[FileEntry]) -> io::Result<(String, Vec<u8>)> + Send>;
+
+/// What a writer thread does with files; it runs on that thread only.
+trait Files: Send + 'static {
+    type Output: Send + 'static;
+    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()>;
+    fn write(&mut self, chunk: &[u8]) -> io::Result<()>;
+    fn end(&mut self) -> io::Result<()>;
+    fn close(self) -> io::Result<Self::Output>;
 }
 
 /// Sizes and checksums of a file as it is written.
@@ -51,24 +64,126 @@ impl Digesting {
     }
 }
 
-/// Builds the last file (the manifest) from the entries of the files before it.
-pub type LastFile = Box<dyn FnOnce(&[FileEntry]) -> io::Result<(String, Vec<u8>)> + Send>;
-
-/// What the ZIP thread hands back: the output and every file's entry.
-type Finished<W> = io::Result<(W, Vec<FileEntry>)>;
-
 enum Message {
     Begin(String, bool),
     Data(Vec<u8>),
     End,
-    /// The last file (the manifest), built from the entries written so far.
     Finish(LastFile),
 }
 
-/// One ZIP, written by its own thread; chunks wait in a short queue.
-pub struct ZipSink<W: Write + Send + 'static> {
+/// What the writer thread hands back: its output and every file's entry.
+type Finished<O> = io::Result<(O, Vec<FileEntry>)>;
+
+/// Files written by a thread of their own; chunks wait in a short queue.
+struct Threaded<O> {
     sender: Option<crossbeam_channel::Sender<Message>>,
-    thread: Option<JoinHandle<Finished<W>>>,
+    thread: Option<JoinHandle<Finished<O>>>,
+}
+
+fn run<F: Files>(
+    mut files: F,
+    receiver: crossbeam_channel::Receiver<Message>,
+) -> Finished<F::Output> {
+    let mut entries = Vec::new();
+    let mut current: Option<Digesting> = None;
+    for message in receiver {
+        match message {
+            Message::Begin(name, compress) => {
+                files.begin(&name, compress)?;
+                current = Some(Digesting::new(&name));
+            }
+            Message::Data(chunk) => {
+                files.write(&chunk)?;
+                if let Some(d) = current.as_mut() {
+                    d.update(&chunk);
+                }
+            }
+            Message::End => {
+                files.end()?;
+                entries.extend(current.take().map(Digesting::entry));
+            }
+            Message::Finish(last) => {
+                let (name, bytes) = last(&entries)?;
+                files.begin(&name, true)?;
+                files.write(&bytes)?;
+                files.end()?;
+                let mut digest = Digesting::new(&name);
+                digest.update(&bytes);
+                entries.push(digest.entry());
+                return Ok((files.close()?, entries));
+            }
+        }
+    }
+    Err(io::Error::other(
+        "the export stopped before its files were finished",
+    ))
+}
+
+impl<O: Send + 'static> Threaded<O> {
+    fn start<F: Files<Output = O>>(files: F) -> Self {
+        let (sender, receiver) = crossbeam_channel::bounded::<Message>(8);
+        let thread = std::thread::Builder::new()
+            .name("ferry-files".into())
+            .spawn(move || run(files, receiver))
+            .expect("spawn the file writer thread");
+        Threaded {
+            sender: Some(sender),
+            thread: Some(thread),
+        }
+    }
+
+    fn send(&mut self, message: Message) -> io::Result<()> {
+        let sent = self.sender.as_ref().map(|s| s.send(message));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The thread stopped: its own error says why.
+            _ => Err(self
+                .join()
+                .err()
+                .unwrap_or_else(|| io::Error::other("the file writer stopped"))),
+        }
+    }
+
+    fn join(&mut self) -> Finished<O> {
+        self.sender = None;
+        match self.thread.take() {
+            Some(handle) => handle
+                .join()
+                .map_err(|_| io::Error::other("the file writer thread panicked"))?,
+            None => Err(io::Error::other("the files were finished already")),
+        }
+    }
+
+    fn finish(
+        &mut self,
+        last: impl FnOnce(&[FileEntry]) -> io::Result<(String, Vec<u8>)> + Send + 'static,
+    ) -> Finished<O> {
+        self.send(Message::Finish(Box::new(last)))?;
+        self.join()
+    }
+}
+
+impl<O> Drop for Threaded<O> {
+    fn drop(&mut self) {
+        self.sender = None;
+        if let Some(handle) = self.thread.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl<O: Send + 'static> PartSink for Threaded<O> {
+    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
+        self.send(Message::Begin(name.to_string(), compress))
+    }
+
+    fn write(&mut self, chunk: Vec<u8>) -> io::Result<()> {
+        self.send(Message::Data(chunk))
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        self.send(Message::End)
+    }
 }
 
 fn zip_error(e: zip::result::ZipError) -> io::Error {
@@ -88,74 +203,57 @@ fn options(compress: bool, level: i64) -> SimpleFileOptions {
         .large_file(true)
 }
 
+struct ZipFiles<W: Write + Send + 'static> {
+    zip: ZipWriter<zip::write::StreamWriter<W>>,
+    level: i64,
+}
+
+impl<W: Write + Send + 'static> Files for ZipFiles<W> {
+    type Output = W;
+
+    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
+        self.zip
+            .start_file(name, options(compress, self.level))
+            .map_err(zip_error)
+    }
+
+    fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+        self.zip.write_all(chunk)
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn close(self) -> io::Result<W> {
+        Ok(self.zip.finish().map_err(zip_error)?.into_inner())
+    }
+}
+
+/// One ZIP (streamed, ZIP64, entries dated 1980), deflated on the writer thread.
+pub struct ZipSink<W: Write + Send + 'static>(Threaded<W>);
+
+impl<W: Write + Send + 'static> PartSink for ZipSink<W> {
+    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
+        self.0.begin(name, compress)
+    }
+
+    fn write(&mut self, chunk: Vec<u8>) -> io::Result<()> {
+        self.0.write(chunk)
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        self.0.end()
+    }
+}
+
 impl<W: Write + Send + 'static> ZipSink<W> {
     /// `level`: deflate level; 1 is several times faster than 6 for a few per cent more bytes.
     pub fn new(out: W, level: i64) -> Self {
-        let (sender, receiver) = crossbeam_channel::bounded::<Message>(8);
-        let thread = std::thread::Builder::new()
-            .name("ferry-zip".into())
-            .spawn(move || {
-                let mut zip = ZipWriter::new_stream(out);
-                let mut files = Vec::new();
-                let mut current: Option<Digesting> = None;
-                for message in receiver {
-                    match message {
-                        Message::Begin(name, compress) => {
-                            zip.start_file(name.as_str(), options(compress, level))
-                                .map_err(zip_error)?;
-                            current = Some(Digesting::new(&name));
-                        }
-                        Message::Data(chunk) => {
-                            zip.write_all(&chunk)?;
-                            if let Some(d) = current.as_mut() {
-                                d.update(&chunk);
-                            }
-                        }
-                        Message::End => files.extend(current.take().map(Digesting::entry)),
-                        Message::Finish(last) => {
-                            let (name, bytes) = last(&files)?;
-                            zip.start_file(name.as_str(), options(true, level))
-                                .map_err(zip_error)?;
-                            zip.write_all(&bytes)?;
-                            let mut last = Digesting::new(&name);
-                            last.update(&bytes);
-                            files.push(last.entry());
-                            let out = zip.finish().map_err(zip_error)?.into_inner();
-                            return Ok((out, files));
-                        }
-                    }
-                }
-                Err(io::Error::other(
-                    "the export stopped before its ZIP was finished",
-                ))
-            })
-            .expect("spawn the ZIP thread");
-        ZipSink {
-            sender: Some(sender),
-            thread: Some(thread),
-        }
-    }
-
-    fn send(&mut self, message: Message) -> io::Result<()> {
-        let sent = self.sender.as_ref().map(|s| s.send(message));
-        match sent {
-            Some(Ok(())) => Ok(()),
-            // The thread stopped: its own error says why.
-            _ => Err(self
-                .join()
-                .err()
-                .unwrap_or_else(|| io::Error::other("ZIP writer stopped"))),
-        }
-    }
-
-    fn join(&mut self) -> io::Result<(W, Vec<FileEntry>)> {
-        self.sender = None;
-        match self.thread.take() {
-            Some(handle) => handle
-                .join()
-                .map_err(|_| io::Error::other("the ZIP thread panicked"))?,
-            None => Err(io::Error::other("the ZIP was finished already")),
-        }
+        ZipSink(Threaded::start(ZipFiles {
+            zip: ZipWriter::new_stream(out),
+            level,
+        }))
     }
 
     /// Writes the manifest that `last` builds from the other files' entries, closes the ZIP and
@@ -163,94 +261,81 @@ impl<W: Write + Send + 'static> ZipSink<W> {
     pub fn finish(
         mut self,
         last: impl FnOnce(&[FileEntry]) -> io::Result<(String, Vec<u8>)> + Send + 'static,
-    ) -> io::Result<(W, Vec<FileEntry>)> {
-        self.send(Message::Finish(Box::new(last)))?;
-        self.join()
+    ) -> Finished<W> {
+        self.0.finish(last)
     }
 }
 
-impl<W: Write + Send + 'static> PartSink for ZipSink<W> {
-    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
-        self.send(Message::Begin(name.to_string(), compress))
+struct DirFiles {
+    dir: PathBuf,
+    durable: bool,
+    current: Option<BufWriter<File>>,
+}
+
+impl Files for DirFiles {
+    type Output = ();
+
+    fn begin(&mut self, name: &str, _compress: bool) -> io::Result<()> {
+        let file = File::create(self.dir.join(name))?;
+        self.current = Some(BufWriter::with_capacity(1 << 20, file));
+        Ok(())
     }
 
-    fn write(&mut self, chunk: Vec<u8>) -> io::Result<()> {
-        self.send(Message::Data(chunk))
+    fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+        match self.current.as_mut() {
+            Some(out) => out.write_all(chunk),
+            None => Ok(()),
+        }
     }
 
     fn end(&mut self) -> io::Result<()> {
-        self.send(Message::End)
-    }
-}
-
-impl<W: Write + Send + 'static> Drop for ZipSink<W> {
-    fn drop(&mut self) {
-        self.sender = None;
-        if let Some(handle) = self.thread.take() {
-            let _ = handle.join();
+        if let Some(out) = self.current.take() {
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            if self.durable {
+                file.sync_all()?;
+            }
         }
+        Ok(())
+    }
+
+    fn close(self) -> io::Result<()> {
+        Ok(())
     }
 }
 
-/// Each file separately in a directory.
-pub struct DirSink {
-    dir: PathBuf,
-    /// Sync each file to disk when it ends (before a job may be marked completed).
-    durable: bool,
-    current: Option<(BufWriter<File>, Digesting)>,
-    files: Vec<FileEntry>,
+/// Each file separately in a directory, written on the writer thread.
+pub struct DirSink(Threaded<()>);
+
+impl PartSink for DirSink {
+    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
+        self.0.begin(name, compress)
+    }
+
+    fn write(&mut self, chunk: Vec<u8>) -> io::Result<()> {
+        self.0.write(chunk)
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        self.0.end()
+    }
 }
 
 impl DirSink {
+    /// `durable`: sync each file to disk when it ends (before a job may be marked completed).
     pub fn new(dir: &Path, durable: bool) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        Ok(DirSink {
+        Ok(DirSink(Threaded::start(DirFiles {
             dir: dir.to_path_buf(),
             durable,
             current: None,
-            files: Vec::new(),
-        })
+        })))
     }
 
     /// Writes the manifest `last` builds and returns every file's entry (the manifest's last).
     pub fn finish(
         mut self,
-        last: impl FnOnce(&[FileEntry]) -> io::Result<(String, Vec<u8>)>,
+        last: impl FnOnce(&[FileEntry]) -> io::Result<(String, Vec<u8>)> + Send + 'static,
     ) -> io::Result<Vec<FileEntry>> {
-        let (name, bytes) = last(&self.files)?;
-        self.begin(&name, false)?;
-        self.write(bytes)?;
-        self.end()?;
-        Ok(self.files)
-    }
-}
-
-impl PartSink for DirSink {
-    fn begin(&mut self, name: &str, _compress: bool) -> io::Result<()> {
-        let file = File::create(self.dir.join(name))?;
-        self.current = Some((
-            BufWriter::with_capacity(1 << 20, file),
-            Digesting::new(name),
-        ));
-        Ok(())
-    }
-
-    fn write(&mut self, chunk: Vec<u8>) -> io::Result<()> {
-        if let Some((out, digest)) = self.current.as_mut() {
-            out.write_all(&chunk)?;
-            digest.update(&chunk);
-        }
-        Ok(())
-    }
-
-    fn end(&mut self) -> io::Result<()> {
-        if let Some((out, digest)) = self.current.take() {
-            let file = out.into_inner().map_err(|e| e.into_error())?;
-            if self.durable {
-                file.sync_all()?;
-            }
-            self.files.push(digest.entry());
-        }
-        Ok(())
+        self.0.finish(last).map(|(_, entries)| entries)
     }
 }

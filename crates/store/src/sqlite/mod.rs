@@ -508,6 +508,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn bulk_totals(
+        &self,
+        website: &Website,
+        range: DateRange,
+    ) -> Result<(Totals, Vec<DayPoint>), StoreError> {
+        let website = website.clone();
+        self.pool
+            .read(move |c| bulk::scanning(c, |c| analytics::totals(c, &website, range)))
+            .await
+    }
+
     async fn visitors(
         &self,
         website: &Website,
