@@ -5,35 +5,31 @@ use sha2::Digest;
 
 use crate::cli::run;
 
+/// Account `acme` with websites `shop.test` and `blog.test`: their ids.
+async fn two_websites(d: &std::path::Path) -> (String, String) {
+    assert!(run(d, &["accounts", "create", "acme"]).await.0);
+    let mut ids = Vec::new();
+    for domain in ["shop.test", "blog.test"] {
+        let args = [
+            "websites",
+            "create",
+            "--account",
+            "acme",
+            "--domain",
+            domain,
+        ];
+        let (ok, id, err) = run(d, &args).await;
+        assert!(ok, "{err}");
+        ids.push(id);
+    }
+    (ids.remove(0), ids.remove(0))
+}
+
 #[tokio::test]
 async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert!(run(d, &["accounts", "create", "acme"]).await.0);
-    let (_, shop, _) = run(
-        d,
-        &[
-            "websites",
-            "create",
-            "--account",
-            "acme",
-            "--domain",
-            "shop.test",
-        ],
-    )
-    .await;
-    let (_, blog, _) = run(
-        d,
-        &[
-            "websites",
-            "create",
-            "--account",
-            "acme",
-            "--domain",
-            "blog.test",
-        ],
-    )
-    .await;
+    let (shop, blog) = two_websites(d).await;
     let lines = [
         json!({"type":"pageview","website_id":shop,"visitor_id":"laptop","timestamp":"2024-05-01T10:00:00Z","url":"/a,b","title":"Quotes \"and\" commas, 日本"}),
         json!({"type":"event","website_id":shop,"visitor_id":"laptop","timestamp":"2024-05-01T10:01:00Z","name":"add_to_cart","properties":{"price":9.5,"sku":"=X"}}),
@@ -150,31 +146,7 @@ async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
 async fn a_bulk_export_from_the_cli_holds_one_website_and_limits_are_set_from_the_cli() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert!(run(d, &["accounts", "create", "acme"]).await.0);
-    let (_, shop, _) = run(
-        d,
-        &[
-            "websites",
-            "create",
-            "--account",
-            "acme",
-            "--domain",
-            "shop.test",
-        ],
-    )
-    .await;
-    let (_, blog, _) = run(
-        d,
-        &[
-            "websites",
-            "create",
-            "--account",
-            "acme",
-            "--domain",
-            "blog.test",
-        ],
-    )
-    .await;
+    let (shop, blog) = two_websites(d).await;
     let mut lines = String::new();
     for i in 0..40 {
         let line = json!({"type":"pageview","website_id":shop,"visitor_id":format!("v{}", i % 3),"timestamp":format!("2024-05-01T10:{i:02}:00Z"),"url":format!("/p/{i}")});

@@ -206,6 +206,19 @@ fn rows_sql(columns: &str, table: &str, time_index: &str, rowids: Rowids) -> Str
     }
 }
 
+/// Runs a [`rows_sql`] statement.
+fn run<'s>(
+    stmt: &'s mut rusqlite::CachedStatement<'_>,
+    website: i64,
+    (start, end): (Millis, Millis),
+    rowids: Rowids,
+) -> Result<rusqlite::Rows<'s>, StoreError> {
+    Ok(match rowids {
+        None => stmt.query(params![website, start, end])?,
+        Some((lo, hi)) => stmt.query(params![website, start, end, lo, hi])?,
+    })
+}
+
 pub(crate) fn pageviews(
     conn: &Connection,
     lookups: &mut Lookups,
@@ -221,11 +234,7 @@ pub(crate) fn pageviews(
         rowids,
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let (lo, hi) = rowids.unwrap_or((0, 0));
-    let mut rows = match rowids {
-        None => stmt.query(params![website, start, end])?,
-        Some(_) => stmt.query(params![website, start, end, lo, hi])?,
-    };
+    let mut rows = run(&mut stmt, website, (start, end), rowids)?;
     let mut batch = Batch::with_capacity(BATCH_ROWS);
     while let Some(r) = rows.next()? {
         let url = batch.span(Some(lookups.urls.get(r.get(1)?)?));
@@ -261,11 +270,7 @@ pub(crate) fn events(
         rowids,
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let (lo, hi) = rowids.unwrap_or((0, 0));
-    let mut rows = match rowids {
-        None => stmt.query(params![website, start, end])?,
-        Some(_) => stmt.query(params![website, start, end, lo, hi])?,
-    };
+    let mut rows = run(&mut stmt, website, (start, end), rowids)?;
     let mut batch = Batch::with_capacity(BATCH_ROWS);
     while let Some(r) = rows.next()? {
         let row = BulkEvent {
