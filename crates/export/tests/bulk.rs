@@ -183,3 +183,41 @@ fn parquet_parts_read_back_with_every_row() {
         "an empty data type is still a valid file"
     );
 }
+
+#[test]
+fn a_cancelled_export_stops_with_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let meter = Meter::new(None);
+    meter
+        .cancelled
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let export = BulkExport {
+        export_id: "exp_test",
+        generated_at: "2024-01-01T00:00:00Z",
+        website_id: "web_test",
+        domain: "shop.example",
+        time_zone: "UTC",
+        data_types: &[DataType::Pageviews],
+        format: Format::Csv,
+        range: DateRangeOut {
+            start: None,
+            end: None,
+        },
+        part_size: 1_000_000,
+        neutralise: true,
+        meter: &meter,
+    };
+    let error = export
+        .write_dir(dir.path(), false, &mut Made { pageviews: 5_000 })
+        .unwrap_err();
+    assert!(
+        error
+            .get_ref()
+            .is_some_and(|e| e.is::<ferry_export::bulk::parts::Cancelled>()),
+        "{error}"
+    );
+    assert!(
+        meter.rows.load(std::sync::atomic::Ordering::Relaxed) < 5_000,
+        "stopped early"
+    );
+}

@@ -140,7 +140,8 @@ pub trait Store: Send + Sync + 'static {
     /// Takes the oldest queued job and marks it running.
     async fn claim_export(&self) -> Result<Option<(AccountId, ExportJob)>, StoreError>;
     /// Progress, and the heartbeat that shows the job's worker is alive.
-    async fn export_progress(&self, id: &str, rows: u64, bytes: u64) -> Result<(), StoreError>;
+    /// `false` once the job is no longer running (cancelled): the worker stops it.
+    async fn export_progress(&self, id: &str, rows: u64, bytes: u64) -> Result<bool, StoreError>;
     /// Completes the job, stores its receipt and appends `audit`, in one transaction: a client
     /// that sees `completed` finds the receipt and the trail entry. `false` when the job was
     /// cancelled while it ran: the caller deletes the artifact.

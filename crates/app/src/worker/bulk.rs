@@ -12,7 +12,7 @@ use ferry_domain::job::{ArtifactFile, DEFAULT_PART_SIZE, ExportJob, ReceiptRange
 use ferry_domain::plan::format_size;
 use ferry_domain::{AccountId, DateRange, Website};
 use ferry_export::bulk::BulkExport;
-use ferry_export::bulk::parts::{LimitExceeded, Meter};
+use ferry_export::bulk::parts::{Cancelled, LimitExceeded, Meter};
 use ferry_export::package::{DateRangeOut, FileEntry};
 
 use super::{Failure, Hashing, Output, Worker};
@@ -83,6 +83,13 @@ pub(super) async fn run(
 }
 
 fn failure(e: io::Error, plan: &str, meter: &Meter) -> Failure {
+    if e.get_ref().is_some_and(|inner| inner.is::<Cancelled>()) {
+        return Failure {
+            code: "cancelled",
+            message: "the export was cancelled".into(),
+            transient: false,
+        };
+    }
     match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<LimitExceeded>())

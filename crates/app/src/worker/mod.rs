@@ -89,6 +89,11 @@ impl Worker {
             transient,
         }) = self.process(account, &job).await
         {
+            if code == "cancelled" {
+                // DELETE /exports/{id} marked it and wrote the audit entry; the files are gone.
+                tracing::info!(export.id = %job.id, "export stopped: cancelled");
+                return Ok(true);
+            }
             tracing::warn!(export.id = %job.id, code, transient, "export failed");
             self.store
                 .fail_export(&job.id, code, &message, transient)
@@ -121,8 +126,10 @@ impl Worker {
                     tokio::time::sleep(HEARTBEAT).await;
                     let rows = meter.rows.load(Ordering::Relaxed);
                     let bytes = meter.bytes.load(Ordering::Relaxed);
-                    if let Err(e) = store.export_progress(&id, rows, bytes).await {
-                        tracing::warn!(error = %e, "cannot record export progress");
+                    match store.export_progress(&id, rows, bytes).await {
+                        Ok(true) => {}
+                        Ok(false) => meter.cancelled.store(true, Ordering::Relaxed),
+                        Err(e) => tracing::warn!(error = %e, "cannot record export progress"),
                     }
                 }
             })

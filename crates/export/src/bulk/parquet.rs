@@ -157,7 +157,7 @@ impl<'a> Parts<'a> {
         let writer = self.writer.as_mut().expect("opened above");
         writer.write(&batch).map_err(pq_error)?;
         self.rows += rows;
-        self.meter.rows.fetch_add(rows, Ordering::Relaxed);
+        self.meter.add(rows, 0)?;
         let size = (writer.bytes_written() + writer.in_progress_size()) as u64;
         let total = self.meter.bytes.load(Ordering::Relaxed) + size;
         if let Some(limit) = self.meter.limit

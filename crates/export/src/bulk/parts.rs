@@ -6,7 +6,7 @@
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::sink::PartSink;
 
@@ -21,7 +21,14 @@ pub struct Meter {
     pub bytes: AtomicU64,
     /// The plan's bytes-per-export limit, if any.
     pub limit: Option<u64>,
+    /// Set when the job was cancelled: the writers stop at the next rows they count.
+    pub cancelled: AtomicBool,
 }
+
+/// The error an export stops with once it was cancelled.
+#[derive(Debug, thiserror::Error)]
+#[error("the export was cancelled")]
+pub struct Cancelled;
 
 /// The error an export fails with when it crosses its plan's size limit.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +46,10 @@ impl Meter {
         })
     }
 
-    fn add(&self, rows: u64, bytes: u64) -> io::Result<()> {
+    pub(crate) fn add(&self, rows: u64, bytes: u64) -> io::Result<()> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(io::Error::other(Cancelled));
+        }
         let rows = self.rows.fetch_add(rows, Ordering::Relaxed) + rows;
         let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
         match self.limit {

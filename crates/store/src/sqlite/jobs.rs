@@ -213,18 +213,18 @@ pub(crate) fn set_total(conn: &Connection, id: &str, rows: u64) -> Result<(), St
 }
 
 /// Records progress; doubles as the heartbeat that tells a live job from an abandoned one.
+/// `false` when the job is no longer running (it was cancelled): its worker should stop.
 pub(crate) fn progress(
     conn: &Connection,
     id: &str,
     rows: u64,
     bytes: u64,
-) -> Result<(), StoreError> {
-    conn.execute(
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
         "UPDATE export_jobs SET rows_written = ?2, bytes_written = ?3, heartbeat_at = ?4
          WHERE export_id = ?1 AND status = 'running'",
         params![id, rows, bytes, now_ms()],
-    )?;
-    Ok(())
+    )? == 1)
 }
 
 /// Marks a running job completed; `false` if it was cancelled meanwhile.

@@ -141,7 +141,7 @@ impl Store for SqliteStore {
         self.pool.write(|c| jobs::claim(c)).await
     }
 
-    async fn export_progress(&self, id: &str, rows: u64, bytes: u64) -> Result<(), StoreError> {
+    async fn export_progress(&self, id: &str, rows: u64, bytes: u64) -> Result<bool, StoreError> {
         let id = id.to_string();
         self.pool
             .write(move |c| jobs::progress(c, &id, rows, bytes))
