@@ -11,7 +11,8 @@
 //! - `stream`: query results handed over in batches through a bounded channel.
 //! - `subject`, `subject_rows`: one person's identities, and their rows in time order.
 //! - `analytics`: totals, per-day series, visitor and page lists.
-//! - `bulk`: a website's rows over a window, for bulk exports.
+//! - `bulk`, `bulk_lookup`, `bulk_facts`: a website's rows over a window for bulk exports, the
+//!   lookups they use, and what is known of the window besides its rows.
 //! - `split`: a bulk export's big tables read by two connections at once.
 //! - `limits`: plan limits and per-account overrides.
 
@@ -19,6 +20,8 @@ mod admin;
 mod analytics;
 pub mod audit;
 mod bulk;
+mod bulk_facts;
+mod bulk_lookup;
 mod conn;
 mod convert;
 mod group_commit;
@@ -299,21 +302,21 @@ impl Store for SqliteStore {
     ) -> Result<Vec<String>, StoreError> {
         let website = website.to_string();
         self.pool
-            .read(move |c| bulk::scanning(c, |c| bulk::event_keys(c, &website, window)))
+            .read(move |c| bulk::scanning(c, |c| bulk_facts::event_keys(c, &website, window)))
             .await
     }
 
     async fn bulk_counts(&self, website: &str, window: Window) -> Result<BulkCounts, StoreError> {
         let website = website.to_string();
         self.pool
-            .read(move |c| bulk::scanning(c, |c| bulk::counts(c, &website, window)))
+            .read(move |c| bulk::scanning(c, |c| bulk_facts::counts(c, &website, window)))
             .await
     }
 
     async fn first_activity(&self, website: &str) -> Result<Option<Millis>, StoreError> {
         let website = website.to_string();
         self.pool
-            .read(move |c| bulk::first_activity(c, &website))
+            .read(move |c| bulk_facts::first_activity(c, &website))
             .await
     }
 
