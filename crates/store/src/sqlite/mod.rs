@@ -7,7 +7,7 @@
 //! - `group_commit`: the ingest thread, which commits waiting batches together.
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
 //! - `audit`: the hash-chained audit trail and receipts.
-//! - `jobs`: export jobs and the download log.
+//! - `jobs`: export jobs; `downloads`: their download log.
 //! - `stream`: query results handed over in batches through a bounded channel.
 //! - `subject`, `subject_rows`: one person's identities, and their rows in time order.
 //! - `analytics`: totals, per-day series, visitor and page lists.
@@ -24,6 +24,7 @@ mod bulk_facts;
 mod bulk_lookup;
 mod conn;
 mod convert;
+mod downloads;
 mod group_commit;
 mod ingest;
 pub mod jobs;
@@ -222,14 +223,14 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         let id = id.to_string();
         self.pool
-            .write(move |c| jobs::record_download(c, &id, &record, one_time))
+            .write(move |c| downloads::record_download(c, &id, &record, one_time))
             .await
     }
 
     async fn fetched_whole(&self, id: &str, file: &str) -> Result<bool, StoreError> {
         let (id, file) = (id.to_string(), file.to_string());
         self.pool
-            .read(move |c| jobs::fetched_whole(c, &id, &file))
+            .read(move |c| downloads::fetched_whole(c, &id, &file))
             .await
     }
 
@@ -322,7 +323,7 @@ impl Store for SqliteStore {
 
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError> {
         let id = id.to_string();
-        self.pool.read(move |c| jobs::downloads(c, &id)).await
+        self.pool.read(move |c| downloads::downloads(c, &id)).await
     }
 
     async fn audit(&self, account: AccountId, event: AuditEvent) -> Result<AuditEntry, StoreError> {
