@@ -1,7 +1,6 @@
 //! Website-wide bulk exports over HTTP: parts on exact boundaries, one link per file, an empty
-//! range, plan limits (exports a day, bytes per export) and the per-key request rate limit.
+//! range, requests refused before anything is queued. Plan and rate limits: `limits`.
 
-use ferry_domain::LimitSetting;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -10,7 +9,7 @@ use crate::exports::{fetch, post, wait_until_completed};
 use crate::helpers::*;
 
 /// 60 page views with URLs of varied length and 12 events with properties, over two days.
-async fn traffic(app: &TestApp) {
+pub(crate) async fn traffic(app: &TestApp) {
     let w = &app.website;
     let mut lines = Vec::new();
     for i in 0..60 {
@@ -284,151 +283,6 @@ async fn a_bulk_export_of_an_empty_range_is_a_valid_empty_package() {
                 .unwrap();
         assert_eq!(summary["totals"]["pageviews"], 0);
     }
-}
-
-#[tokio::test]
-async fn the_daily_export_limit_answers_429_with_retry_after_and_rate_headers() {
-    let app = spawn_app().await;
-    person_and_traffic(&app).await;
-    let account = app.store.account_by_name("acme").await.unwrap().unwrap();
-    app.store
-        .set_account_limits(account.id, Some(LimitSetting::Limited(2)), None)
-        .await
-        .unwrap();
-    let body = json!({"kind": "bulk", "website_id": app.website, "include": ["summary"]});
-    for remaining in ["1", "0"] {
-        let response = post(&app, "/exports", body.clone()).await;
-        assert_eq!(response.status(), StatusCode::ACCEPTED);
-        assert_eq!(response.headers()["x-ratelimit-limit"], "2");
-        assert_eq!(response.headers()["x-ratelimit-remaining"], remaining);
-    }
-    let response = post(&app, "/users/user_123/export", json!({"format": "json"})).await;
-    let headers = response.headers().clone();
-    let (status, code) = error_code(response).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, "export_limit_reached")
-    );
-    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!(
-        (86_000..=86_400).contains(&retry),
-        "retry after the oldest export's day: {retry}"
-    );
-    assert_eq!(headers["x-ratelimit-limit"], "2");
-    assert_eq!(headers["x-ratelimit-remaining"], "0");
-    let listed = app.get_json(&app.api("/exports")).await;
-    assert_eq!(
-        listed["data"].as_array().unwrap().len(),
-        2,
-        "the refused request queued nothing"
-    );
-
-    // No limit (the Enterprise plan's default, here set on the account): no refusal, no headers.
-    app.store
-        .set_account_limits(account.id, Some(LimitSetting::Unlimited), None)
-        .await
-        .unwrap();
-    let response = post(&app, "/exports", body).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert!(response.headers().get("x-ratelimit-limit").is_none());
-}
-
-async fn person_and_traffic(app: &TestApp) {
-    crate::exports::person(app).await;
-}
-
-#[tokio::test]
-async fn an_export_over_the_plan_size_stops_with_plan_size_exceeded() {
-    let app = spawn_app().await;
-    traffic(&app).await;
-    let account = app.store.account_by_name("acme").await.unwrap().unwrap();
-    app.store
-        .set_account_limits(account.id, None, Some(LimitSetting::Limited(2_000)))
-        .await
-        .unwrap();
-    let response = post(
-        &app,
-        "/exports",
-        json!({"kind": "bulk", "website_id": app.website, "format": "csv"}),
-    )
-    .await;
-    let id = response.json::<Value>().await.unwrap()["export_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut job = Value::Null;
-    for _ in 0..200 {
-        job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
-        if job["status"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(job["status"], "failed", "{job}");
-    assert_eq!(job["error"]["code"], "plan_size_exceeded");
-    let message = job["error"]["message"].as_str().unwrap();
-    assert!(
-        message.contains("2 KB")
-            && message.contains("pro plan")
-            && message.contains("shorter date range"),
-        "{message}"
-    );
-    assert_eq!(job["attempts"], 1, "a limit is not retried");
-    assert!(
-        job["progress"]["rows"].as_u64().unwrap() < 72,
-        "stopped before the end"
-    );
-    assert!(
-        !app.data_dir().join("artifacts").join(&id).exists(),
-        "nothing left to download"
-    );
-    assert!(
-        !app.data_dir().join("artifacts/.tmp").join(&id).exists(),
-        "no half file left"
-    );
-}
-
-#[tokio::test]
-async fn the_api_refuses_a_key_over_its_request_rate_with_429_and_headers() {
-    let mut args = ferry::config::ServeArgs::loopback();
-    args.api_rate_limit = 5;
-    let app = spawn_app_with(args).await;
-    // spawn_app created the website with the admin key: one of its five requests.
-    let mut accepted = 0;
-    let response = loop {
-        let response = app.get_with(&app.admin_key, &app.api("/websites")).await;
-        if response.status() != StatusCode::OK {
-            break response;
-        }
-        accepted += 1;
-        assert!(accepted <= 4, "the limit holds");
-    };
-    assert_eq!(accepted, 4);
-    let headers = response.headers().clone();
-    let (status, code) = error_code(response).await;
-    assert_eq!(
-        (status, code.as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
-    );
-    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!(
-        (1..=12).contains(&retry),
-        "one request's worth of the minute: {retry}"
-    );
-    assert_eq!(headers["x-ratelimit-limit"], "5");
-    assert_eq!(headers["x-ratelimit-remaining"], "0");
-    // Per key: another key of the same account is not held back.
-    let account = app.store.account_by_name("acme").await.unwrap().unwrap();
-    let other = ferry::keys::mint(None, ferry_domain::Scopes::all());
-    app.store
-        .create_key(account.id, other.record)
-        .await
-        .unwrap();
-    let other = other.secret;
-    assert_eq!(
-        app.get_with(&other, &app.api("/websites")).await.status(),
-        StatusCode::OK
-    );
 }
 
 #[tokio::test]

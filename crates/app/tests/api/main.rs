@@ -11,4 +11,5 @@ mod exports;
 mod helpers;
 mod ingest;
 mod keys_and_websites;
+mod limits;
 mod sessions;
