@@ -123,22 +123,11 @@ impl BulkSource for BulkStoreSource {
 
     fn visitors(&mut self) -> io::Result<Rows<'_, VisitorRow>> {
         let window = self.window();
-        let mut receiver = {
+        let receiver = {
             let _inside = self.runtime.enter();
             self.store.bulk_visitors(&self.website.id, window)
         };
-        let mut batch = Vec::new().into_iter();
-        Ok(Box::new(std::iter::from_fn(move || {
-            loop {
-                if let Some(row) = batch.next() {
-                    return Some(Ok(row));
-                }
-                match receiver.blocking_recv()? {
-                    Ok(next) => batch = next.into_iter(),
-                    Err(e) => return Some(Err(io::Error::other(e))),
-                }
-            }
-        })))
+        Ok(crate::pipeline::rows(receiver, Arc::new(|| {})))
     }
 
     fn summary(&mut self) -> io::Result<serde_json::Value> {

@@ -21,7 +21,8 @@ pub struct StoreSource {
     pub on_row: Arc<dyn Fn() + Send + Sync>,
 }
 
-fn rows<'a, T: 'a>(
+/// A row stream as the writers' iterator, calling `on_row` for each row (for progress).
+pub(crate) fn rows<'a, T: 'a>(
     mut receiver: RowReceiver<T>,
     on_row: Arc<dyn Fn() + Send + Sync>,
 ) -> Rows<'a, T> {

@@ -75,12 +75,10 @@ impl Include {
             DataType::Summary,
             DataType::Profile,
         ])?;
-        if types.contains(&DataType::Profile) {
-            types.retain(|t| *t != DataType::Profile);
-            types.push(DataType::Visitors);
-        }
-        if self == &Include::Keyword("all".into()) {
-            types = DataType::BULK.to_vec();
+        for t in &mut types {
+            if *t == DataType::Profile {
+                *t = DataType::Visitors;
+            }
         }
         types.sort();
         types.dedup();

@@ -4,7 +4,6 @@
 
 use std::io::{self, Write};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use arrow_array::builder::{StringBuilder, TimestampMillisecondBuilder, UInt64Builder};
 use arrow_array::{ArrayRef, RecordBatch};
@@ -14,7 +13,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::parts::{LimitExceeded, Meter};
+use super::parts::Meter;
 use super::sink::PartSink;
 use super::{BulkExport, BulkSource, RowCounts};
 
@@ -97,6 +96,8 @@ struct Parts<'a> {
     meter: &'a Meter,
     part: u32,
     rows: u64,
+    /// Bytes of the open part the meter has been told of.
+    counted: u64,
     writer: Option<ArrowWriter<SinkWriter<'a>>>,
     sink: Option<&'a mut dyn PartSink>,
 }
@@ -115,6 +116,7 @@ impl<'a> Parts<'a> {
             meter: export.meter,
             part: 0,
             rows: 0,
+            counted: 0,
             writer: None,
             sink: Some(sink),
         }
@@ -142,8 +144,11 @@ impl<'a> Parts<'a> {
         let writer = self.writer.take().expect("a part is open");
         let mut out = writer.into_inner().map_err(pq_error)?;
         out.flush()?;
-        self.meter.bytes.fetch_add(out.written, Ordering::Relaxed);
+        // The part's true size replaces the estimates counted while it was written.
+        let rest = out.written.saturating_sub(self.counted);
+        self.counted = 0;
         out.sink.end()?;
+        self.meter.add(0, rest)?;
         self.sink = Some(out.sink);
         Ok(())
     }
@@ -157,17 +162,12 @@ impl<'a> Parts<'a> {
         let writer = self.writer.as_mut().expect("opened above");
         writer.write(&batch).map_err(pq_error)?;
         self.rows += rows;
-        self.meter.add(rows, 0)?;
+        // Parquet's size is known only as row groups close: the meter (and so the plan's byte
+        // limit) hears the part's estimated growth as it goes.
         let size = (writer.bytes_written() + writer.in_progress_size()) as u64;
-        let total = self.meter.bytes.load(Ordering::Relaxed) + size;
-        if let Some(limit) = self.meter.limit
-            && total > limit
-        {
-            return Err(io::Error::other(LimitExceeded {
-                limit,
-                rows: self.meter.rows.load(Ordering::Relaxed),
-            }));
-        }
+        let grown = size.saturating_sub(self.counted);
+        self.counted += grown;
+        self.meter.add(rows, grown)?;
         if size >= self.part_size {
             self.close()?;
         }
