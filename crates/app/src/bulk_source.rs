@@ -1,27 +1,68 @@
 //! A website's rows from the store for the bulk writers, which run on a blocking thread: the
 //! store's batch channels are read directly; the visitor list and the summary (async store
-//! calls) are waited for on the runtime.
+//! calls) are waited for on the runtime. Page views and events as CSV or NDJSON come from
+//! export segments for the closed days that have them, and from the store for the rest.
 
 use std::io;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use ferry_domain::analytics::VisitorRow;
+use ferry_domain::bulk::{BulkEvent, BulkPageview, SegmentRecord};
 use ferry_domain::{DateRange, Website};
 use ferry_export::Rows;
-use ferry_export::bulk::{Batches, BulkSource};
-use ferry_store::{BatchReceiver, Store, Window};
+use ferry_export::bulk::segment::LAYOUT;
+use ferry_export::bulk::{Batches, BulkSource, Piece, Pieces, TextLayout};
+use ferry_store::{BatchReceiver, Store, StoreError, Window};
 use tokio::runtime::Handle;
 
-type KeysTask = tokio::task::JoinHandle<Result<Vec<String>, ferry_store::StoreError>>;
+use crate::segments::plan::{Stretch, gaps, stretches};
+use crate::segments::{SegmentFiles, format_name, read};
+
+/// What is known before the rows: the window's segments, and (for an events CSV) the
+/// property columns.
+struct Facts {
+    records: Vec<SegmentRecord>,
+    keys: Option<Vec<String>>,
+}
+
+type FactsTask = tokio::task::JoinHandle<Result<Facts, StoreError>>;
 
 pub struct BulkStoreSource {
     pub store: Arc<dyn Store>,
     pub website: Website,
     pub range: DateRange,
     pub runtime: Handle,
-    /// The events CSV's columns, read while the page views are written.
-    keys: Option<KeysTask>,
+    /// `None`: every row is read from the store.
+    segments: Option<SegmentFiles>,
+    /// Read while the page views are written.
+    facts: Option<FactsTask>,
+    known: Option<Facts>,
+}
+
+fn csv_events(r: &SegmentRecord) -> bool {
+    r.key.data_type == "events" && r.key.format == "csv" && r.key.layout == LAYOUT
+}
+
+/// The events CSV's columns: those of the segments that cover days, and those found in the
+/// events of the rest.
+async fn event_keys(
+    store: &dyn Store,
+    website: &str,
+    window: Window,
+    records: &[SegmentRecord],
+) -> Result<Vec<String>, StoreError> {
+    let plan = stretches(records, window, csv_events);
+    let mut keys = std::collections::BTreeSet::new();
+    for stretch in &plan {
+        if let Stretch::Segment(r) = stretch {
+            keys.extend(r.event_keys.iter().cloned());
+        }
+    }
+    for gap in gaps(&plan) {
+        keys.extend(store.bulk_event_keys(website, gap).await?);
+    }
+    Ok(keys.into_iter().collect())
 }
 
 /// The days a bulk export covers: as asked, else from the website's first visit (or today)
@@ -56,27 +97,109 @@ fn batches<'a, R: 'a>(receiver: BatchReceiver<R>) -> Batches<'a, R> {
 }
 
 impl BulkStoreSource {
-    /// `prefetch_keys`: start reading the events' property keys now (CSV exports of events
-    /// need them for the header) so that it overlaps the page views.
+    /// `segments`: where export segments are, if they are to be used. `prefetch_keys`: start
+    /// reading the events' property keys now (CSV exports of events need them for the header)
+    /// so that it overlaps the page views.
     pub fn new(
         store: Arc<dyn Store>,
         website: Website,
         range: DateRange,
         runtime: Handle,
+        segments: Option<SegmentFiles>,
         prefetch_keys: bool,
     ) -> Self {
-        let keys = prefetch_keys.then(|| {
+        let facts = {
             let (store, id) = (store.clone(), website.id.clone());
             let window = range.bounds(website.timezone);
-            runtime.spawn(async move { store.bulk_event_keys(&id, window).await })
-        });
+            let use_segments = segments.is_some();
+            runtime.spawn(async move {
+                let records = match use_segments {
+                    true => store.segments(&id, window).await?,
+                    false => Vec::new(),
+                };
+                let keys = match prefetch_keys {
+                    true => Some(event_keys(store.as_ref(), &id, window, &records).await?),
+                    false => None,
+                };
+                Ok(Facts { records, keys })
+            })
+        };
         BulkStoreSource {
             store,
             website,
             range,
             runtime,
-            keys,
+            segments,
+            facts: Some(facts),
+            known: None,
         }
+    }
+
+    fn facts(&mut self) -> io::Result<&mut Facts> {
+        if let Some(task) = self.facts.take() {
+            let facts = self
+                .runtime
+                .block_on(task)
+                .map_err(io::Error::other)?
+                .map_err(io::Error::other)?;
+            self.known = Some(facts);
+        }
+        self.known
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the export's facts were not read"))
+    }
+
+    /// A data type's pieces: segments of `layout` where they cover a day, live rows elsewhere.
+    fn text<R: Send + 'static>(
+        &mut self,
+        data_type: &str,
+        layout: &TextLayout,
+        live: fn(&dyn Store, &str, Window) -> BatchReceiver<R>,
+    ) -> io::Result<Pieces<'static, R>> {
+        let window = self.window();
+        let format = format_name(layout.format).filter(|_| layout.neutralise);
+        let records = match (&self.segments, format) {
+            (Some(_), Some(_)) => self.facts()?.records.clone(),
+            _ => Vec::new(),
+        };
+        let plan = stretches(&records, window, |r| {
+            r.key.data_type == data_type
+                && Some(r.key.format.as_str()) == format
+                && r.key.layout == LAYOUT
+                && (data_type != "events"
+                    || format != Some("csv")
+                    || r.event_keys == layout.event_keys)
+        });
+        if let [Stretch::Live(only)] = plan[..] {
+            let rows = self.start(|s| live(s, &self.website.id, only));
+            return Ok(Box::new(
+                rows.into_iter()
+                    .map(|b| b.map(Piece::Rows).map_err(io::Error::other)),
+            ));
+        }
+        let files = self.segments.clone().unwrap_or_else(|| SegmentFiles {
+            dir: Default::default(),
+        });
+        let (store, runtime, website) = (
+            self.store.clone(),
+            self.runtime.clone(),
+            self.website.id.clone(),
+        );
+        let (drop_store, drop_runtime) = (self.store.clone(), self.runtime.clone());
+        let receiver = read::pieces(
+            plan,
+            files,
+            move |w| {
+                let _inside = runtime.enter();
+                live(store.as_ref(), &website, w)
+            },
+            move |id| {
+                if let Err(e) = drop_runtime.block_on(drop_store.drop_segments(vec![id], None)) {
+                    tracing::warn!(error = %e, "cannot forget a damaged export segment");
+                }
+            },
+        )?;
+        Ok(Box::new(receiver.into_iter()))
     }
 
     fn window(&self) -> Window {
@@ -105,13 +228,25 @@ impl BulkSource for BulkStoreSource {
     }
 
     fn event_keys(&mut self) -> io::Result<Vec<String>> {
-        let keys = match self.keys.take() {
-            Some(task) => self.runtime.block_on(task).map_err(io::Error::other)?,
-            None => self
-                .runtime
-                .block_on(self.store.bulk_event_keys(&self.website.id, self.window())),
-        };
-        keys.map_err(io::Error::other)
+        let (store, window, id) = (self.store.clone(), self.window(), self.website.id.clone());
+        let runtime = self.runtime.clone();
+        let facts = self.facts()?;
+        match facts.keys.take() {
+            Some(keys) => Ok(keys),
+            None => runtime
+                .block_on(event_keys(store.as_ref(), &id, window, &facts.records))
+                .map_err(io::Error::other),
+        }
+    }
+
+    fn pageview_text(&mut self, layout: &TextLayout) -> io::Result<Pieces<'_, BulkPageview>> {
+        self.text("pageviews", layout, |s, w, window| {
+            s.bulk_pageviews(w, window)
+        })
+    }
+
+    fn event_text(&mut self, layout: &TextLayout) -> io::Result<Pieces<'_, BulkEvent>> {
+        self.text("events", layout, |s, w, window| s.bulk_events(w, window))
     }
 
     fn sessions(&mut self) -> io::Result<Batches<'_, ferry_domain::bulk::BulkSession>> {

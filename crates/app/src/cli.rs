@@ -44,6 +44,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Run queued export jobs only (`ferry serve` runs a worker too).
     Worker,
+    /// Build the export segments of every closed day now (the worker builds them every ten
+    /// minutes): bulk exports copy those days instead of reading them again.
+    Compact(CompactArgs),
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -64,6 +67,9 @@ pub struct ExportArgs {
     /// Bulk: write the parts as separate files into the directory -o names, not one ZIP.
     #[arg(long, requires = "bulk")]
     pub no_zip: bool,
+    /// Bulk: read every row from the store, ignoring export segments (`ferry compact`).
+    #[arg(long, requires = "bulk")]
+    pub no_segments: bool,
     /// The account to export from; may be left out when there is only one.
     #[arg(long)]
     pub account: Option<String>,
@@ -100,6 +106,13 @@ pub struct ExportArgs {
     /// Where to write the file (with --no-zip: the directory).
     #[arg(long, short = 'o')]
     pub output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompactArgs {
+    /// Days built at once (each takes one core).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+/// Ten minutes between export segment passes.
+pub const DEFAULT_SEGMENT_INTERVAL: u64 = 600;
+
 /// 16 MiB: DESIGN.md's default request body limit.
 pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
@@ -54,6 +57,10 @@ pub struct ServeArgs {
     /// Requests a minute one API key may send to the authenticated API; 0 turns it off.
     #[arg(long, env = "FERRY_API_RATE_LIMIT", default_value_t = DEFAULT_API_RATE_LIMIT)]
     pub api_rate_limit: u32,
+    /// Seconds between passes that build export segments of closed days (bulk exports copy
+    /// them instead of reading those days again); 0 builds none.
+    #[arg(long, env = "FERRY_SEGMENT_INTERVAL", default_value_t = DEFAULT_SEGMENT_INTERVAL)]
+    pub segment_interval: u64,
 }
 
 /// 1,200 requests a minute per key: far above a polling script, well below a flood.
@@ -70,6 +77,7 @@ impl ServeArgs {
             country_header: None,
             client_ip_header: None,
             api_rate_limit: DEFAULT_API_RATE_LIMIT,
+            segment_interval: DEFAULT_SEGMENT_INTERVAL,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`enrich`]: device, browser and country for tracker hits.
 //! - [`pipeline`]: store rows → export writers, on a blocking thread.
 //! - [`worker`]: runs queued export jobs; [`links`] signs their download links.
+//! - [`segments`]: closed days formatted ahead of time, which bulk exports copy.
 //! - [`demo`]: the deterministic demo and benchmark data generator.
 //! - [`commands`]: one module per subcommand.
 
@@ -25,6 +26,7 @@ pub mod enrich;
 pub mod keys;
 pub mod links;
 pub mod pipeline;
+pub mod segments;
 pub mod startup;
 pub mod telemetry;
 pub mod worker;

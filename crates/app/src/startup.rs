@@ -13,6 +13,7 @@ use crate::api;
 use crate::config::ServeArgs;
 use crate::enrich::Enricher;
 use crate::links::LinkSigner;
+use crate::segments::SegmentFiles;
 use crate::worker::Worker;
 
 /// What every handler may use.
@@ -58,6 +59,9 @@ impl App {
             store: store.clone(),
             artifacts: data_dir.join("artifacts"),
             wake: Arc::new(tokio::sync::Notify::new()),
+            segments: Some(SegmentFiles::new(data_dir)),
+            compact_every: (args.segment_interval > 0)
+                .then(|| std::time::Duration::from_secs(args.segment_interval)),
         };
         let state = AppState {
             store,

@@ -151,3 +151,39 @@ mod tests {
         assert_eq!(batch.str(none), "");
     }
 }
+
+/// Which segment: a data type's rows of one window (a day), in one format and row layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentKey {
+    /// `pageviews` or `events`.
+    pub data_type: String,
+    /// `csv` or `ndjson`.
+    pub format: String,
+    pub layout: String,
+    pub window: (Millis, Millis),
+}
+
+/// An export segment as the store records it: the rows of one closed day, formatted ahead of
+/// time into a file named by `id` (see the export crate's `segment` module).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRecord {
+    pub id: i64,
+    pub key: SegmentKey,
+    /// False while it is being built.
+    pub ready: bool,
+    pub rows: u64,
+    pub raw_bytes: u64,
+    pub stored_bytes: u64,
+    /// The events CSV's property columns of its day.
+    pub event_keys: Vec<String>,
+    pub created_at: Millis,
+}
+
+/// What a built segment holds, as recorded when it is ready.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SegmentFacts {
+    pub rows: u64,
+    pub raw_bytes: u64,
+    pub stored_bytes: u64,
+    pub event_keys: Vec<String>,
+}

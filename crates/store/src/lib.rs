@@ -8,10 +8,12 @@
 
 pub mod cursor;
 mod error;
+mod segments;
 pub mod sqlite;
 mod store;
 
 pub use error::StoreError;
+pub use segments::SegmentStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::audit::{AuditBreak, AuditFilter};
 pub use sqlite::jobs::{ExportFilter, Queued};

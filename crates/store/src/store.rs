@@ -9,9 +9,9 @@ use ferry_domain::{
     NewApiKey, Plan, ValidWebsite, Website,
 };
 
-use crate::StoreError;
 use crate::sqlite::audit::{AuditBreak, AuditFilter};
 use crate::sqlite::jobs::{ExportFilter, Queued};
+use crate::{SegmentStore, StoreError};
 
 /// What happened to each line of an ingest batch, in order.
 pub type IngestOutcome = Vec<Result<(), LineError>>;
@@ -29,7 +29,7 @@ pub type Window = (Millis, Millis);
 
 /// Everything Ferry keeps. Implementations must be safe to share between tasks.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SegmentStore + Send + Sync + 'static {
     async fn create_account(&self, name: &str, plan: Plan) -> Result<Account, StoreError>;
     async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError>;
     async fn accounts(&self) -> Result<Vec<Account>, StoreError>;

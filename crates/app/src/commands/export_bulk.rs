@@ -23,6 +23,7 @@ use crate::bulk_source::{BulkStoreSource, export_days};
 use crate::cli::{ExportArgs, FormatArg};
 use crate::config::StoreArgs;
 use crate::keys::random_id;
+use crate::segments::SegmentFiles;
 
 pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()> {
     let store = super::open_store(store_args).await?;
@@ -88,6 +89,7 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         website.clone(),
         range,
         tokio::runtime::Handle::current(),
+        (!args.no_segments).then(|| SegmentFiles::new(&store_args.data_dir)),
         prefetch,
     );
     let (output, no_zip, neutralise) = (args.output.clone(), args.no_zip, !args.keep_formulas);

@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod bench_bulk;
 mod bench_exports;
+mod compact;
 mod demo;
 mod export;
 mod export_bulk;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
         Command::Export(args) if args.bulk => export_bulk::run(&cli.store, args).await,
+        Command::Compact(args) => compact::run(&cli.store, args).await,
         Command::Export(args) => export::run(&cli.store, args).await,
         Command::Worker => {
             let store = open_store(&cli.store).await?;
@@ -37,6 +39,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 store,
                 artifacts: cli.store.data_dir.join("artifacts"),
                 wake: std::sync::Arc::new(tokio::sync::Notify::new()),
+                segments: Some(crate::segments::SegmentFiles::new(&cli.store.data_dir)),
+                compact_every: Some(std::time::Duration::from_secs(
+                    crate::config::DEFAULT_SEGMENT_INTERVAL,
+                )),
             };
             eprintln!("Ferry worker running; stop it with Ctrl-C");
             tokio::select! {

@@ -19,7 +19,7 @@ use super::{Failure, Hashing, Output, Worker};
 use crate::bulk_source::{BulkStoreSource, export_days};
 
 /// Deflate level of bulk ZIPs: level 1 compresses CSV about 2.5 times faster than level 6.
-pub const BULK_DEFLATE_LEVEL: i64 = 1;
+pub const BULK_DEFLATE_LEVEL: u32 = 1;
 
 pub(super) async fn run(
     worker: &Worker,
@@ -61,6 +61,7 @@ pub(super) async fn run(
         website.clone(),
         range,
         tokio::runtime::Handle::current(),
+        worker.segments.clone(),
         prefetch,
     );
     let (dir, job_id, limit_meter) = (dir.to_path_buf(), job.id.clone(), meter.clone());

@@ -25,6 +25,8 @@ use tokio::sync::Notify;
 
 use crate::audit::{export_event, record_or_log};
 use crate::keys::random_id;
+use crate::segments::SegmentFiles;
+use crate::segments::build::Compactor;
 
 /// A running job's heartbeat interval; a job silent for [`STALE_AFTER`] is requeued.
 const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -37,11 +39,23 @@ pub struct Worker {
     pub artifacts: PathBuf,
     /// Woken when a job is queued, so the worker need not poll quickly.
     pub wake: Arc<Notify>,
+    /// Export segments bulk exports copy closed days from (`None`: read every row).
+    pub segments: Option<SegmentFiles>,
+    /// How often to build missing segments (`None`: never).
+    pub compact_every: Option<Duration>,
 }
 
 impl Worker {
     /// Runs until the process stops.
     pub async fn run(self) {
+        if let (Some(files), Some(every)) = (self.segments.clone(), self.compact_every) {
+            let compactor = Compactor {
+                store: self.store.clone(),
+                files,
+                level: BULK_DEFLATE_LEVEL,
+            };
+            tokio::spawn(compactor.run_forever(every));
+        }
         let mut last_sweep = std::time::Instant::now() - STALE_AFTER;
         loop {
             if last_sweep.elapsed() >= STALE_AFTER / 2 {

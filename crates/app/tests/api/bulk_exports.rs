@@ -30,7 +30,7 @@ pub(crate) async fn traffic(app: &TestApp) {
     app.ingest_ok(&lines).await;
 }
 
-async fn bulk(app: &TestApp, body: Value) -> Value {
+pub(crate) async fn bulk(app: &TestApp, body: Value) -> Value {
     let mut body = body;
     body["kind"] = json!("bulk");
     body["website_id"] = json!(app.website);
@@ -46,7 +46,7 @@ async fn bulk(app: &TestApp, body: Value) -> Value {
     wait_until_completed(app, queued["export_id"].as_str().unwrap()).await
 }
 
-async fn download_zip(app: &TestApp, job: &Value) -> Vec<(String, Vec<u8>)> {
+pub(crate) async fn download_zip(app: &TestApp, job: &Value) -> Vec<(String, Vec<u8>)> {
     let (status, bytes) = fetch(app, job["download_url"].as_str().unwrap(), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(

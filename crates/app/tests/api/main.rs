@@ -12,4 +12,5 @@ mod helpers;
 mod ingest;
 mod keys_and_websites;
 mod limits;
+mod segments;
 mod sessions;

@@ -7,11 +7,13 @@
 //! sink's chunks, so memory holds a few batches and chunks whatever the export's size.
 
 pub mod cells;
+pub mod deflate;
 pub mod formats;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod parts;
 pub mod readme;
+pub mod segment;
 pub mod sink;
 
 use std::collections::BTreeMap;
@@ -29,13 +31,45 @@ use formats::{
     PAGEVIEW_COLUMNS, RowWriter, SESSION_COLUMNS, TextFormat, TextFraming, VISITOR_COLUMNS,
 };
 use parts::{Meter, Splitter};
+use segment::Block;
 use sink::{DirSink, PartSink, ZipSink};
 
 /// Batches of rows from the store; an error ends the export.
 pub type Batches<'a, R> = Box<dyn Iterator<Item = io::Result<Batch<R>>> + 'a>;
 
+/// A stretch of a data type's rows: to be formatted, or formatted ahead of time.
+pub enum Piece<R> {
+    Rows(Batch<R>),
+    Formatted(Block),
+}
+
+pub type Pieces<'a, R> = Box<dyn Iterator<Item = io::Result<Piece<R>>> + 'a>;
+
+/// How text rows are written; a block formatted ahead of time is used only if it was
+/// written the same way.
+#[derive(Debug, Clone, Copy)]
+pub struct TextLayout<'a> {
+    pub format: TextFormat,
+    pub neutralise: bool,
+    /// The events CSV's property columns.
+    pub event_keys: &'a [String],
+}
+
+fn all_rows<'a, R: 'a>(batches: Batches<'a, R>) -> Pieces<'a, R> {
+    Box::new(batches.map(|b| b.map(Piece::Rows)))
+}
+
 /// Where a bulk export's rows come from. Each call starts that data type from its first row.
 pub trait BulkSource {
+    /// The page views for text in `layout`: a source with blocks formatted ahead of time in
+    /// that layout hands those over for the stretches they cover.
+    fn pageview_text(&mut self, _layout: &TextLayout) -> io::Result<Pieces<'_, BulkPageview>> {
+        Ok(all_rows(self.pageviews()?))
+    }
+    /// The events for text in `layout`, like [`BulkSource::pageview_text`].
+    fn event_text(&mut self, _layout: &TextLayout) -> io::Result<Pieces<'_, BulkEvent>> {
+        Ok(all_rows(self.events()?))
+    }
     fn pageviews(&mut self) -> io::Result<Batches<'_, BulkPageview>>;
     fn events(&mut self) -> io::Result<Batches<'_, BulkEvent>>;
     /// Every property key of the range's events, sorted: the events CSV's columns.
@@ -149,10 +183,15 @@ impl BulkExport<'_> {
                 "pageviews",
                 sink,
             )?;
-            for batch in source.pageviews()? {
-                let batch = batch?;
-                for r in &batch.rows {
-                    parts.row(|out| rows.pageview(&batch, r, out))?;
+            let layout = self.layout(format, &[]);
+            for piece in source.pageview_text(&layout)? {
+                match piece? {
+                    Piece::Rows(batch) => {
+                        for r in &batch.rows {
+                            parts.row(|out| rows.pageview(&batch, r, out))?;
+                        }
+                    }
+                    Piece::Formatted(block) => parts.block(block)?,
                 }
             }
             counts.insert("pageviews".into(), parts.finish()?);
@@ -166,12 +205,17 @@ impl BulkExport<'_> {
             let mut columns = owned(&["timestamp", "name"]);
             columns.extend(keys.iter().map(|k| format!("property_{k}")));
             columns.extend(owned(&["visitor_id", "session_id"]));
-            let mut rows = RowWriter::new(format, self.neutralise, keys);
+            let layout = self.layout(format, &keys);
+            let mut rows = RowWriter::new(format, self.neutralise, keys.clone());
             let mut parts = self.splitter(framing("events", &columns), "events", sink)?;
-            for batch in source.events()? {
-                let batch = batch?;
-                for r in &batch.rows {
-                    parts.row(|out| rows.event(&batch, r, out))?;
+            for piece in source.event_text(&layout)? {
+                match piece? {
+                    Piece::Rows(batch) => {
+                        for r in &batch.rows {
+                            parts.row(|out| rows.event(&batch, r, out))?;
+                        }
+                    }
+                    Piece::Formatted(block) => parts.block(block)?,
                 }
             }
             counts.insert("events".into(), parts.finish()?);
@@ -205,6 +249,14 @@ impl BulkExport<'_> {
             counts.insert("visitors".into(), parts.finish()?);
         }
         Ok(())
+    }
+
+    fn layout<'k>(&self, format: TextFormat, event_keys: &'k [String]) -> TextLayout<'k> {
+        TextLayout {
+            format,
+            neutralise: self.neutralise,
+            event_keys,
+        }
     }
 
     fn splitter<'s>(
@@ -243,7 +295,7 @@ impl BulkExport<'_> {
     pub fn write_zip<W: Write + Send + 'static>(
         &self,
         out: W,
-        level: i64,
+        level: u32,
         source: &mut dyn BulkSource,
     ) -> io::Result<(W, Vec<FileEntry>, RowCounts)> {
         let mut zip = ZipSink::new(out, level);

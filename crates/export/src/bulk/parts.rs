@@ -8,6 +8,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::segment::Block;
 use super::sink::PartSink;
 
 /// Bytes handed to the sink at a time.
@@ -172,6 +173,32 @@ impl<'a, F: Framing> Splitter<'a, F> {
             self.report()?;
         }
         Ok(())
+    }
+
+    /// Adds a block of rows formatted ahead of time. A block that fits the part goes to the
+    /// sink whole (a ZIP keeps its deflated bytes); one that would cross the part's end, or a
+    /// format that separates rows, takes the row-by-row path.
+    pub fn block(&mut self, block: Block) -> io::Result<()> {
+        let raw = block.raw.len() as u64;
+        let tail = self.framing.tail().len() as u64;
+        if !self.framing.separator().is_empty() || self.part_bytes + raw + tail > self.part_size {
+            for row in block.rows() {
+                self.row(|out| out.extend_from_slice(row))?;
+            }
+            return Ok(());
+        }
+        if !self.buffer.is_empty() {
+            self.sink.write(std::mem::replace(
+                &mut self.buffer,
+                Vec::with_capacity(CHUNK * 2),
+            ))?;
+        }
+        self.report()?;
+        self.meter.add(block.rows, raw)?;
+        self.part_bytes += raw;
+        self.part_rows += block.rows;
+        self.rows += block.rows;
+        self.sink.write_block(block)
     }
 
     fn report(&mut self) -> io::Result<()> {

@@ -8,10 +8,12 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
+use rawzip::time::UtcDateTime;
+use rawzip::{CompressionMethod, DataDescriptorOutput, ZipArchiveWriter};
 use sha2::{Digest, Sha256};
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, ZipWriter};
 
+use super::deflate::MixedDeflate;
+use super::segment::Block;
 use crate::package::FileEntry;
 
 /// A sequence of files, each begun, written in chunks, and ended.
@@ -19,18 +21,30 @@ pub trait PartSink: Send {
     /// `compress`: worth deflating (not for already compressed Parquet).
     fn begin(&mut self, name: &str, compress: bool) -> io::Result<()>;
     fn write(&mut self, chunk: Vec<u8>) -> io::Result<()>;
+    /// Rows formatted and deflated ahead of time: a ZIP takes the deflated bytes as they are.
+    fn write_block(&mut self, block: Block) -> io::Result<()>;
     fn end(&mut self) -> io::Result<()>;
 }
 
 /// Builds the last file (the manifest) from the entries of the files before it.
 pub type LastFile = Box<dyn FnOnce(&[FileEntry]) -> io::Result<(String, Vec<u8>)> + Send>;
 
+/// One piece of a file's content.
+enum Content {
+    Raw(Vec<u8>),
+    Block(Block),
+}
+
 /// What a writer thread does with files; it runs on that thread only.
 trait Files: Send + 'static {
     type Output: Send + 'static;
-    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()>;
-    fn write(&mut self, chunk: &[u8]) -> io::Result<()>;
-    fn end(&mut self) -> io::Result<()>;
+    /// Writes one file whose content `next` hands over until it says `None`.
+    fn file(
+        &mut self,
+        name: &str,
+        compress: bool,
+        next: &mut dyn FnMut() -> io::Result<Option<Content>>,
+    ) -> io::Result<()>;
     fn close(self) -> io::Result<Self::Output>;
 }
 
@@ -67,6 +81,7 @@ impl Digesting {
 enum Message {
     Begin(String, bool),
     Data(Vec<u8>),
+    Block(Block),
     End,
     Finish(LastFile),
 }
@@ -80,38 +95,46 @@ struct Threaded<O> {
     thread: Option<JoinHandle<Finished<O>>>,
 }
 
+fn out_of_order() -> io::Error {
+    io::Error::other("the export's files arrived out of order")
+}
+
 fn run<F: Files>(
     mut files: F,
     receiver: crossbeam_channel::Receiver<Message>,
 ) -> Finished<F::Output> {
     let mut entries = Vec::new();
-    let mut current: Option<Digesting> = None;
-    for message in receiver {
+    while let Ok(message) = receiver.recv() {
         match message {
             Message::Begin(name, compress) => {
-                files.begin(&name, compress)?;
-                current = Some(Digesting::new(&name));
-            }
-            Message::Data(chunk) => {
-                files.write(&chunk)?;
-                if let Some(d) = current.as_mut() {
-                    d.update(&chunk);
-                }
-            }
-            Message::End => {
-                files.end()?;
-                entries.extend(current.take().map(Digesting::entry));
+                let mut digest = Digesting::new(&name);
+                files.file(&name, compress, &mut || match receiver.recv() {
+                    Ok(Message::Data(chunk)) => {
+                        digest.update(&chunk);
+                        Ok(Some(Content::Raw(chunk)))
+                    }
+                    Ok(Message::Block(block)) => {
+                        digest.update(&block.raw);
+                        Ok(Some(Content::Block(block)))
+                    }
+                    Ok(Message::End) => Ok(None),
+                    Ok(_) => Err(out_of_order()),
+                    Err(_) => Err(io::Error::other(
+                        "the export stopped before its files were finished",
+                    )),
+                })?;
+                entries.push(digest.entry());
             }
             Message::Finish(last) => {
                 let (name, bytes) = last(&entries)?;
-                files.begin(&name, true)?;
-                files.write(&bytes)?;
-                files.end()?;
                 let mut digest = Digesting::new(&name);
                 digest.update(&bytes);
+                let mut content = Some(Content::Raw(bytes));
+                files.file(&name, true, &mut || Ok(content.take()))?;
                 entries.push(digest.entry());
                 return Ok((files.close()?, entries));
             }
+            _ => return Err(out_of_order()),
         }
     }
     Err(io::Error::other(
@@ -181,52 +204,73 @@ impl<O: Send + 'static> PartSink for Threaded<O> {
         self.send(Message::Data(chunk))
     }
 
+    fn write_block(&mut self, block: Block) -> io::Result<()> {
+        self.send(Message::Block(block))
+    }
+
     fn end(&mut self) -> io::Result<()> {
         self.send(Message::End)
     }
 }
 
-fn zip_error(e: zip::result::ZipError) -> io::Error {
+fn zip_error(e: rawzip::Error) -> io::Error {
     io::Error::other(e)
 }
 
-fn options(compress: bool, level: i64) -> SimpleFileOptions {
-    let method = if compress {
-        CompressionMethod::Deflated
-    } else {
-        CompressionMethod::Stored
-    };
-    SimpleFileOptions::default()
-        .compression_method(method)
-        .compression_level(compress.then_some(level))
-        .last_modified_time(zip::DateTime::default())
-        .large_file(true)
-}
-
 struct ZipFiles<W: Write + Send + 'static> {
-    zip: ZipWriter<zip::write::StreamWriter<W>>,
-    level: i64,
+    zip: ZipArchiveWriter<W>,
+    level: u32,
 }
 
 impl<W: Write + Send + 'static> Files for ZipFiles<W> {
     type Output = W;
 
-    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
-        self.zip
-            .start_file(name, options(compress, self.level))
-            .map_err(zip_error)
-    }
-
-    fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
-        self.zip.write_all(chunk)
-    }
-
-    fn end(&mut self) -> io::Result<()> {
+    fn file(
+        &mut self,
+        name: &str,
+        compress: bool,
+        next: &mut dyn FnMut() -> io::Result<Option<Content>>,
+    ) -> io::Result<()> {
+        let method = if compress {
+            CompressionMethod::DEFLATE
+        } else {
+            CompressionMethod::STORE
+        };
+        let dated = UtcDateTime::from_components(1980, 1, 1, 0, 0, 0, 0).expect("a valid date");
+        let (mut entry, _) = self
+            .zip
+            .new_file(name)
+            .compression_method(method)
+            .last_modified(dated)
+            .start()
+            .map_err(zip_error)?;
+        let mut crc = crc32fast::Hasher::new();
+        let mut bytes = 0u64;
+        let mut deflate = compress.then(|| MixedDeflate::new(self.level));
+        while let Some(content) = next()? {
+            let raw = match &content {
+                Content::Raw(chunk) => chunk,
+                Content::Block(block) => &block.raw,
+            };
+            crc.update(raw);
+            bytes += raw.len() as u64;
+            match (&mut deflate, &content) {
+                (Some(d), Content::Block(block)) => d.splice(&block.deflated, &mut entry)?,
+                (Some(d), Content::Raw(chunk)) => d.write(chunk, &mut entry)?,
+                (None, _) => entry.write_all(raw)?,
+            }
+        }
+        if let Some(d) = deflate {
+            d.finish(&mut entry)?;
+        }
+        entry
+            .finish(DataDescriptorOutput::new(crc.finalize(), bytes))
+            .map_err(zip_error)?;
         Ok(())
     }
 
     fn close(self) -> io::Result<W> {
-        Ok(self.zip.finish().map_err(zip_error)?.into_inner())
+        self.zip.finish().map_err(zip_error)
     }
 }
 
@@ -242,6 +286,10 @@ impl<W: Write + Send + 'static> PartSink for ZipSink<W> {
         self.0.write(chunk)
     }
 
+    fn write_block(&mut self, block: Block) -> io::Result<()> {
+        self.0.write_block(block)
+    }
+
     fn end(&mut self) -> io::Result<()> {
         self.0.end()
     }
@@ -249,9 +297,9 @@ impl<W: Write + Send + 'static> PartSink for ZipSink<W> {
 
 impl<W: Write + Send + 'static> ZipSink<W> {
     /// `level`: deflate level; 1 is several times faster than 6 for a few per cent more bytes.
-    pub fn new(out: W, level: i64) -> Self {
+    pub fn new(out: W, level: u32) -> Self {
         ZipSink(Threaded::start(ZipFiles {
-            zip: ZipWriter::new_stream(out),
+            zip: ZipArchiveWriter::new(out),
             level,
         }))
     }
@@ -269,31 +317,27 @@ impl<W: Write + Send + 'static> ZipSink<W> {
 struct DirFiles {
     dir: PathBuf,
     durable: bool,
-    current: Option<BufWriter<File>>,
 }
 
 impl Files for DirFiles {
     type Output = ();
 
-    fn begin(&mut self, name: &str, _compress: bool) -> io::Result<()> {
-        let file = File::create(self.dir.join(name))?;
-        self.current = Some(BufWriter::with_capacity(1 << 20, file));
-        Ok(())
-    }
-
-    fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
-        match self.current.as_mut() {
-            Some(out) => out.write_all(chunk),
-            None => Ok(()),
-        }
-    }
-
-    fn end(&mut self) -> io::Result<()> {
-        if let Some(out) = self.current.take() {
-            let file = out.into_inner().map_err(|e| e.into_error())?;
-            if self.durable {
-                file.sync_all()?;
+    fn file(
+        &mut self,
+        name: &str,
+        _compress: bool,
+        next: &mut dyn FnMut() -> io::Result<Option<Content>>,
+    ) -> io::Result<()> {
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(self.dir.join(name))?);
+        while let Some(content) = next()? {
+            match content {
+                Content::Raw(chunk) => out.write_all(&chunk)?,
+                Content::Block(block) => out.write_all(&block.raw)?,
             }
+        }
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        if self.durable {
+            file.sync_all()?;
         }
         Ok(())
     }
@@ -315,6 +359,10 @@ impl PartSink for DirSink {
         self.0.write(chunk)
     }
 
+    fn write_block(&mut self, block: Block) -> io::Result<()> {
+        self.0.write_block(block)
+    }
+
     fn end(&mut self) -> io::Result<()> {
         self.0.end()
     }
@@ -327,7 +375,6 @@ impl DirSink {
         Ok(DirSink(Threaded::start(DirFiles {
             dir: dir.to_path_buf(),
             durable,
-            current: None,
         })))
     }
 

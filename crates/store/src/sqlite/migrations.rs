@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_exports.sql"),
     include_str!("migrations/0003_audit.sql"),
     include_str!("migrations/0004_bulk.sql"),
+    include_str!("migrations/0005_segments.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -31,6 +31,7 @@ pub mod jobs;
 mod limits;
 mod migrations;
 mod rows;
+mod segments;
 mod sessions;
 mod split;
 mod stream;
