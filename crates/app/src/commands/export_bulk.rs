@@ -24,6 +24,7 @@ use crate::cli::{ExportArgs, FormatArg};
 use crate::config::StoreArgs;
 use crate::keys::random_id;
 use crate::segments::SegmentFiles;
+use crate::segments::count::expected_rows;
 
 pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()> {
     let store = super::open_store(store_args).await?;
@@ -63,9 +64,10 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
     {
         let (store, bar, types) = (Arc::clone(&store), bar.clone(), data_types.clone());
         let (id, window) = (website.id.clone(), range.bounds(website.timezone));
+        let segments = !args.no_segments;
         tokio::spawn(async move {
-            if let Ok(counts) = store.bulk_counts(&id, window).await {
-                bar.set_length(counts.total(&types));
+            if let Ok(total) = expected_rows(store.as_ref(), &id, window, &types, segments).await {
+                bar.set_length(total);
             }
         });
     }

@@ -12,6 +12,7 @@
 //! builds it again. Deleting the directory is safe.
 
 pub mod build;
+pub mod count;
 pub mod plan;
 pub mod read;
 

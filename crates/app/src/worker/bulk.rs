@@ -17,6 +17,7 @@ use ferry_export::package::{DateRangeOut, FileEntry};
 
 use super::{Failure, Hashing, Output, Worker};
 use crate::bulk_source::{BulkStoreSource, export_days};
+use crate::segments::count::expected_rows;
 
 /// Deflate level of bulk ZIPs: level 1 compresses CSV about 2.5 times faster than level 6.
 pub const BULK_DEFLATE_LEVEL: u32 = 1;
@@ -121,10 +122,10 @@ fn count_rows(worker: &Worker, job: &ExportJob, website: &Website, range: DateRa
         job.spec.data_types.clone(),
     );
     let (website_id, window) = (website.id.clone(), range.bounds(website.timezone));
+    let segments = worker.segments.is_some();
     tokio::spawn(async move {
-        match store.bulk_counts(&website_id, window).await {
-            Ok(c) => {
-                let total = c.total(&types);
+        match expected_rows(store.as_ref(), &website_id, window, &types, segments).await {
+            Ok(total) => {
                 if let Err(e) = store.set_export_total(&id, total).await {
                     tracing::warn!(error = %e, "cannot record an export's row total");
                 }

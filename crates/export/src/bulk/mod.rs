@@ -8,6 +8,7 @@
 
 pub mod cells;
 pub mod deflate;
+mod digest;
 pub mod formats;
 #[cfg(feature = "parquet")]
 pub mod parquet;

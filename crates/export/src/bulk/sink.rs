@@ -10,9 +10,10 @@ use std::thread::JoinHandle;
 
 use rawzip::time::UtcDateTime;
 use rawzip::{CompressionMethod, DataDescriptorOutput, ZipArchiveWriter};
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 use super::deflate::MixedDeflate;
+use super::digest::{Digesting, Digests, Shared};
 use super::segment::Block;
 use crate::package::FileEntry;
 
@@ -29,11 +30,8 @@ pub trait PartSink: Send {
 /// Builds the last file (the manifest) from the entries of the files before it.
 pub type LastFile = Box<dyn FnOnce(&[FileEntry]) -> io::Result<(String, Vec<u8>)> + Send>;
 
-/// One piece of a file's content.
-enum Content {
-    Raw(Vec<u8>),
-    Block(Block),
-}
+/// One piece of a file's content, shared with the checksum thread.
+type Content = Shared;
 
 /// What a writer thread does with files; it runs on that thread only.
 trait Files: Send + 'static {
@@ -46,36 +44,6 @@ trait Files: Send + 'static {
         next: &mut dyn FnMut() -> io::Result<Option<Content>>,
     ) -> io::Result<()>;
     fn close(self) -> io::Result<Self::Output>;
-}
-
-/// Sizes and checksums of a file as it is written.
-struct Digesting {
-    name: String,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl Digesting {
-    fn new(name: &str) -> Self {
-        Digesting {
-            name: name.to_string(),
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
-    }
-
-    fn update(&mut self, chunk: &[u8]) {
-        self.hasher.update(chunk);
-        self.bytes += chunk.len() as u64;
-    }
-
-    fn entry(self) -> FileEntry {
-        FileEntry {
-            name: self.name,
-            bytes: self.bytes,
-            sha256: hex::encode(self.hasher.finalize()),
-        }
-    }
 }
 
 enum Message {
@@ -104,32 +72,34 @@ fn run<F: Files>(
     receiver: crossbeam_channel::Receiver<Message>,
 ) -> Finished<F::Output> {
     let mut entries = Vec::new();
+    let digests = Digests::start()?;
     while let Ok(message) = receiver.recv() {
         match message {
             Message::Begin(name, compress) => {
-                let mut digest = Digesting::new(&name);
-                files.file(&name, compress, &mut || match receiver.recv() {
-                    Ok(Message::Data(chunk)) => {
-                        digest.update(&chunk);
-                        Ok(Some(Content::Raw(chunk)))
-                    }
-                    Ok(Message::Block(block)) => {
-                        digest.update(&block.raw);
-                        Ok(Some(Content::Block(block)))
-                    }
-                    Ok(Message::End) => Ok(None),
-                    Ok(_) => Err(out_of_order()),
-                    Err(_) => Err(io::Error::other(
-                        "the export stopped before its files were finished",
-                    )),
+                digests.begin(&name)?;
+                files.file(&name, compress, &mut || {
+                    let shared = match receiver.recv() {
+                        Ok(Message::Data(chunk)) => Shared::Chunk(Arc::new(chunk)),
+                        Ok(Message::Block(block)) => Shared::Block(Arc::new(block)),
+                        Ok(Message::End) => return Ok(None),
+                        Ok(_) => return Err(out_of_order()),
+                        Err(_) => {
+                            return Err(io::Error::other(
+                                "the export stopped before its files were finished",
+                            ));
+                        }
+                    };
+                    digests.update(shared.clone())?;
+                    Ok(Some(shared))
                 })?;
-                entries.push(digest.entry());
+                entries.push(digests.end()?);
             }
+
             Message::Finish(last) => {
                 let (name, bytes) = last(&entries)?;
                 let mut digest = Digesting::new(&name);
                 digest.update(&bytes);
-                let mut content = Some(Content::Raw(bytes));
+                let mut content = Some(Shared::Chunk(Arc::new(bytes)));
                 files.file(&name, true, &mut || Ok(content.take()))?;
                 entries.push(digest.entry());
                 return Ok((files.close()?, entries));
@@ -248,15 +218,12 @@ impl<W: Write + Send + 'static> Files for ZipFiles<W> {
         let mut bytes = 0u64;
         let mut deflate = compress.then(|| MixedDeflate::new(self.level));
         while let Some(content) = next()? {
-            let raw = match &content {
-                Content::Raw(chunk) => chunk,
-                Content::Block(block) => &block.raw,
-            };
+            let raw = content.raw();
             crc.update(raw);
             bytes += raw.len() as u64;
             match (&mut deflate, &content) {
-                (Some(d), Content::Block(block)) => d.splice(&block.deflated, &mut entry)?,
-                (Some(d), Content::Raw(chunk)) => d.write(chunk, &mut entry)?,
+                (Some(d), Shared::Block(block)) => d.splice(&block.deflated, &mut entry)?,
+                (Some(d), Shared::Chunk(chunk)) => d.write(chunk, &mut entry)?,
                 (None, _) => entry.write_all(raw)?,
             }
         }
@@ -330,10 +297,7 @@ impl Files for DirFiles {
     ) -> io::Result<()> {
         let mut out = BufWriter::with_capacity(1 << 20, File::create(self.dir.join(name))?);
         while let Some(content) = next()? {
-            match content {
-                Content::Raw(chunk) => out.write_all(&chunk)?,
-                Content::Block(block) => out.write_all(&block.raw)?,
-            }
+            out.write_all(content.raw())?;
         }
         let file = out.into_inner().map_err(|e| e.into_error())?;
         if self.durable {

@@ -17,6 +17,9 @@ use crate::{BatchReceiver, StoreError, Window};
 /// both readers stay busy.
 const CHUNK_ROWIDS: i64 = 1 << 16;
 const READERS: i64 = 2;
+/// A window up to this long (a day, or two, as export segments leave to read live) has its
+/// row keys bounded through the time index first, instead of reading the whole table.
+const SHORT_WINDOW_MS: i64 = 3 * 86_400_000;
 
 /// Reads one table's rows of a window, all (`None`) or one chunk of row keys.
 pub(crate) type Read<R> =
@@ -40,15 +43,29 @@ pub(crate) fn table_rows<R: std::marker::Send + 'static>(
         let plan = pool
             .read(move |c| {
                 let pk = website_pk(c, &website)?;
-                let max: i64 = c.query_row(
-                    &format!("SELECT coalesce(max(pk), 0) FROM {table}"),
-                    [],
-                    |r| r.get(0),
-                )?;
-                Ok((pk, shares_tables(c, pk)?, max))
+                let (min, max): (Option<i64>, Option<i64>) =
+                    if window.1 - window.0 <= SHORT_WINDOW_MS {
+                        c.query_row(
+                            &format!(
+                                "SELECT min(pk), max(pk) FROM {table} INDEXED BY {table}_range
+                             WHERE website_pk = ?1 AND ts >= ?2 AND ts < ?3"
+                            ),
+                            rusqlite::params![pk, window.0, window.1],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )?
+                    } else {
+                        c.query_row(&format!("SELECT 0, max(pk) FROM {table}"), [], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })?
+                    };
+                let (min, max) = match (min, max) {
+                    (Some(min), Some(max)) => (min, max),
+                    _ => (1, 0),
+                };
+                Ok((pk, shares_tables(c, pk)?, min, max))
             })
             .await;
-        let (website, shared, max) = match plan {
+        let (website, shared, min, max) = match plan {
             Ok(plan) => plan,
             Err(e) => {
                 let _ = out.send(Err(e));
@@ -83,7 +100,7 @@ pub(crate) fn table_rows<R: std::marker::Send + 'static>(
                         scanning(c, |c| {
                             let mut lookups = Lookups::new(c)?;
                             let mut send = |b: Batch<R>| sender.send(Ok(b)).map_err(stopped);
-                            let mut lo = lane * CHUNK_ROWIDS;
+                            let mut lo = min + lane * CHUNK_ROWIDS;
                             while lo <= max {
                                 let chunk = Some((lo, lo + CHUNK_ROWIDS));
                                 read(c, &mut lookups, website, window, chunk, &mut send)?;
