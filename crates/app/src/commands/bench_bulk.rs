@@ -136,6 +136,9 @@ fn export(dir: &Path, name: &str, extra: &[&str]) -> anyhow::Result<Run> {
     let out = dir.join(name);
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_file(&out);
+    // Each run starts with no dirty pages of the one before it being written back meanwhile
+    // (the comparison script does the same for DuckDB and chDB).
+    std::process::Command::new("sync").status()?;
     let started = Instant::now();
     let result = std::process::Command::new(exe)
         .args([
