@@ -141,16 +141,26 @@ impl Compactor {
             from: first,
             to: last,
         };
-        let existing: HashSet<(String, String, Millis)> = self
+        let windows = days.windows(tz);
+        let current: HashSet<Window> = windows.iter().map(|d| (d.start, d.end)).collect();
+        let (kept, outdated): (Vec<SegmentRecord>, Vec<SegmentRecord>) = self
             .store
             .segments(&website.id, days.bounds(tz))
             .await?
             .into_iter()
-            .filter(|r| r.key.layout == LAYOUT)
-            .map(|r: SegmentRecord| (r.key.data_type, r.key.format, r.key.window.0))
+            .partition(|r| r.key.layout == LAYOUT && current.contains(&r.key.window));
+        if !outdated.is_empty() {
+            // Another row layout, or days of the website's former time zone: exports no longer
+            // use them (their files go with the orphans).
+            let ids = outdated.iter().map(|r| r.id).collect();
+            self.store.drop_segments(ids, None).await?;
+        }
+        let existing: HashSet<(String, String, Millis)> = kept
+            .into_iter()
+            .map(|r| (r.key.data_type, r.key.format, r.key.window.0))
             .collect();
         let mut jobs = Vec::new();
-        for day in days.windows(tz) {
+        for day in windows {
             for data_type in DATA_TYPES {
                 let formats: Vec<_> = FORMATS
                     .iter()

@@ -1,5 +1,7 @@
 //! Page views and events on their way into the database: collected during a batch and inserted
-//! many rows per statement, which spares SQLite most of its per-statement work.
+//! many rows per statement, which spares SQLite most of its per-statement work. Every insert
+//! of these tables goes through here, which is where export segments of the days they land
+//! in are forgotten.
 
 use rusqlite::{ToSql, Transaction, params_from_iter};
 
@@ -42,6 +44,10 @@ pub(crate) struct Pending<'l> {
 impl Pending<'_> {
     /// Inserts everything collected so far.
     pub(crate) fn write(&mut self, tx: &Transaction) -> Result<(), StoreError> {
+        let pageviews = self.pageviews.iter().map(|r| (r.website, r.at));
+        super::segments::forget_touched(tx, "pageviews", pageviews)?;
+        let events = self.events.iter().map(|r| (r.website, r.at));
+        super::segments::forget_touched(tx, "events", events)?;
         insert(tx, PAGEVIEW_COLUMNS, 10, &self.pageviews, |r| {
             vec![
                 &r.website,

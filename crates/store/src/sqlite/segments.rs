@@ -161,3 +161,148 @@ impl crate::segments::SegmentStore for super::SqliteStore {
         self.pool.write(move |c| drop(c, &ids, stale_before)).await
     }
 }
+
+/// Forgets the segments of `data_type` whose days gain one of `rows` (website, time): called
+/// by the ingest transaction for each batch it inserts. Rows of today match no segment (they
+/// exist for closed days only), so a live batch costs one index probe per website.
+pub(crate) fn forget_touched(
+    conn: &Connection,
+    data_type: &str,
+    rows: impl Iterator<Item = (i64, Millis)>,
+) -> Result<(), StoreError> {
+    let mut by_website: std::collections::HashMap<i64, Vec<Millis>> = Default::default();
+    for (website, at) in rows {
+        by_website.entry(website).or_default().push(at);
+    }
+    for (website, mut times) in by_website {
+        times.sort_unstable();
+        let (first, last) = (times[0], times[times.len() - 1]);
+        let mut candidates = conn.prepare_cached(
+            "SELECT pk, window_start, window_end FROM export_segments
+             WHERE website_pk = ?1 AND data_type = ?2 AND window_end > ?3 AND window_start <= ?4",
+        )?;
+        let touched: Vec<i64> = candidates
+            .query_map(params![website, data_type, first, last], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Millis>(1)?,
+                    r.get::<_, Millis>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|(_, start, end)| {
+                let next = times.partition_point(|t| t < start);
+                next < times.len() && times[next] < *end
+            })
+            .map(|(pk, _, _)| pk)
+            .collect();
+        if !touched.is_empty() {
+            drop(conn, &touched, None)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SegmentStore, Store};
+    use ferry_domain::{Activity, ActivityKind, IngestLine, Plan, ValidWebsite};
+
+    const DAY: Millis = 86_400_000;
+
+    fn pageview(at: Millis) -> IngestLine {
+        IngestLine::Activity(Activity {
+            website_id: "web_t".into(),
+            visitor_id: "v".into(),
+            at,
+            kind: ActivityKind::Pageview {
+                url: "https://t.example/".into(),
+                title: None,
+                referrer: None,
+            },
+            device: None,
+            browser: None,
+            country: None,
+        })
+    }
+
+    /// A store with page views on days 1 to 3 and a ready page-view segment for each day.
+    async fn three_days() -> (tempfile::TempDir, super::super::SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .unwrap();
+        let account = store.create_account("t", Plan::Pro).await.unwrap();
+        let website = ValidWebsite {
+            domain: "t.example".into(),
+            timezone: chrono_tz::UTC,
+            retention_days: None,
+        };
+        store
+            .create_website(account.id, "web_t", website)
+            .await
+            .unwrap();
+        let lines = (1..=3).map(|d| pageview(d * DAY + 1000)).collect();
+        store.ingest(None, lines, 4 * DAY).await.unwrap();
+        for d in 1..=3 {
+            let key = SegmentKey {
+                data_type: "pageviews".into(),
+                format: "csv".into(),
+                layout: "1".into(),
+                window: (d * DAY, (d + 1) * DAY),
+            };
+            let id = store.claim_segment("web_t", key, 0).await.unwrap().unwrap();
+            let facts = SegmentFacts {
+                rows: 1,
+                ..SegmentFacts::default()
+            };
+            assert!(store.complete_segment(id, facts).await.unwrap());
+        }
+        (dir, store)
+    }
+
+    async fn days_left(store: &super::super::SqliteStore) -> Vec<Millis> {
+        let records = store.segments("web_t", (0, 10 * DAY)).await.unwrap();
+        records.iter().map(|r| r.key.window.0 / DAY).collect()
+    }
+
+    #[tokio::test]
+    async fn a_batch_forgets_exactly_the_days_it_adds_rows_to() {
+        let (_dir, store) = three_days().await;
+        // Today's rows touch nothing; one late row touches its own day only.
+        let lines = vec![
+            pageview(10 * DAY),
+            pageview(2 * DAY + 5),
+            pageview(10 * DAY + 1),
+        ];
+        store.ingest(None, lines, 10 * DAY).await.unwrap();
+        assert_eq!(days_left(&store).await, [1, 3]);
+    }
+
+    #[tokio::test]
+    async fn deleting_a_row_forgets_its_day_and_a_claim_then_cannot_become_ready() {
+        let (_dir, store) = three_days().await;
+        let key = SegmentKey {
+            data_type: "pageviews".into(),
+            format: "ndjson".into(),
+            layout: "1".into(),
+            window: (3 * DAY, 4 * DAY),
+        };
+        let claim = store.claim_segment("web_t", key, 0).await.unwrap().unwrap();
+        store
+            .pool
+            .write(|c| Ok(c.execute("DELETE FROM pageviews WHERE ts = ?1", [3 * DAY + 1000])?))
+            .await
+            .unwrap();
+        assert_eq!(days_left(&store).await, [1, 2]);
+        assert!(
+            !store
+                .complete_segment(claim, SegmentFacts::default())
+                .await
+                .unwrap(),
+            "the day changed while its segment was built"
+        );
+    }
+}
