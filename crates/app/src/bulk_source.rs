@@ -170,6 +170,17 @@ impl BulkStoreSource {
                     || format != Some("csv")
                     || r.event_keys == layout.event_keys)
         });
+        let from_segments = plan
+            .iter()
+            .filter(|s| matches!(s, Stretch::Segment(_)))
+            .count();
+        tracing::info!(
+            website = %self.website.id,
+            data_type,
+            days_from_segments = from_segments,
+            stretches_read_live = plan.len() - from_segments,
+            "bulk export rows"
+        );
         if let [Stretch::Live(only)] = plan[..] {
             let rows = self.start(|s| live(s, &self.website.id, only));
             return Ok(Box::new(

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use indicatif::HumanBytes;
+use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 use crate::cli::CompactArgs;
 use crate::config::StoreArgs;
@@ -23,9 +23,19 @@ pub async fn compact(
         files: SegmentFiles::new(data_dir),
         level: BULK_DEFLATE_LEVEL,
     };
-    compactor
-        .run_once(Utc::now().timestamp_millis(), jobs)
-        .await
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("building export segments {bar:30} {pos}/{len} (a day of one data type each), ETA {eta}")
+            .expect("a valid template"),
+    );
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let report = compactor
+        .run_with_progress(Utc::now().timestamp_millis(), jobs, &progress)
+        .await;
+    bar.finish_and_clear();
+    report
 }
 
 pub async fn run(store_args: &StoreArgs, args: CompactArgs) -> anyhow::Result<()> {

@@ -23,8 +23,6 @@ use super::{DATA_TYPES, FORMATS, SegmentFiles};
 pub const CLOSED_AFTER: Duration = Duration::from_secs(3600);
 /// A claim still building after this long belongs to a builder that died.
 const STALE_CLAIM: Duration = Duration::from_secs(3600);
-/// Files without a record are removed once this old (younger ones may be about to get one).
-const ORPHAN_AGE: Duration = Duration::from_secs(600);
 
 #[derive(Clone)]
 pub struct Compactor {
@@ -92,6 +90,16 @@ impl Compactor {
 
     /// Builds every missing segment of the days closed by `now`, `parallel` at a time.
     pub async fn run_once(&self, now: Millis, parallel: usize) -> anyhow::Result<Report> {
+        self.run_with_progress(now, parallel, &|_, _| {}).await
+    }
+
+    /// [`Compactor::run_once`], calling `progress(done, total)` as days are built.
+    pub async fn run_with_progress(
+        &self,
+        now: Millis,
+        parallel: usize,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> anyhow::Result<Report> {
         std::fs::create_dir_all(&self.files.dir)?;
         let mut report = Report {
             removed: self
@@ -100,17 +108,23 @@ impl Compactor {
                 .await?,
             ..Report::default()
         };
+        report.removed += self.remove_orphans().await?;
         let mut jobs = Vec::new();
         for account in self.store.accounts().await? {
             for website in self.store.websites(account.id).await? {
                 jobs.extend(self.missing(&website, now).await?);
             }
         }
+        let total = jobs.len();
+        progress(0, total);
         let mut results =
             futures_util::stream::iter(jobs.into_iter().map(|job| self.build(job, now)))
                 .buffer_unordered(parallel.max(1));
+        let mut done = 0;
         while let Some(result) = results.next().await {
             report.add(result?);
+            done += 1;
+            progress(done, total);
         }
         drop(results);
         report.removed += self.remove_orphans().await?;
@@ -269,8 +283,11 @@ impl Compactor {
         Ok(report)
     }
 
-    /// Removes files no record points to, and temporary files a builder left.
-    async fn remove_orphans(&self) -> anyhow::Result<u64> {
+    /// Removes the files no record points to: segments forgotten because their day changed
+    /// (rows erased among them), and what a builder that died left. A file whose claim was
+    /// forgotten while it was being built is its builder's to remove, and removing it first
+    /// is harmless (that build fails, or its day is read live).
+    pub async fn remove_orphans(&self) -> anyhow::Result<u64> {
         let known: HashSet<i64> = self.store.segment_ids().await?.into_iter().collect();
         let mut removed = 0;
         for entry in std::fs::read_dir(&self.files.dir)?.flatten() {
@@ -279,17 +296,8 @@ impl Compactor {
                 .strip_suffix(".seg")
                 .or_else(|| name.strip_suffix(".seg.tmp"))
                 .and_then(|id| id.parse::<i64>().ok());
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age >= ORPHAN_AGE);
-            let orphan = match id {
-                Some(id) => !known.contains(&id) || name.ends_with(".tmp"),
-                None => false,
-            };
-            if orphan && old && std::fs::remove_file(entry.path()).is_ok() {
+            let orphan = id.is_some_and(|id| !known.contains(&id));
+            if orphan && std::fs::remove_file(entry.path()).is_ok() {
                 removed += 1;
             }
         }

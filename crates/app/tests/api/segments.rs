@@ -126,6 +126,13 @@ async fn segments_give_the_same_bytes_and_a_late_row_or_a_damaged_file_loses_not
         2,
         "the changed day is built again"
     );
+    let files = SegmentFiles::new(app.data_dir());
+    for old in records.iter().filter(|r| !left.contains(r)) {
+        assert!(
+            !files.path(old.id).exists(),
+            "a forgotten segment's file is removed"
+        );
+    }
     assert_eq!(data_files(&app, "csv", 1_000_000_000).await, with_late);
 
     // A damaged file: the export reads that day live and the segment is forgotten.
