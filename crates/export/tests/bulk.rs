@@ -1,5 +1,6 @@
-//! The bulk writers on their own: a ZIP with more entries than plain ZIP allows opens with
-//! Info-ZIP's `unzip -t` and Python's zipfile; Parquet parts read back with every row.
+//! The bulk writers on their own: a ZIP with more entries than plain ZIP allows, and one with
+//! an entry over 4 GiB made of spliced blocks, open with Info-ZIP's `unzip -t` and Python's
+//! zipfile; Parquet parts read back with every row.
 
 use std::io::{self, Write};
 use std::process::Command;
@@ -219,5 +220,71 @@ fn a_cancelled_export_stops_with_cancelled() {
     assert!(
         meter.rows.load(std::sync::atomic::Ordering::Relaxed) < 5_000,
         "stopped early"
+    );
+}
+
+#[test]
+fn an_entry_over_4_gib_of_spliced_blocks_opens_in_unzip_and_python() {
+    use ferry_export::bulk::deflate::deflate_block;
+    use ferry_export::bulk::segment::Block;
+    // One 1 MiB block of rows, deflated once and spliced 4,200 times: a 4.1 GiB entry whose
+    // sizes need ZIP64, written in seconds and a few megabytes.
+    let row = b"2024-05-01T10:00:00Z,https://shop.example/p/1,Product 1,,desktop,Firefox,DE,v1,sess_1\r\n";
+    let raw: Vec<u8> = row
+        .iter()
+        .copied()
+        .cycle()
+        .take(row.len() * 12_000)
+        .collect();
+    let block = Block {
+        deflated: deflate_block(&raw, 1).unwrap(),
+        raw,
+        rows: 12_000,
+        csv: true,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.zip");
+    let file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut zip = ZipSink::new(file, 1);
+    zip.begin("pageviews-00001.csv", true).unwrap();
+    zip.write(b"timestamp,url\r\n".to_vec()).unwrap();
+    for _ in 0..4_200 {
+        zip.write_block(block.clone()).unwrap();
+    }
+    zip.write(b"last,row\r\n".to_vec()).unwrap();
+    zip.end().unwrap();
+    let (mut out, files) = zip
+        .finish(|_| Ok(("manifest.json".into(), b"{}".to_vec())))
+        .unwrap();
+    out.flush().unwrap();
+    drop(out);
+    let size = 15 + 4_200 * block.raw.len() as u64 + 10;
+    assert!(size > 1 << 32);
+    assert_eq!(files[0].bytes, size);
+
+    let unzip = Command::new("unzip")
+        .arg("-tq")
+        .arg(&path)
+        .output()
+        .expect("Info-ZIP unzip is installed (scripts/test installs it)");
+    assert!(
+        unzip.status.success(),
+        "unzip -t: {}",
+        String::from_utf8_lossy(&unzip.stdout)
+    );
+    let python = Command::new("python3")
+        .arg("-c")
+        .arg("import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\ni = z.getinfo('pageviews-00001.csv')\nwith z.open(i) as f:\n    f.seek(i.file_size - 10)\n    tail = f.read()\nassert z.testzip() is None\nprint(i.file_size, tail.decode().strip())")
+        .arg(&path)
+        .output()
+        .expect("python3 is installed");
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&python.stdout).trim(),
+        format!("{size} last,row")
     );
 }
