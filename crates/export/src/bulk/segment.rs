@@ -10,8 +10,6 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use flate2::{Decompress, FlushDecompress};
-
 use super::deflate::deflate_block;
 use super::formats::TextFormat;
 
@@ -25,6 +23,8 @@ const TRAILER: &[u8; 8] = b"FRYSEGIX";
 /// part boundary.
 const BLOCK_RAW: usize = 1 << 20;
 const INDEX_ENTRY: usize = 16;
+/// An empty final deflate block (fixed codes): what ends a stream after a sync flush.
+const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 
 /// Whole rows, formatted, with their deflated form.
 #[derive(Debug, Clone)]
@@ -174,7 +174,7 @@ pub struct SegmentReader {
     csv: bool,
     index: Vec<IndexEntry>,
     next: usize,
-    inflate: Decompress,
+    inflate: libdeflater::Decompressor,
 }
 
 fn damaged(what: &str) -> io::Error {
@@ -240,7 +240,7 @@ impl SegmentReader {
             csv,
             index,
             next: 0,
-            inflate: Decompress::new(false),
+            inflate: libdeflater::Decompressor::new(),
         })
     }
 
@@ -249,14 +249,17 @@ impl SegmentReader {
     }
 
     fn read_block(&mut self, entry: IndexEntry) -> io::Result<Block> {
-        let mut deflated = vec![0u8; entry.deflated as usize];
+        let length = entry.deflated as usize;
+        let mut deflated = Vec::with_capacity(length + FINAL_BLOCK.len());
+        deflated.resize(length, 0);
         self.file.read_exact(&mut deflated)?;
-        let mut raw = Vec::with_capacity(entry.raw as usize);
-        self.inflate.reset(false);
-        self.inflate
-            .decompress_vec(&deflated, &mut raw, FlushDecompress::Sync)
-            .map_err(|_| damaged("a block does not inflate"))?;
-        if raw.len() != entry.raw as usize || crc32fast::hash(&raw) != entry.crc {
+        // libdeflate inflates whole streams: the block ends in a sync flush, so an empty final
+        // block makes it one (and is taken off again: the block is spliced without it).
+        deflated.extend_from_slice(&FINAL_BLOCK);
+        let mut raw = vec![0u8; entry.raw as usize];
+        let inflated = self.inflate.deflate_decompress(&deflated, &mut raw);
+        deflated.truncate(length);
+        if inflated.ok() != Some(raw.len()) || crc32fast::hash(&raw) != entry.crc {
             return Err(damaged("a block's checksum does not match"));
         }
         Ok(Block {
