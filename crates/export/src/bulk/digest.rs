@@ -75,7 +75,7 @@ fn stopped() -> io::Error {
 
 impl Digests {
     pub(crate) fn start() -> io::Result<Self> {
-        let (sender, receiver) = crossbeam_channel::bounded::<Message>(16);
+        let (sender, receiver) = crossbeam_channel::bounded::<Message>(4);
         let (finished, done) = crossbeam_channel::bounded(1);
         let thread = std::thread::Builder::new()
             .name("ferry-sha256".into())
