@@ -256,3 +256,96 @@ async fn a_bulk_export_from_the_cli_holds_one_website_and_limits_are_set_from_th
     .await;
     assert!(!ok && err.contains("not a limit"), "{err}");
 }
+
+#[tokio::test]
+async fn ferry_compact_builds_segments_and_the_cli_export_is_the_same_with_or_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (shop, blog) = two_websites(d).await;
+    let mut lines = String::new();
+    for (website, day, n) in [(&shop, 1, 30), (&shop, 2, 20), (&blog, 1, 5)] {
+        for i in 0..n {
+            let at = format!("2024-05-0{day}T10:{i:02}:00Z");
+            let view = json!({"type":"pageview","website_id":website,"visitor_id":format!("v{}", i % 4),"timestamp":at,"url":format!("/p/{i}?q=\"x\",y")});
+            let event = json!({"type":"event","website_id":website,"visitor_id":format!("v{}", i % 4),"timestamp":at,"name":"click","properties":{"n":i,"label":"a\nb"}});
+            lines.push_str(&format!("{view}\n{event}\n"));
+        }
+    }
+    let file = d.join("data.ndjson");
+    std::fs::write(&file, lines).unwrap();
+    assert!(run(d, &["import", file.to_str().unwrap()]).await.0);
+
+    let (ok, out, err) = run(d, &["compact", "--jobs", "2"]).await;
+    assert!(ok, "{err}");
+    // shop: two days, blog: one; page views and events; CSV and NDJSON (rows counted per format).
+    assert!(out.starts_with("built 12 segments (220 rows"), "{out}");
+    assert!(d.join("segments").read_dir().unwrap().count() >= 12);
+
+    for format in ["csv", "ndjson"] {
+        let mut exported = Vec::new();
+        for extra in [None, Some("--no-segments")] {
+            let target = d.join(format!("{format}-{}", extra.is_some()));
+            let mut args = vec![
+                "export",
+                "--bulk",
+                "--website",
+                &shop,
+                "--format",
+                format,
+                "--include",
+                "pageviews,events",
+                "--no-zip",
+                "-o",
+                target.to_str().unwrap(),
+            ];
+            args.extend(extra);
+            let (ok, _, err) = run(d, &args).await;
+            assert!(ok, "{err}");
+            assert!(err.contains("events=50 pageviews=50"), "{err}");
+            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&target)
+                .unwrap()
+                .map(|e| e.unwrap())
+                .filter(|e| {
+                    !["README.txt", "manifest.json"].contains(&e.file_name().to_str().unwrap())
+                })
+                .map(|e| {
+                    (
+                        e.file_name().into_string().unwrap(),
+                        std::fs::read(e.path()).unwrap(),
+                    )
+                })
+                .collect();
+            files.sort();
+            exported.push(files);
+        }
+        assert_eq!(exported[0].len(), 2);
+        assert_eq!(
+            exported[0], exported[1],
+            "{format}: segments give the same bytes"
+        );
+    }
+
+    // The export did read them: with their files gone, a CSV export still completes (reading
+    // those days live) and forgets the four it found missing, which the next pass rebuilds.
+    for entry in d.join("segments").read_dir().unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let target = d.join("after");
+    let args = [
+        "export",
+        "--bulk",
+        "--website",
+        &shop,
+        "--include",
+        "pageviews,events",
+        "--format",
+        "csv",
+        "-o",
+        target.to_str().unwrap(),
+    ];
+    let (ok, _, err) = run(d, &args).await;
+    assert!(ok && err.contains("events=50 pageviews=50"), "{err}");
+    let (ok, out, err) = run(d, &["compact"]).await;
+    assert!(ok, "{err}");
+    assert!(out.starts_with("built 4 segments (100 rows"), "{out}");
+}

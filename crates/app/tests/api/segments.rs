@@ -205,3 +205,42 @@ async fn only_closed_days_get_segments_and_events_csv_columns_follow_every_day()
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["properties"], json!({"plan": "pro"}));
 }
+
+#[tokio::test]
+async fn segments_of_an_older_row_layout_are_dropped_and_rebuilt() {
+    let app = spawn_app().await;
+    traffic(&app).await;
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 5, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    let key = ferry_domain::bulk::SegmentKey {
+        data_type: "pageviews".into(),
+        format: "csv".into(),
+        layout: "0".into(),
+        window: (day, day + 86_400_000),
+    };
+    let old = app
+        .store
+        .claim_segment(&app.website, key, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    let facts = ferry_domain::bulk::SegmentFacts {
+        rows: 30,
+        ..Default::default()
+    };
+    assert!(app.store.complete_segment(old, facts).await.unwrap());
+    compact(&app).await;
+    let records = ready(&app).await;
+    assert!(
+        records.iter().all(|r| r.id != old && r.key.layout != "0"),
+        "the old layout is gone (and its id is not reused)"
+    );
+    assert!(records.iter().any(|r| r.key.window.0 == day
+        && r.key.data_type == "pageviews"
+        && r.key.format == "csv"
+        && r.key.layout == ferry_export::bulk::segment::LAYOUT));
+}

@@ -5,7 +5,8 @@
 -- transaction, once per batch (a trigger per row cost a third of ingest's speed); deletes and
 -- updates, which are rare, by the triggers below.
 CREATE TABLE export_segments (
-    pk            INTEGER PRIMARY KEY,
+    -- Never reused: a file name stays one segment's for good.
+    pk            INTEGER PRIMARY KEY AUTOINCREMENT,
     website_pk    INTEGER NOT NULL REFERENCES websites(pk) ON DELETE CASCADE,
     data_type     TEXT NOT NULL,
     format        TEXT NOT NULL,
