@@ -37,6 +37,9 @@ mod split;
 mod stream;
 mod subject;
 mod subject_rows;
+#[cfg(test)]
+mod test_support;
+mod visitors;
 
 use std::path::Path;
 
@@ -292,7 +295,7 @@ impl Store for SqliteStore {
         stream::rows(&self.pool, move |c, each| {
             bulk::scanning(c, |c| {
                 let pk = bulk::website_pk(c, &website)?;
-                analytics::each_visitor(c, pk, window, each)
+                visitors::each_visitor(c, pk, window, each)
             })
         })
     }
@@ -533,7 +536,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<VisitorRow>, StoreError> {
         let (website, cursor) = (website.clone(), cursor.map(str::to_string));
         self.pool
-            .read(move |c| analytics::visitors(c, &website, range, cursor.as_deref(), limit))
+            .read(move |c| visitors::visitors(c, &website, range, cursor.as_deref(), limit))
             .await
     }
 

@@ -103,7 +103,7 @@ pub(crate) fn complete(
 
 /// Forgets segments: a failed build, a damaged file, a claim left by a builder that died
 /// (`building` since before `stale_before`).
-pub(crate) fn drop(
+pub(crate) fn forget(
     conn: &Connection,
     ids: &[i64],
     stale_before: Option<Millis>,
@@ -158,7 +158,9 @@ impl crate::segments::SegmentStore for super::SqliteStore {
         ids: Vec<i64>,
         stale_before: Option<Millis>,
     ) -> Result<u64, StoreError> {
-        self.pool.write(move |c| drop(c, &ids, stale_before)).await
+        self.pool
+            .write(move |c| forget(c, &ids, stale_before))
+            .await
     }
 }
 
@@ -198,7 +200,7 @@ pub(crate) fn forget_touched(
             .map(|(pk, _, _)| pk)
             .collect();
         if !touched.is_empty() {
-            drop(conn, &touched, None)?;
+            forget(conn, &touched, None)?;
         }
     }
     Ok(())
@@ -206,45 +208,14 @@ pub(crate) fn forget_touched(
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{DAY, pageview, store_with_website};
     use super::*;
     use crate::{SegmentStore, Store};
-    use ferry_domain::{Activity, ActivityKind, IngestLine, Plan, ValidWebsite};
-
-    const DAY: Millis = 86_400_000;
-
-    fn pageview(at: Millis) -> IngestLine {
-        IngestLine::Activity(Activity {
-            website_id: "web_t".into(),
-            visitor_id: "v".into(),
-            at,
-            kind: ActivityKind::Pageview {
-                url: "https://t.example/".into(),
-                title: None,
-                referrer: None,
-            },
-            device: None,
-            browser: None,
-            country: None,
-        })
-    }
 
     /// A store with page views on days 1 to 3 and a ready page-view segment for each day.
     async fn three_days() -> (tempfile::TempDir, super::super::SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = super::super::SqliteStore::open(&dir.path().join("t.db"))
-            .await
-            .unwrap();
-        let account = store.create_account("t", Plan::Pro).await.unwrap();
-        let website = ValidWebsite {
-            domain: "t.example".into(),
-            timezone: chrono_tz::UTC,
-            retention_days: None,
-        };
-        store
-            .create_website(account.id, "web_t", website)
-            .await
-            .unwrap();
-        let lines = (1..=3).map(|d| pageview(d * DAY + 1000)).collect();
+        let (dir, store, _) = store_with_website().await;
+        let lines = (1..=3).map(|d| pageview("v", d * DAY + 1000)).collect();
         store.ingest(None, lines, 4 * DAY).await.unwrap();
         for d in 1..=3 {
             let key = SegmentKey {
@@ -273,9 +244,9 @@ mod tests {
         let (_dir, store) = three_days().await;
         // Today's rows touch nothing; one late row touches its own day only.
         let lines = vec![
-            pageview(10 * DAY),
-            pageview(2 * DAY + 5),
-            pageview(10 * DAY + 1),
+            pageview("v", 10 * DAY),
+            pageview("v", 2 * DAY + 5),
+            pageview("v", 10 * DAY + 1),
         ];
         store.ingest(None, lines, 10 * DAY).await.unwrap();
         assert_eq!(days_left(&store).await, [1, 3]);
