@@ -1,17 +1,20 @@
 //! Ferry's storage. Everything the rest of Ferry reads or writes goes through the [`Store`] trait;
 //! no other crate builds SQL or sees a driver type.
 //!
-//! - [`Store`]: the one interface (accounts, websites, keys, ingest, analytics).
+//! - [`Store`]: the one interface (accounts, websites, keys, ingest, analytics), with the
+//!   bulk reads ([`BulkStore`]) and export segment records ([`SegmentStore`]) as its parts.
 //! - [`StoreError`]: what can go wrong, in terms a caller can act on.
 //! - [`sqlite`]: the embedded default, one WAL-mode database file in the data directory.
 //! - [`cursor`]: opaque pagination cursors.
 
+mod bulk;
 pub mod cursor;
 mod error;
 mod segments;
 pub mod sqlite;
 mod store;
 
+pub use bulk::BulkStore;
 pub use error::StoreError;
 pub use segments::SegmentStore;
 pub use sqlite::SqliteStore;

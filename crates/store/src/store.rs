@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
 use ferry_domain::audit::{AuditEntry, AuditEvent};
-use ferry_domain::bulk::{Batch, BulkCounts, BulkEvent, BulkPageview, BulkSession};
+use ferry_domain::bulk::Batch;
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
 use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, Receipt};
 use ferry_domain::{
@@ -11,7 +11,7 @@ use ferry_domain::{
 
 use crate::sqlite::audit::{AuditBreak, AuditFilter};
 use crate::sqlite::jobs::{ExportFilter, Queued};
-use crate::{SegmentStore, StoreError};
+use crate::{BulkStore, SegmentStore, StoreError};
 
 /// What happened to each line of an ingest batch, in order.
 pub type IngestOutcome = Vec<Result<(), LineError>>;
@@ -29,7 +29,7 @@ pub type Window = (Millis, Millis);
 
 /// Everything Ferry keeps. Implementations must be safe to share between tasks.
 #[async_trait]
-pub trait Store: SegmentStore + Send + Sync + 'static {
+pub trait Store: BulkStore + SegmentStore + Send + Sync + 'static {
     async fn create_account(&self, name: &str, plan: Plan) -> Result<Account, StoreError>;
     async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError>;
     async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
@@ -195,28 +195,6 @@ pub trait Store: SegmentStore + Send + Sync + 'static {
     async fn set_plan_limits(&self, plan: Plan, limits: Limits) -> Result<(), StoreError>;
     async fn plan_limits(&self) -> Result<Vec<(Plan, Limits)>, StoreError>;
 
-    /// A website's page views in the window, oldest first.
-    fn bulk_pageviews(&self, website: &str, window: Window) -> BatchReceiver<BulkPageview>;
-    fn bulk_events(&self, website: &str, window: Window) -> BatchReceiver<BulkEvent>;
-    /// Sessions that started in the window.
-    fn bulk_sessions(&self, website: &str, window: Window) -> BatchReceiver<BulkSession>;
-    /// Visitors with a session started in the window, as the analytics visitor list has them.
-    fn bulk_visitors(&self, website: &str, window: Window) -> RowReceiver<VisitorRow>;
-    /// [`Store::totals`] for a bulk export: one pass, without filling a reader's cache.
-    async fn bulk_totals(
-        &self,
-        website: &Website,
-        range: DateRange,
-    ) -> Result<(Totals, Vec<DayPoint>), StoreError>;
-    /// Every property key of the window's events, sorted.
-    async fn bulk_event_keys(
-        &self,
-        website: &str,
-        window: Window,
-    ) -> Result<Vec<String>, StoreError>;
-    async fn bulk_counts(&self, website: &str, window: Window) -> Result<BulkCounts, StoreError>;
-    /// When the website's first session started.
-    async fn first_activity(&self, website: &str) -> Result<Option<Millis>, StoreError>;
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError>;
 
     /// Appends to the hash-chained audit trail.

@@ -22,6 +22,7 @@ pub mod audit;
 mod bulk;
 mod bulk_facts;
 mod bulk_lookup;
+mod bulk_store;
 mod conn;
 mod convert;
 mod downloads;
@@ -45,7 +46,6 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
-use ferry_domain::bulk::{BulkCounts, BulkEvent, BulkPageview, BulkSession};
 use ferry_domain::{
     Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LimitSetting, Limits, Millis, NewApiKey,
     Plan, ValidWebsite, Website,
@@ -55,7 +55,7 @@ use ferry_domain::audit::{AuditEntry, AuditEvent};
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
 use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, Receipt};
 
-use crate::{BatchReceiver, IngestOutcome, Queued, RowReceiver, Store, StoreError, Window};
+use crate::{IngestOutcome, Queued, RowReceiver, Store, StoreError};
 
 pub struct SqliteStore {
     pool: std::sync::Arc<conn::Pool>,
@@ -263,68 +263,6 @@ impl Store for SqliteStore {
         self.pool.read(limits::plans).await
     }
 
-    fn bulk_pageviews(&self, website: &str, window: Window) -> BatchReceiver<BulkPageview> {
-        split::table_rows(
-            &self.pool,
-            "pageviews",
-            website.to_string(),
-            window,
-            bulk::pageviews,
-        )
-    }
-
-    fn bulk_events(&self, website: &str, window: Window) -> BatchReceiver<BulkEvent> {
-        split::table_rows(
-            &self.pool,
-            "events",
-            website.to_string(),
-            window,
-            bulk::events,
-        )
-    }
-
-    fn bulk_sessions(&self, website: &str, window: Window) -> BatchReceiver<BulkSession> {
-        let website = website.to_string();
-        bulk::batches(&self.pool, move |c, send| {
-            bulk::sessions(c, &website, window, send)
-        })
-    }
-
-    fn bulk_visitors(&self, website: &str, window: Window) -> RowReceiver<VisitorRow> {
-        let website = website.to_string();
-        stream::rows(&self.pool, move |c, each| {
-            bulk::scanning(c, |c| {
-                let pk = bulk::website_pk(c, &website)?;
-                visitors::each_visitor(c, pk, window, each)
-            })
-        })
-    }
-
-    async fn bulk_event_keys(
-        &self,
-        website: &str,
-        window: Window,
-    ) -> Result<Vec<String>, StoreError> {
-        let website = website.to_string();
-        self.pool
-            .read(move |c| bulk::scanning(c, |c| bulk_facts::event_keys(c, &website, window)))
-            .await
-    }
-
-    async fn bulk_counts(&self, website: &str, window: Window) -> Result<BulkCounts, StoreError> {
-        let website = website.to_string();
-        self.pool
-            .read(move |c| bulk::scanning(c, |c| bulk_facts::counts(c, &website, window)))
-            .await
-    }
-
-    async fn first_activity(&self, website: &str) -> Result<Option<Millis>, StoreError> {
-        let website = website.to_string();
-        self.pool
-            .read(move |c| bulk_facts::first_activity(c, &website))
-            .await
-    }
-
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError> {
         let id = id.to_string();
         self.pool.read(move |c| downloads::downloads(c, &id)).await
@@ -513,17 +451,6 @@ impl Store for SqliteStore {
         let website = website.clone();
         self.pool
             .read(move |c| analytics::totals(c, &website, range))
-            .await
-    }
-
-    async fn bulk_totals(
-        &self,
-        website: &Website,
-        range: DateRange,
-    ) -> Result<(Totals, Vec<DayPoint>), StoreError> {
-        let website = website.clone();
-        self.pool
-            .read(move |c| bulk::scanning(c, |c| analytics::totals(c, &website, range)))
             .await
     }
 
