@@ -149,6 +149,19 @@ impl BulkStoreSource {
             .ok_or_else(|| io::Error::other("the export's facts were not read"))
     }
 
+    /// Every row of `window` from the store, as it comes.
+    fn live_only<R: 'static>(
+        &self,
+        live: fn(&dyn Store, &str, Window) -> BatchReceiver<R>,
+        window: Window,
+    ) -> Pieces<'static, R> {
+        let rows = self.start(|s| live(s, &self.website.id, window));
+        Box::new(
+            rows.into_iter()
+                .map(|b| b.map(Piece::Rows).map_err(io::Error::other)),
+        )
+    }
+
     /// A data type's pieces: segments of `layout` where they cover a day, live rows elsewhere.
     fn text<R: Send + 'static>(
         &mut self,
@@ -158,17 +171,15 @@ impl BulkStoreSource {
     ) -> io::Result<Pieces<'static, R>> {
         let window = self.window();
         let format = format_name(layout.format).filter(|_| layout.neutralise);
-        let records = match (&self.segments, format) {
-            (Some(_), Some(_)) => self.facts()?.records.clone(),
-            _ => Vec::new(),
+        let (Some(files), Some(format)) = (self.segments.clone(), format) else {
+            return Ok(self.live_only(live, window));
         };
+        let records = self.facts()?.records.clone();
         let plan = stretches(&records, window, |r| {
             r.key.data_type == data_type
-                && Some(r.key.format.as_str()) == format
+                && r.key.format == format
                 && r.key.layout == LAYOUT
-                && (data_type != "events"
-                    || format != Some("csv")
-                    || r.event_keys == layout.event_keys)
+                && (data_type != "events" || format != "csv" || r.event_keys == layout.event_keys)
         });
         let from_segments = plan
             .iter()
@@ -182,15 +193,8 @@ impl BulkStoreSource {
             "bulk export rows"
         );
         if let [Stretch::Live(only)] = plan[..] {
-            let rows = self.start(|s| live(s, &self.website.id, only));
-            return Ok(Box::new(
-                rows.into_iter()
-                    .map(|b| b.map(Piece::Rows).map_err(io::Error::other)),
-            ));
+            return Ok(self.live_only(live, only));
         }
-        let files = self.segments.clone().unwrap_or_else(|| SegmentFiles {
-            dir: Default::default(),
-        });
         let (store, runtime, website) = (
             self.store.clone(),
             self.runtime.clone(),

@@ -14,6 +14,33 @@ use ferry_export::bulk::sink::{PartSink, ZipSink};
 use ferry_export::bulk::{Batches, BulkExport, BulkSource};
 use ferry_export::package::DateRangeOut;
 
+/// Checks the ZIP at `path` with `unzip -t`, then runs `script` (with the path as `argv[1]`) in
+/// Python; returns what the script printed.
+fn opens_in_unzip_and_python(path: &std::path::Path, script: &str) -> String {
+    let unzip = Command::new("unzip")
+        .arg("-tq")
+        .arg(path)
+        .output()
+        .expect("Info-ZIP unzip is installed (scripts/test installs it)");
+    assert!(
+        unzip.status.success(),
+        "unzip -t: {}",
+        String::from_utf8_lossy(&unzip.stdout)
+    );
+    let python = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .output()
+        .expect("python3 is installed");
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    String::from_utf8_lossy(&python.stdout).trim().to_string()
+}
+
 #[test]
 fn a_zip_of_70000_entries_needs_zip64_and_opens_in_unzip_and_python() {
     let dir = tempfile::tempdir().unwrap();
@@ -37,31 +64,11 @@ fn a_zip_of_70000_entries_needs_zip64_and_opens_in_unzip_and_python() {
     drop(out);
     assert_eq!(files.len(), 70_001);
 
-    let unzip = Command::new("unzip")
-        .arg("-tq")
-        .arg(&path)
-        .output()
-        .expect("Info-ZIP unzip is installed (scripts/test installs it)");
-    assert!(
-        unzip.status.success(),
-        "unzip -t: {}",
-        String::from_utf8_lossy(&unzip.stdout)
+    let printed = opens_in_unzip_and_python(
+        &path,
+        "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(len(z.namelist()), z.read('part-69999.csv').decode().split()[1], z.read('manifest.json').decode())",
     );
-    let python = Command::new("python3")
-        .arg("-c")
-        .arg("import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(len(z.namelist()), z.read('part-69999.csv').decode().split()[1], z.read('manifest.json').decode())")
-        .arg(&path)
-        .output()
-        .expect("python3 is installed");
-    assert!(
-        python.status.success(),
-        "{}",
-        String::from_utf8_lossy(&python.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&python.stdout).trim(),
-        "70001 69999 70000"
-    );
+    assert_eq!(printed, "70001 69999 70000");
 }
 
 /// Rows made up in memory: `n` page views, no other data.
@@ -262,29 +269,9 @@ fn an_entry_over_4_gib_of_spliced_blocks_opens_in_unzip_and_python() {
     assert!(size > 1 << 32);
     assert_eq!(files[0].bytes, size);
 
-    let unzip = Command::new("unzip")
-        .arg("-tq")
-        .arg(&path)
-        .output()
-        .expect("Info-ZIP unzip is installed (scripts/test installs it)");
-    assert!(
-        unzip.status.success(),
-        "unzip -t: {}",
-        String::from_utf8_lossy(&unzip.stdout)
+    let printed = opens_in_unzip_and_python(
+        &path,
+        "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\ni = z.getinfo('pageviews-00001.csv')\nwith z.open(i) as f:\n    f.seek(i.file_size - 10)\n    tail = f.read()\nassert z.testzip() is None\nprint(i.file_size, tail.decode().strip())",
     );
-    let python = Command::new("python3")
-        .arg("-c")
-        .arg("import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\ni = z.getinfo('pageviews-00001.csv')\nwith z.open(i) as f:\n    f.seek(i.file_size - 10)\n    tail = f.read()\nassert z.testzip() is None\nprint(i.file_size, tail.decode().strip())")
-        .arg(&path)
-        .output()
-        .expect("python3 is installed");
-    assert!(
-        python.status.success(),
-        "{}",
-        String::from_utf8_lossy(&python.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&python.stdout).trim(),
-        format!("{size} last,row")
-    );
+    assert_eq!(printed, format!("{size} last,row"));
 }

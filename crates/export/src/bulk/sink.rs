@@ -183,6 +183,29 @@ impl<O: Send + 'static> PartSink for Threaded<O> {
     }
 }
 
+/// A sink that is a [`Threaded`] writer under its own name hands every call to it.
+macro_rules! forward_part_sink {
+    ([$($param:tt)*] $sink:ty) => {
+        impl<$($param)*> PartSink for $sink {
+            fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
+                self.0.begin(name, compress)
+            }
+
+            fn write(&mut self, chunk: Vec<u8>) -> io::Result<()> {
+                self.0.write(chunk)
+            }
+
+            fn write_block(&mut self, block: Block) -> io::Result<()> {
+                self.0.write_block(block)
+            }
+
+            fn end(&mut self) -> io::Result<()> {
+                self.0.end()
+            }
+        }
+    };
+}
+
 fn zip_error(e: rawzip::Error) -> io::Error {
     io::Error::other(e)
 }
@@ -244,23 +267,7 @@ impl<W: Write + Send + 'static> Files for ZipFiles<W> {
 /// One ZIP (streamed, ZIP64, entries dated 1980), deflated on the writer thread.
 pub struct ZipSink<W: Write + Send + 'static>(Threaded<W>);
 
-impl<W: Write + Send + 'static> PartSink for ZipSink<W> {
-    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
-        self.0.begin(name, compress)
-    }
-
-    fn write(&mut self, chunk: Vec<u8>) -> io::Result<()> {
-        self.0.write(chunk)
-    }
-
-    fn write_block(&mut self, block: Block) -> io::Result<()> {
-        self.0.write_block(block)
-    }
-
-    fn end(&mut self) -> io::Result<()> {
-        self.0.end()
-    }
-}
+forward_part_sink!([W: Write + Send + 'static] ZipSink<W>);
 
 impl<W: Write + Send + 'static> ZipSink<W> {
     /// `level`: deflate level; 1 is several times faster than 6 for a few per cent more bytes.
@@ -314,23 +321,7 @@ impl Files for DirFiles {
 /// Each file separately in a directory, written on the writer thread.
 pub struct DirSink(Threaded<()>);
 
-impl PartSink for DirSink {
-    fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
-        self.0.begin(name, compress)
-    }
-
-    fn write(&mut self, chunk: Vec<u8>) -> io::Result<()> {
-        self.0.write(chunk)
-    }
-
-    fn write_block(&mut self, block: Block) -> io::Result<()> {
-        self.0.write_block(block)
-    }
-
-    fn end(&mut self) -> io::Result<()> {
-        self.0.end()
-    }
-}
+forward_part_sink!([] DirSink);
 
 impl DirSink {
     /// `durable`: sync each file to disk when it ends (before a job may be marked completed).
