@@ -108,7 +108,6 @@ impl Compactor {
                 .await?,
             ..Report::default()
         };
-        report.removed += self.remove_orphans().await?;
         let mut jobs = Vec::new();
         for account in self.store.accounts().await? {
             for website in self.store.websites(account.id).await? {
@@ -126,7 +125,6 @@ impl Compactor {
             done += 1;
             progress(done, total);
         }
-        drop(results);
         report.removed += self.remove_orphans().await?;
         Ok(report)
     }
