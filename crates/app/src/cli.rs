@@ -42,8 +42,8 @@ pub enum Command {
     /// Export one person's data, or with --bulk a whole website's, to a file (the same files
     /// as the API's export).
     Export(ExportArgs),
-    /// Run queued export jobs only (`ferry serve` runs a worker too).
-    Worker,
+    /// Run queued jobs only (`ferry serve` runs a worker too).
+    Worker(WorkerArgs),
     /// Build the export segments of every closed day now (the worker builds them every ten
     /// minutes): bulk exports copy those days instead of reading them again.
     Compact(CompactArgs),
@@ -106,6 +106,16 @@ pub struct ExportArgs {
     /// Where to write the file (with --no-zip: the directory).
     #[arg(long, short = 'o')]
     pub output: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Jobs run at once; bulk exports never take the last free slot.
+    #[arg(long, env = "FERRY_WORKER_SLOTS", default_value_t = crate::jobs::DEFAULT_SLOTS)]
+    pub slots: usize,
+    /// Seconds between passes that build export segments of closed days; 0 builds none.
+    #[arg(long, env = "FERRY_SEGMENT_INTERVAL", default_value_t = crate::config::DEFAULT_SEGMENT_INTERVAL)]
+    pub segment_interval: u64,
 }
 
 #[derive(Debug, clap::Args)]

@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// them instead of reading those days again); 0 builds none.
     #[arg(long, env = "FERRY_SEGMENT_INTERVAL", default_value_t = DEFAULT_SEGMENT_INTERVAL)]
     pub segment_interval: u64,
+    /// Jobs the worker runs at once. Bulk exports never take the last free slot, so a
+    /// person's export never waits behind one.
+    #[arg(long, env = "FERRY_WORKER_SLOTS", default_value_t = crate::jobs::DEFAULT_SLOTS)]
+    pub worker_slots: usize,
 }
 
 /// 1,200 requests a minute per key: far above a polling script, well below a flood.
@@ -78,6 +82,7 @@ impl ServeArgs {
             client_ip_header: None,
             api_rate_limit: DEFAULT_API_RATE_LIMIT,
             segment_interval: DEFAULT_SEGMENT_INTERVAL,
+            worker_slots: crate::jobs::DEFAULT_SLOTS,
         }
     }
 }

@@ -10,23 +10,30 @@
 //! - [`keys`]: API key and id generation (secrets are hashed before the store sees them).
 //! - [`enrich`]: device, browser and country for tracker hits.
 //! - [`pipeline`]: store rows → export writers, on a blocking thread.
-//! - [`worker`]: runs queued export jobs; [`links`] signs their download links.
+//! - [`services`]: one entry point per use case (asking for an export), for every caller.
+//! - [`jobs`]: the worker that runs queued jobs; [`artifacts`] keeps their files; [`links`]
+//!   signs their download links; [`clock`] is the time they all read.
+//! - [`error_code`]: every error code, with its HTTP status.
 //! - [`segments`]: closed days formatted ahead of time, which bulk exports copy.
 //! - [`demo`]: the deterministic demo and benchmark data generator.
 //! - [`commands`]: one module per subcommand.
 
 pub mod api;
+pub mod artifacts;
 pub mod audit;
 pub mod bulk_source;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod enrich;
+pub mod error_code;
+pub mod jobs;
 pub mod keys;
 pub mod links;
 pub mod pipeline;
 pub mod segments;
+pub mod services;
 pub mod startup;
 pub mod telemetry;
-pub mod worker;

@@ -9,12 +9,14 @@ use anyhow::Context;
 use ferry_store::Store;
 use tokio::net::TcpListener;
 
+use tokio_util::sync::CancellationToken;
+
 use crate::api;
+use crate::clock::Clock;
 use crate::config::ServeArgs;
 use crate::enrich::Enricher;
+use crate::jobs::Worker;
 use crate::links::LinkSigner;
-use crate::segments::SegmentFiles;
-use crate::worker::Worker;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -27,12 +29,19 @@ pub struct AppState {
     /// Runs export jobs; handlers wake it when they queue one.
     pub worker: Worker,
     pub rate_limit: Arc<crate::api::rate_limit::ApiRateLimit>,
+    /// Time for link expiry and job leases; tests move it by hand.
+    pub clock: Arc<dyn Clock>,
+    /// The export id of every download once it is in the download log.
+    pub downloads: tokio::sync::broadcast::Sender<String>,
 }
 
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
-    worker: Worker,
+    /// The job worker this app runs beside its HTTP server (tests may step it instead).
+    pub worker: Worker,
+    /// Announces each download once it is logged.
+    pub downloads: tokio::sync::broadcast::Sender<String>,
     pub addr: SocketAddr,
     pub base_url: String,
 }
@@ -43,6 +52,15 @@ impl App {
         store: Arc<dyn Store>,
         args: &ServeArgs,
         data_dir: &Path,
+    ) -> anyhow::Result<App> {
+        Self::build_with_clock(store, args, data_dir, crate::clock::system()).await
+    }
+
+    pub async fn build_with_clock(
+        store: Arc<dyn Store>,
+        args: &ServeArgs,
+        data_dir: &Path,
+        clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
         let listener = TcpListener::bind(args.listen)
             .await
@@ -55,14 +73,10 @@ impl App {
             .unwrap_or_else(|| base_url.clone())
             .trim_end_matches('/')
             .to_string();
-        let worker = Worker {
-            store: store.clone(),
-            artifacts: data_dir.join("artifacts"),
-            wake: Arc::new(tokio::sync::Notify::new()),
-            segments: Some(SegmentFiles::new(data_dir)),
-            compact_every: (args.segment_interval > 0)
-                .then(|| std::time::Duration::from_secs(args.segment_interval)),
-        };
+        let mut worker = Worker::new(store.clone(), data_dir, clock.clone());
+        worker.compact_every = (args.segment_interval > 0)
+            .then(|| std::time::Duration::from_secs(args.segment_interval));
+        worker.settings.slots = args.worker_slots.max(1);
         let state = AppState {
             store,
             enricher: Arc::new(Enricher::from_args(args)?),
@@ -72,8 +86,11 @@ impl App {
             rate_limit: Arc::new(crate::api::rate_limit::ApiRateLimit::new(
                 args.api_rate_limit,
             )),
+            clock,
+            downloads: tokio::sync::broadcast::channel(64).0,
         };
         Ok(App {
+            downloads: state.downloads.clone(),
             listener,
             worker,
             router: api::router(state, args.body_limit),
@@ -82,22 +99,36 @@ impl App {
         })
     }
 
-    /// Serves, with an export worker in the same process, until the process is asked to stop.
+    /// Serves, with a job worker in the same process, until the process is asked to stop;
+    /// then stops taking requests, and gives running jobs the worker's grace period.
     pub async fn run(self) -> anyhow::Result<()> {
+        let stop = CancellationToken::new();
+        let worker = tokio::spawn(self.worker.clone().run(stop.clone()));
+        let served = self.serve_until(shutdown_signal()).await;
+        stop.cancel();
+        let _ = worker.await;
+        served
+    }
+
+    /// Serves HTTP only, until `until` completes; the caller runs (or steps) the worker.
+    pub async fn serve_until(
+        self,
+        until: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.addr, "serving");
-        tokio::spawn(self.worker.clone().run());
         axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(until)
         .await
         .context("the HTTP server stopped")
     }
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -94,7 +94,8 @@ impl DateRange {
     }
 }
 
-fn parse_date(field: &'static str, value: &str) -> Result<NaiveDate, DateRangeError> {
+/// The one strict day parser: exactly `YYYY-MM-DD`, a real date.
+pub fn parse_date(field: &'static str, value: &str) -> Result<NaiveDate, DateRangeError> {
     let err = || DateRangeError::NotADate {
         field,
         value: value.to_string(),

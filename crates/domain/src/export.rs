@@ -38,6 +38,20 @@ impl DataType {
         DataType::Summary,
     ];
 
+    /// A data type by its name, in any case.
+    pub fn parse(name: &str) -> Option<DataType> {
+        [
+            DataType::Pageviews,
+            DataType::Events,
+            DataType::Sessions,
+            DataType::Profile,
+            DataType::Visitors,
+            DataType::Summary,
+        ]
+        .into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DataType::Pageviews => "pageviews",
@@ -55,7 +69,8 @@ impl DataType {
 #[serde(untagged)]
 pub enum Include {
     Keyword(String),
-    List(Vec<DataType>),
+    /// Names as given; an unknown one is refused with the list of known ones.
+    List(Vec<String>),
 }
 
 impl Include {
@@ -104,7 +119,14 @@ impl Include {
             Include::List(list) if list.is_empty() => {
                 return Err("`include` is empty: name at least one data type, or \"all\"".into());
             }
-            Include::List(list) => list.clone(),
+            Include::List(list) => list
+                .iter()
+                .map(|name| {
+                    DataType::parse(name).ok_or_else(|| {
+                        format!("`{name}` is not a data type: choose from {}", names())
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
         };
         if let Some(other) = types.iter().find(|t| !allowed.contains(t)) {
             return Err(format!(
@@ -127,6 +149,19 @@ pub enum Format {
     Ndjson,
     /// Bulk exports only.
     Parquet,
+}
+
+impl Format {
+    /// A format by its name, in any case (`"JSON"` is JSON).
+    pub fn parse(name: &str) -> Option<Format> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "ndjson" => Some(Format::Ndjson),
+            "parquet" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
 }
 
 impl Format {
@@ -156,6 +191,15 @@ impl SubjectRef {
             SubjectRef::UserId(v) => format!("user_id:{v}"),
             SubjectRef::Email(v) => format!("email:{v}"),
             SubjectRef::VisitorId(v) => format!("visitor_id:{v}"),
+        }
+    }
+
+    /// What kind of identifier it is, in words: `user id`, `email`, `visitor id`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            SubjectRef::UserId(_) => "user id",
+            SubjectRef::Email(_) => "email",
+            SubjectRef::VisitorId(_) => "visitor id",
         }
     }
 }
@@ -242,7 +286,8 @@ mod tests {
         );
         let bad: Include = serde_json::from_str("\"everything\"").unwrap();
         assert!(bad.resolve().is_err());
-        assert!(serde_json::from_str::<Include>(r#"["clicks"]"#).is_err());
+        let unknown: Include = serde_json::from_str(r#"["clicks"]"#).unwrap();
+        assert!(unknown.resolve().unwrap_err().contains("`clicks` is not a data type"));
     }
 
     #[test]

@@ -60,6 +60,10 @@ pub struct ExportSpec {
     /// Bulk exports: each data file is split into parts of at most this many bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part_size: Option<u64>,
+    /// Keep CSV text cells exactly as stored, even ones a spreadsheet would run as formulas
+    /// (`ferry export --keep-formulas`); by default they are neutralised.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_formulas: bool,
 }
 
 /// Data files of a bulk export are split at this size unless the request says otherwise.
@@ -82,6 +86,38 @@ impl ExportSpec {
             None => format!("website:{}", self.website_id.as_deref().unwrap_or("")),
         }
     }
+}
+
+/// An export to queue, with what decides whether it may be.
+#[derive(Debug, Clone)]
+pub struct NewExport {
+    pub id: String,
+    pub account: crate::AccountId,
+    pub spec: ExportSpec,
+    /// Who asked: an API key's name, `cli`, later a dashboard user's email.
+    pub requested_by: String,
+    /// Exports the account may ask for in 24 hours (`None`: no limit).
+    pub per_day: Option<u32>,
+}
+
+/// A running export's counters, reported with its heartbeat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub rows: u64,
+    /// Bytes written before compression.
+    pub bytes: u64,
+}
+
+/// A finished export as its worker reports it.
+#[derive(Debug, Clone)]
+pub struct CompletedExport {
+    pub id: String,
+    pub files: Vec<ArtifactFile>,
+    /// Where the files are in the artifact store.
+    pub artifact: String,
+    pub rows: u64,
+    pub expires_at: crate::Millis,
+    pub receipt: Receipt,
 }
 
 /// One file of a finished export.
@@ -128,6 +164,8 @@ pub struct ExportJob {
     pub expires_at: Option<DateTime<Utc>>,
     /// When a one-time link was used up.
     pub consumed_at: Option<DateTime<Utc>>,
+    /// The queue job that generates it (`None` for exports finished before the queue).
+    pub queue_job: Option<crate::queue::JobId>,
 }
 
 /// An export's receipt, with exactly the reference page's fields.

@@ -12,6 +12,7 @@
 //! - [`bulk`]: a website's rows in batches, for bulk exports.
 //! - [`export`]: what a person's export holds: data types, formats, subject, rows.
 //! - [`job`]: export jobs and their states.
+//! - [`queue`]: the generic job queue: job kinds, lanes, leases.
 //! - [`session`]: the rule that splits activity into sessions.
 
 pub mod account;
@@ -23,12 +24,13 @@ pub mod export;
 pub mod ingest;
 pub mod job;
 pub mod plan;
+pub mod queue;
 pub mod scope;
 pub mod session;
 pub mod website;
 
 pub use account::{Account, AccountId, ApiKeyInfo, NewApiKey};
-pub use date_range::{DateRange, DateRangeError, DayWindow};
+pub use date_range::{DateRange, DateRangeError, DayWindow, parse_date};
 pub use ingest::{Activity, ActivityKind, Identify, IngestLine, LineError, WireLine};
 pub use plan::{LimitSetting, Limits, Plan};
 pub use scope::{Scope, Scopes};

@@ -10,12 +10,14 @@
 mod bulk;
 pub mod cursor;
 mod error;
+mod queue;
 mod segments;
 pub mod sqlite;
 mod store;
 
 pub use bulk::BulkStore;
 pub use error::StoreError;
+pub use queue::JobQueue;
 pub use segments::SegmentStore;
 pub use sqlite::SqliteStore;
 pub use sqlite::audit::{AuditBreak, AuditFilter};

@@ -3,7 +3,8 @@ use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
 use ferry_domain::audit::{AuditEntry, AuditEvent};
 use ferry_domain::bulk::Batch;
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
-use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, Receipt};
+use ferry_domain::job::{CompletedExport, DownloadRecord, ExportJob, NewExport, Progress, Receipt};
+use ferry_domain::queue::Lease;
 use ferry_domain::{
     Account, AccountId, ApiKeyInfo, DateRange, IngestLine, LimitSetting, Limits, LineError, Millis,
     NewApiKey, Plan, ValidWebsite, Website,
@@ -11,7 +12,7 @@ use ferry_domain::{
 
 use crate::sqlite::audit::{AuditBreak, AuditFilter};
 use crate::sqlite::jobs::{ExportFilter, Queued};
-use crate::{BulkStore, SegmentStore, StoreError};
+use crate::{BulkStore, JobQueue, SegmentStore, StoreError};
 
 /// What happened to each line of an ingest batch, in order.
 pub type IngestOutcome = Vec<Result<(), LineError>>;
@@ -29,7 +30,7 @@ pub type Window = (Millis, Millis);
 
 /// Everything Ferry keeps. Implementations must be safe to share between tasks.
 #[async_trait]
-pub trait Store: BulkStore + SegmentStore + Send + Sync + 'static {
+pub trait Store: BulkStore + SegmentStore + JobQueue + Send + Sync + 'static {
     async fn create_account(&self, name: &str, plan: Plan) -> Result<Account, StoreError>;
     async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError>;
     async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
@@ -111,15 +112,13 @@ pub trait Store: BulkStore + SegmentStore + Send + Sync + 'static {
         range: ExportRange,
     ) -> Result<Vec<String>, StoreError>;
 
-    /// Queues an export job under the caller-chosen id, unless `per_day` exports were asked
-    /// for in the last 24 hours.
+    /// Queues an export, its queue job and its `requested` audit entry in one transaction,
+    /// unless the account used up its exports of the last 24 hours (`request.per_day`).
     async fn create_export(
         &self,
-        account: AccountId,
-        id: &str,
-        spec: &ExportSpec,
-        requested_by: &str,
-        per_day: Option<u32>,
+        request: NewExport,
+        audit: AuditEvent,
+        now: Millis,
     ) -> Result<Queued, StoreError>;
     /// How many rows the job will write, once counted.
     async fn set_export_total(&self, id: &str, rows: u64) -> Result<(), StoreError>;
@@ -137,41 +136,33 @@ pub trait Store: BulkStore + SegmentStore + Send + Sync + 'static {
         account: AccountId,
         filter: ExportFilter,
     ) -> Result<Page<ExportJob>, StoreError>;
-    /// Takes the oldest queued job and marks it running.
-    async fn claim_export(&self) -> Result<Option<(AccountId, ExportJob)>, StoreError>;
-    /// Progress, and the heartbeat that shows the job's worker is alive.
-    /// `false` once the job is no longer running (cancelled): the worker stops it.
-    async fn export_progress(&self, id: &str, rows: u64, bytes: u64) -> Result<bool, StoreError>;
-    /// Completes the job, stores its receipt and appends `audit`, in one transaction: a client
-    /// that sees `completed` finds the receipt and the trail entry. `false` when the job was
-    /// cancelled while it ran: the caller deletes the artifact.
-    #[allow(clippy::too_many_arguments)]
+    /// Progress, reported with the heartbeat that extends the job's lease. `false` once the
+    /// lease is no longer the job's (cancelled, or reclaimed): the worker stops.
+    async fn export_progress(
+        &self,
+        lease: &Lease,
+        id: &str,
+        progress: Progress,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<bool, StoreError>;
+    /// Completes the export, stores its receipt, appends `audit` and ends its queue job, in
+    /// one transaction: a client that sees `completed` finds the receipt and the trail entry.
+    /// `false` when the lease is no longer the job's: nobody may reach the caller's files.
     async fn complete_export(
         &self,
-        id: &str,
-        files: &[ArtifactFile],
-        artifact: &str,
-        rows: u64,
-        expires_at: Millis,
-        receipt: &Receipt,
+        lease: &Lease,
+        done: CompletedExport,
         audit: (AccountId, AuditEvent),
+        now: Millis,
     ) -> Result<bool, StoreError>;
-    /// A transient failure requeues the job until its attempts run out.
-    async fn fail_export(
-        &self,
-        id: &str,
-        code: &str,
-        message: &str,
-        transient: bool,
-    ) -> Result<(), StoreError>;
     /// Cancels or retires a job; returns it and the artifact to delete.
     async fn cancel_export(
         &self,
         account: AccountId,
         id: &str,
+        now: Millis,
     ) -> Result<Option<(ExportJob, Option<String>)>, StoreError>;
-    /// Requeues running jobs whose heartbeat is older than `heartbeat_before`.
-    async fn requeue_stale_exports(&self, heartbeat_before: Millis) -> Result<usize, StoreError>;
     /// Logs a download; `true` once every file of the export was fetched whole (a one-time
     /// export is then used up).
     async fn record_download(

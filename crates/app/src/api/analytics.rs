@@ -1,5 +1,6 @@
 //! `GET /api/external/v1/analytics/{websiteId}` and its `/visitors` and `/pages` lists.
 
+use crate::error_code::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::Utc;
@@ -35,8 +36,7 @@ impl RangeQuery {
     fn limit(&self) -> Result<u32, ApiError> {
         match self.limit.unwrap_or(DEFAULT_LIMIT) {
             n @ 1..=MAX_LIMIT => Ok(n),
-            _ => Err(ApiError::bad_request(
-                "invalid_query",
+            _ => Err(ApiError::new(ErrorCode::InvalidQuery,
                 format!("`limit` must be between 1 and {MAX_LIMIT}"),
             )),
         }

@@ -1,11 +1,11 @@
 //! `GET /api/external/v1/audit`: the account's audit trail, filtered, as JSON or CSV
 //! (`format=csv`). Each entry carries its hash and the previous one's.
 
+use crate::error_code::ErrorCode;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use ferry_domain::Scope;
 use ferry_store::AuditFilter;
 use serde::Deserialize;
@@ -28,21 +28,13 @@ pub struct AuditQuery {
     format: Option<String>,
 }
 
-fn day_start(field: &str, value: &str) -> Result<i64, ApiError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map(|d| {
-            d.and_hms_opt(0, 0, 0)
-                .expect("midnight")
-                .and_utc()
-                .timestamp_millis()
-        })
-        .map_err(|_| {
-            ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_date_range",
-                format!("`{field}` is not a date: use YYYY-MM-DD"),
-            )
-        })
+fn day_start(field: &'static str, value: &str) -> Result<i64, ApiError> {
+    let day = ferry_domain::parse_date(field, value)?;
+    Ok(day
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp_millis())
 }
 
 pub async fn list(
@@ -84,7 +76,7 @@ pub async fn list(
             "prev_hash",
             "hash",
         ];
-        let csv_error = |e: csv::Error| ApiError::bad_request("internal_error", e.to_string());
+        let csv_error = |e: csv::Error| ApiError::new(ErrorCode::InternalError, e.to_string());
         out.write_record(header).map_err(csv_error)?;
         for e in &entries {
             out.write_record([
@@ -104,7 +96,7 @@ pub async fn list(
         }
         let body = out
             .into_inner()
-            .map_err(|e| ApiError::bad_request("internal_error", e.to_string()))?;
+            .map_err(|e| ApiError::new(ErrorCode::InternalError, e.to_string()))?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
     }
     let next_after = entries.last().map(|e| e.seq);

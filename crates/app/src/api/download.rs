@@ -2,6 +2,7 @@
 //! download is recorded (when, client address, bytes, complete or not); a one-time link is used
 //! up by its first complete download only, so an interrupted one can be resumed.
 
+use crate::error_code::ErrorCode;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -13,15 +14,14 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use ferry_domain::job::{DownloadRecord, ExportStatus};
 use futures_util::Stream;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use super::error::ApiError;
 use crate::audit::{export_event, record_or_log};
 use crate::startup::AppState;
 
-fn gone(code: &'static str, message: &str) -> ApiError {
-    ApiError::new(StatusCode::GONE, code, message)
+fn gone(code: ErrorCode, message: &str) -> ApiError {
+    ApiError::new(code, message)
 }
 
 pub async fn download(
@@ -31,16 +31,14 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let claim = state.links.verify(&token).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "link_invalid",
+        ApiError::new(ErrorCode::LinkInvalid,
             "this download link is not one Ferry issued: check that it was copied whole",
         )
     })?;
-    let now = Utc::now().timestamp_millis();
+    let now = state.clock.now();
     if claim.expires_at <= now {
         return Err(gone(
-            "link_expired",
+            ErrorCode::LinkExpired,
             "this download link has expired: ask for a new export",
         ));
     }
@@ -50,7 +48,7 @@ pub async fn download(
         .await?
         .ok_or_else(|| {
             gone(
-                "link_expired",
+                ErrorCode::LinkExpired,
                 "this export no longer exists: ask for a new export",
             )
         })?;
@@ -58,13 +56,13 @@ pub async fn download(
         (&job.artifact, job.files.get(claim.file), job.status)
     else {
         return Err(gone(
-            "link_expired",
+            ErrorCode::LinkExpired,
             "this export was deleted or has expired: ask for a new export",
         ));
     };
     if job.expires_at.is_some_and(|t| t.timestamp_millis() <= now) {
         return Err(gone(
-            "link_expired",
+            ErrorCode::LinkExpired,
             "this download link has expired: ask for a new export",
         ));
     }
@@ -72,26 +70,17 @@ pub async fn download(
         && (job.consumed_at.is_some() || state.store.fetched_whole(&job.id, &file.name).await?)
     {
         return Err(gone(
-            "link_used",
+            ErrorCode::LinkUsed,
             "this one-time link was used already: ask for a new export",
         ));
     }
-    let path = state.worker.artifacts.join(relative).join(&file.name);
-    let mut handle = tokio::fs::File::open(&path).await.map_err(|_| {
-        gone(
-            "link_expired",
-            "this export's file is gone: ask for a new export",
-        )
-    })?;
     let length = file.bytes;
     let (start, end) = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => (0, length),
         Some(range) => match parse_range(range, length) {
             Some(r) => r,
             None => {
-                let mut response = ApiError::new(
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    "invalid_range",
+                let mut response = ApiError::new(ErrorCode::InvalidRange,
                     format!("ask for one range within the file's {length} bytes, e.g. bytes=0-"),
                 )
                 .into_response();
@@ -102,12 +91,15 @@ pub async fn download(
             }
         },
     };
-    handle
-        .seek(std::io::SeekFrom::Start(start))
-        .await
-        .map_err(|e| ApiError::from(ferry_store::StoreError::Backend(Box::new(e))))?;
+    let key = format!("{relative}/{}", file.name);
+    let handle = state.worker.artifacts.open(&key, start..end).await.map_err(|_| {
+        gone(
+            ErrorCode::LinkExpired,
+            "this export's file is gone: ask for a new export",
+        )
+    })?;
     let body = Recorded {
-        inner: ReaderStream::with_capacity(handle.take(end - start), 256 * 1024),
+        inner: ReaderStream::with_capacity(handle, 256 * 1024),
         sent: 0,
         expected: end - start,
         reaches_end: end == length,
@@ -227,6 +219,7 @@ impl<S> Recorded<S> {
             record.bytes,
             self.file.clone(),
         );
+        let announce = self.state.downloads.clone();
         tokio::spawn(async move {
             let all_fetched = match store.record_download(&id, record, one_time).await {
                 Ok(all) => all,
@@ -253,6 +246,7 @@ impl<S> Recorded<S> {
                 record_or_log(store.as_ref(), account, entry).await;
             }
             tracing::info!(export.id = %id, complete, "download finished");
+            let _ = announce.send(id);
         });
     }
 }

@@ -1,6 +1,7 @@
 //! Request extractors whose rejections are [`ApiError`]s: JSON bodies (any content type, since
 //! tracker beacons send text/plain), query strings, and the API key.
 
+use crate::error_code::ErrorCode;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
@@ -24,8 +25,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::body_too_large())
             }
-            Err(rejection) => Err(ApiError::bad_request(
-                "unreadable_body",
+            Err(rejection) => Err(ApiError::new(ErrorCode::UnreadableBody,
                 rejection.body_text(),
             )),
         }
@@ -44,11 +44,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// An empty body means `{}`: an endpoint whose fields are all optional takes no body at all.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.trim_ascii().is_empty() { b"{}" } else { bytes };
     serde_json::from_slice(bytes).map_err(|e| {
         let line = ferry_domain::ingest::json_error(&e);
-        ApiError::bad_request(
-            line.code,
+        ApiError::new(
+            ErrorCode::parse(line.code).unwrap_or(ErrorCode::InvalidValue),
             format!("{}; see the API reference in README.md", line.message),
         )
     })
@@ -64,7 +66,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(q)| ApiQuery(q))
-            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+            .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.body_text()))
     }
 }
 
@@ -77,9 +79,7 @@ impl Caller {
         if self.0.scopes.allows(scope) {
             return Ok(&self.0);
         }
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
+        Err(ApiError::new(ErrorCode::InsufficientScope,
             format!(
                 "this API key lacks the `{}` scope: create a key that has it (ferry keys create --scopes {})",
                 scope.as_str(),
@@ -110,17 +110,13 @@ impl FromRequestParts<AppState> for Caller {
             })
             .filter(|v| !v.is_empty());
         let Some(secret) = presented else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "missing_api_key",
+            return Err(ApiError::new(ErrorCode::MissingApiKey,
                 "send your API key in the X-API-Key header (or Authorization: Bearer KEY)",
             ));
         };
         let key = state.store.key_by_hash(&keys::hash(secret)).await?;
         let key = key.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_api_key",
+            ApiError::new(ErrorCode::InvalidApiKey,
                 "this API key is unknown or revoked: check it, or create a new one with ferry keys create",
             )
         })?;

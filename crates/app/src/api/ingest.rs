@@ -2,6 +2,7 @@
 //! Good lines are stored in one transaction; each bad line is reported by number and reason and
 //! changes nothing.
 
+use crate::error_code::ErrorCode;
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
@@ -58,14 +59,12 @@ pub async fn ingest_ndjson(
         .await
         .map_err(|_| {
             ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
+                crate::error_code::ErrorCode::InternalError,
                 "parsing the body failed",
             )
         })?;
     if numbers.is_empty() && errors.is_empty() {
-        return Err(ApiError::bad_request(
-            "empty_body",
+        return Err(ApiError::new(ErrorCode::EmptyBody,
             "the body has no lines: send NDJSON, one JSON object per line",
         ));
     }

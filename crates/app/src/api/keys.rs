@@ -1,5 +1,6 @@
 //! `/api/external/v1/keys` (`admin`): create (the secret is in this response only), list, revoke.
 
+use crate::error_code::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -27,9 +28,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let key = caller.require(Scope::Admin)?;
     if body.scopes.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_scopes",
+        return Err(ApiError::new(ErrorCode::InvalidScopes,
             "a key needs at least one scope: analytics:read, exports:read, exports:write, ingest or admin",
         ));
     }
@@ -64,9 +63,7 @@ pub async fn revoke(
     let key = caller.require(Scope::Admin)?;
     let revoked = state.store.revoke_key(key.account, &key_id).await?;
     let revoked = revoked.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "key_not_found",
+        ApiError::new(ErrorCode::KeyNotFound,
             format!("no key `{key_id}` in this account: list keys with GET /api/external/v1/keys"),
         )
     })?;

@@ -20,9 +20,10 @@ pub mod rate_limit;
 pub mod tracker;
 pub mod websites;
 
+use crate::error_code::ErrorCode;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::HeaderName;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -92,9 +93,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
+            ApiError::new(ErrorCode::InternalError,
                 "Ferry hit a bug handling this request; the operator's log has details",
             )
             .into_response()
@@ -107,18 +106,14 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn not_found() -> Response {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
+    ApiError::new(ErrorCode::NotFound,
         "no such endpoint: see the API reference in README.md",
     )
     .into_response()
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+    ApiError::new(ErrorCode::MethodNotAllowed,
         "this endpoint does not take that HTTP method: see the API reference in README.md",
     )
     .into_response()

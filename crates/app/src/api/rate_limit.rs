@@ -2,6 +2,7 @@
 //! may send `per_minute` requests a minute, in bursts up to that many. Over it: 429
 //! `rate_limited` with `Retry-After` and `X-RateLimit-Limit` / `X-RateLimit-Remaining`.
 
+use crate::error_code::ErrorCode;
 use std::num::NonZeroU32;
 
 use governor::clock::{Clock, DefaultClock};
@@ -33,8 +34,7 @@ impl ApiRateLimit {
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                Err(ApiError::too_many(
-                    "rate_limited",
+                Err(ApiError::too_many(ErrorCode::RateLimited,
                     format!(
                         "this API key sent more than {} requests a minute: wait {secs} seconds (Retry-After), then slow down",
                         self.per_minute

@@ -2,6 +2,7 @@
 //! endpoints it calls. No key: the website is named by id or domain. Time is the server's;
 //! device, browser and country come from the request (see `enrich`).
 
+use crate::error_code::ErrorCode;
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -105,8 +106,7 @@ async fn resolve_website(
     domain: Option<String>,
 ) -> Result<String, ApiError> {
     let Some(key) = website_id.or(domain) else {
-        return Err(ApiError::bad_request(
-            "missing_field",
+        return Err(ApiError::new(ErrorCode::MissingField,
             "name the website with `website_id` (or `domain`)",
         ));
     };

@@ -55,7 +55,7 @@ pub async fn websites(args: &StoreArgs, cmd: WebsitesCommand) -> anyhow::Result<
         timezone,
         retention_days,
     } = cmd;
-    let store = super::open_store(args).await?;
+    let store = super::open_existing_store(args).await?;
     let account = account(store.as_ref(), &name).await?;
     let valid = NewWebsite {
         domain,
@@ -83,7 +83,7 @@ pub async fn keys(args: &StoreArgs, cmd: KeysCommand) -> anyhow::Result<()> {
         name: label,
     } = cmd;
     let scopes = Scopes::parse_list(&scopes).map_err(|e| anyhow!(e))?;
-    let store = super::open_store(args).await?;
+    let store = super::open_existing_store(args).await?;
     let account = account(store.as_ref(), &name).await?;
     let minted = mint(label, scopes);
     let info = store.create_key(account.id, minted.record).await?;

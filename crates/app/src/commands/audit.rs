@@ -6,7 +6,7 @@ use anyhow::bail;
 use crate::config::StoreArgs;
 
 pub async fn verify(store_args: &StoreArgs) -> anyhow::Result<()> {
-    let store = super::open_store(store_args).await?;
+    let store = super::open_existing_store(store_args).await?;
     let (count, broken) = store.audit_verify().await?;
     match broken {
         None => {

@@ -10,7 +10,7 @@ use crate::cli::CompactArgs;
 use crate::config::StoreArgs;
 use crate::segments::SegmentFiles;
 use crate::segments::build::{Compactor, Report};
-use crate::worker::BULK_DEFLATE_LEVEL;
+use crate::jobs::BULK_DEFLATE_LEVEL;
 
 /// Builds every missing segment in `data_dir`'s store; returns what was built.
 pub async fn compact(
@@ -39,7 +39,7 @@ pub async fn compact(
 }
 
 pub async fn run(store_args: &StoreArgs, args: CompactArgs) -> anyhow::Result<()> {
-    let store = super::open_store(store_args).await?;
+    let store = super::open_existing_store(store_args).await?;
     let started = Instant::now();
     let report = compact(store, &store_args.data_dir, args.jobs).await?;
     println!(

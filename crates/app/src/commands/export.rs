@@ -1,106 +1,108 @@
-//! `ferry export --user user_123 --format csv -o out.zip`: one person's export, written through
-//! the same pipeline as the API's, with a progress line. The file appears only when complete.
+//! `ferry export`: one person's export (`--user`, `--email`, `--visitor`) or a website's
+//! (`--bulk --website`), asked for through the export service like any API request, and run
+//! here and now through the worker's own job path, with a progress bar. The job, its receipt
+//! and its audit entries (actor `cli`) are kept like any other; the files are delivered to
+//! `-o` (hard-linked from the artifact store when on the same disk). Plan limits do not
+//! apply: this is the operator's own tool.
 
+use std::io::IsTerminal;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use chrono::{NaiveDate, SecondsFormat, Utc};
-use ferry_domain::export::{DataType, ExportRange, Format, Include, SubjectRef};
-use ferry_domain::{Account, DateRangeError};
-use ferry_export::person::PersonExport;
+use ferry_deliver::path::PathSink;
+use ferry_domain::export::{Include, SubjectRef};
+use ferry_domain::plan::parse_size;
+use ferry_domain::{Account, DateRange};
+use ferry_export::bulk::parts::Meter;
 use ferry_store::Store;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 use crate::cli::{ExportArgs, FormatArg};
+use crate::clock;
 use crate::config::StoreArgs;
-use crate::keys::random_id;
-use crate::pipeline::StoreSource;
+use crate::jobs::{Outcome, RunOptions, Worker};
+use crate::segments::count::expected_rows;
+use crate::services::Actor;
+use crate::services::exports::{ExportOptions, MIN_PART_SIZE, request_export};
 
 pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()> {
-    let store = super::open_store(store_args).await?;
-    let account = pick_account(store.as_ref(), args.account.as_deref()).await?;
-    let subject_ref = match (&args.user, &args.email, &args.visitor) {
-        (Some(u), _, _) => SubjectRef::UserId(u.clone()),
-        (_, Some(e), _) => SubjectRef::Email(e.clone()),
-        (_, _, Some(v)) => SubjectRef::VisitorId(v.clone()),
-        _ => bail!("name the person with --user, --email or --visitor"),
+    let store = super::open_existing_store(store_args).await?;
+    let account = pick_account(store.as_ref(), args.account.as_deref(), args.website.as_deref()).await?;
+    let subject = match (&args.user, &args.email, &args.visitor) {
+        _ if args.bulk => None,
+        (Some(u), _, _) => Some(SubjectRef::UserId(u.clone())),
+        (_, Some(e), _) => Some(SubjectRef::Email(e.clone())),
+        (_, _, Some(v)) => Some(SubjectRef::VisitorId(v.clone())),
+        _ => bail!("name the person with --user, --email or --visitor, or ask for --bulk"),
     };
-    let data_types = include(&args.include)?.resolve().map_err(|e| anyhow!(e))?;
-    let range = ExportRange {
-        start: args.from.as_deref().map(|d| day("from", d)).transpose()?,
-        end: args.to.as_deref().map(|d| day("to", d)).transpose()?,
+    let options = options(&args)?;
+    let clock = clock::system();
+    let actor = Actor::Cli {
+        account: account.id,
     };
-    if let (Some(from), Some(to)) = (range.start, range.end)
-        && from > to
-    {
-        bail!("{}", DateRangeError::Reversed { from, to });
+    let requested = request_export(store.as_ref(), clock.as_ref(), &actor, subject, options)
+        .await
+        .map_err(|problem| anyhow!("{problem}"))?;
+    let job = requested.job;
+    let queue_job = job.queue_job.context("the export was queued without a job")?;
+
+    let mut worker = Worker::new(store.clone(), &store_args.data_dir, clock);
+    if args.no_segments {
+        worker.segments = None;
     }
-    let subject = store
-        .find_subject(account.id, &subject_ref, args.website.as_deref())
-        .await?
-        .ok_or_else(|| {
-            anyhow!(
-                "subject_not_found: nobody matches that {} in account `{}`",
-                kind(&subject_ref),
-                account.name
-            )
-        })?;
-    let format = match args.format {
-        FormatArg::Json => Format::Json,
-        FormatArg::Csv => Format::Csv,
-        FormatArg::Ndjson => Format::Ndjson,
-        FormatArg::Parquet => {
-            bail!("Parquet is for bulk exports (--bulk); a person's export is json, csv or ndjson")
-        }
+    let meter = Meter::new(None);
+    let bar = progress_bar(&meter);
+    if args.bulk {
+        count_total(&store, &account, &args, &bar).await;
+    }
+    let counts = Arc::new(std::sync::Mutex::new(None));
+    let run = RunOptions {
+        sink: Arc::new(PathSink {
+            target: args.output.clone(),
+        }),
+        durable: false,
+        segments: !args.no_segments,
+        meter: Some(meter.clone()),
+        counts: Some(counts.clone()),
     };
-    let bar = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} exporting: {pos} rows ({per_sec})")
-            .expect("a valid template"),
-    );
-    let counter = bar.clone();
-    let source = StoreSource {
-        store: Arc::clone(&store),
-        visitors: subject.identities.iter().map(|i| i.visitor_key).collect(),
-        range,
-        runtime: tokio::runtime::Handle::current(),
-        on_row: Arc::new(move || counter.inc(1)),
-    };
-    let export_id = random_id("exp_", 8);
-    let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let output = args.output.clone();
-    let partial = output.with_extension("part");
-    let zip = args.zip || format != Format::Json;
-    let neutralise = !args.keep_formulas;
-    let counts = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let mut source = source;
-        let export = PersonExport {
-            export_id: &export_id,
-            generated_at: &generated_at,
-            subject_ref: &subject_ref,
-            subject: &subject,
-            data_types: &data_types,
-            format,
-            range,
-            neutralise,
-        };
-        let file = std::fs::File::create(&partial)
-            .with_context(|| format!("cannot write {}", partial.display()))?;
-        let out = std::io::BufWriter::with_capacity(1 << 20, file);
-        let (out, counts) = if zip {
-            export.write_zip(out, &mut source)?
-        } else {
-            export.write_json(out, &mut source)?
-        };
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&partial, &output)?;
-        Ok(counts)
-    })
-    .await??;
+    let started = Instant::now();
+    let event = worker.run_job(queue_job, run).await?;
     bar.finish_and_clear();
-    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    eprintln!("wrote {} ({})", args.output.display(), summary.join(" "));
+    let seconds = started.elapsed().as_secs_f64();
+    let (_, finished) = store
+        .export_job_any(&job.id)
+        .await?
+        .context("the export disappeared")?;
+    match event.map(|e| e.outcome) {
+        Some(Outcome::Done) => {}
+        _ => {
+            let (code, message) = finished
+                .error
+                .unwrap_or_else(|| ("export_failed".into(), "the export did not finish".into()));
+            bail!("{code}: {message} (export {})", job.id);
+        }
+    }
+    let rows = finished.rows_written;
+    let per_type: Vec<String> = counts
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .unwrap_or_default()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    eprintln!(
+        "wrote {} ({}) in {seconds:.2} s: {:.0} rows/s, {:.1} MB/s of data; export {}",
+        args.output.display(),
+        per_type.join(" "),
+        rows as f64 / seconds,
+        meter.bytes.load(Ordering::Relaxed) as f64 / seconds / 1e6,
+        job.id,
+    );
     if std::env::var_os("FERRY_REPORT_PEAK_RSS").is_some() {
-        // For `ferry bench --exports`, which runs this command to measure its memory.
+        // For the benchmarks, which run this command to measure its memory.
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
             eprintln!("peak rss: {}", line.trim_start_matches("VmHWM:").trim());
@@ -109,48 +111,123 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-/// `--include`: `all` or a comma-separated list of data types.
-pub(super) fn include(arg: &str) -> anyhow::Result<Include> {
-    if arg == "all" {
-        return Ok(Include::Keyword("all".into()));
-    }
-    arg.split(',')
-        .map(|t| serde_json::from_value::<DataType>(serde_json::json!(t.trim())))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Include::List)
-        .map_err(|_| {
-            anyhow!("--include takes `all` or a list of pageviews, events, sessions, profile (bulk: visitors, summary)")
-        })
-}
-
-pub(super) fn day(field: &'static str, value: &str) -> anyhow::Result<NaiveDate> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
-        anyhow!(
-            "{}",
-            DateRangeError::NotADate {
-                field,
-                value: value.into()
-            }
+/// The flags as the export service takes them.
+fn options(args: &ExportArgs) -> anyhow::Result<ExportOptions> {
+    let format = match args.format {
+        FormatArg::Json => "json",
+        FormatArg::Csv => "csv",
+        FormatArg::Ndjson => "ndjson",
+        FormatArg::Parquet => "parquet",
+    };
+    let part_size = if args.bulk {
+        Some(
+            parse_size(&args.part_size)
+                .filter(|n| *n >= MIN_PART_SIZE)
+                .ok_or_else(|| {
+                    anyhow!("--part-size takes a size of at least 512 bytes, e.g. 500MB or 1GB")
+                })?,
         )
+    } else {
+        None
+    };
+    Ok(ExportOptions {
+        format: Some(format.into()),
+        include: Some(include(&args.include)),
+        website_id: args.website.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        zip: Some(if args.bulk { !args.no_zip } else { args.zip }),
+        part_size,
+        keep_formulas: Some(args.keep_formulas),
+        ..ExportOptions::default()
     })
 }
 
-fn kind(subject: &SubjectRef) -> &'static str {
-    match subject {
-        SubjectRef::UserId(_) => "user id",
-        SubjectRef::Email(_) => "email",
-        SubjectRef::VisitorId(_) => "visitor id",
+/// `--include`: `all` or a comma-separated list of data types.
+pub(super) fn include(arg: &str) -> Include {
+    if arg == "all" {
+        return Include::Keyword("all".into());
     }
+    Include::List(arg.split(',').map(|t| t.trim().to_string()).collect())
 }
 
-pub(super) async fn pick_account(store: &dyn Store, name: Option<&str>) -> anyhow::Result<Account> {
+/// A bar when a person watches; nothing (no escape codes) in a pipe or a file.
+fn progress_bar(meter: &Arc<Meter>) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template(
+            "{bar:30} {percent:>3}% {human_pos}/{human_len} rows, {msg} ({per_sec}), ETA {eta}",
+        )
+        .expect("a valid template"),
+    );
+    let (ticker, meter) = (bar.clone(), meter.clone());
+    std::thread::spawn(move || {
+        while !ticker.is_finished() {
+            ticker.set_position(meter.rows.load(Ordering::Relaxed));
+            ticker.set_message(format!(
+                "{} written",
+                HumanBytes(meter.bytes.load(Ordering::Relaxed))
+            ));
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    bar
+}
+
+/// Counts a bulk export's rows beside it: the bar shows percent and ETA once known.
+async fn count_total(store: &Arc<dyn Store>, account: &Account, args: &ExportArgs, bar: &ProgressBar) {
+    if bar.is_hidden() {
+        return;
+    }
+    let Some(id) = &args.website else { return };
+    let Ok(Some(website)) = store.website(account.id, id).await else {
+        return;
+    };
+    let from = args.from.as_deref().and_then(|d| ferry_domain::parse_date("from", d).ok());
+    let to = args.to.as_deref().and_then(|d| ferry_domain::parse_date("to", d).ok());
+    let Ok(range) = crate::bulk_source::export_days(store.as_ref(), &website, from, to).await else {
+        return;
+    };
+    let range: DateRange = range;
+    let types = include(&args.include).resolve_bulk().unwrap_or_default();
+    let (store, bar, segments) = (store.clone(), bar.clone(), !args.no_segments);
+    let window = range.bounds(website.timezone);
+    tokio::spawn(async move {
+        if let Ok(total) = expected_rows(store.as_ref(), &website.id, window, &types, segments).await {
+            bar.set_length(total);
+        }
+    });
+}
+
+/// The account the export is from: `--account`, else the one that owns `--website`, else the
+/// only account.
+pub(super) async fn pick_account(
+    store: &dyn Store,
+    name: Option<&str>,
+    website: Option<&str>,
+) -> anyhow::Result<Account> {
     if let Some(name) = name {
         return store
             .account_by_name(name)
             .await?
-            .with_context(|| format!("no account named `{name}`"));
+            .with_context(|| format!("no account named `{name}`: list them with `ferry accounts list`"));
     }
     let mut accounts = store.accounts().await?;
+    if let Some(website) = website {
+        let mut owners = Vec::new();
+        for account in &accounts {
+            if store.website(account.id, website).await?.is_some() {
+                owners.push(account.clone());
+            }
+        }
+        match owners.len() {
+            1 => return Ok(owners.remove(0)),
+            0 => bail!("no website `{website}` in any account: list them with `ferry websites list --account NAME`"),
+            _ => {}
+        }
+    }
     match accounts.len() {
         1 => Ok(accounts.remove(0)),
         0 => bail!("there are no accounts yet: create one with `ferry accounts create NAME`"),

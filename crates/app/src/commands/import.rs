@@ -14,7 +14,7 @@ use crate::config::StoreArgs;
 const SHOWN_ERRORS: usize = 20;
 
 pub async fn run(store_args: &StoreArgs, args: ImportArgs) -> anyhow::Result<()> {
-    let store = super::open_store(store_args).await?;
+    let store = super::open_existing_store(store_args).await?;
     let (reader, size): (Box<dyn Read>, Option<u64>) = if args.file.as_os_str() == "-" {
         (Box::new(std::io::stdin()), None)
     } else {

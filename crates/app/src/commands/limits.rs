@@ -28,7 +28,7 @@ fn describe(limits: Limits) -> String {
 }
 
 pub async fn plans(args: &StoreArgs, cmd: PlansCommand) -> anyhow::Result<()> {
-    let store = super::open_store(args).await?;
+    let store = super::open_existing_store(args).await?;
     match cmd {
         PlansCommand::List => {
             for (plan, limits) in store.plan_limits().await? {
@@ -76,7 +76,7 @@ pub async fn account(
     if exports.is_none() && bytes.is_none() {
         anyhow::bail!("give --exports-per-day and/or --max-export-size");
     }
-    let store = super::open_store(args).await?;
+    let store = super::open_existing_store(args).await?;
     let account = super::admin::account(store.as_ref(), name).await?;
     store.set_account_limits(account.id, exports, bytes).await?;
     let limits = store.limits(account.id).await?;

@@ -8,7 +8,6 @@ mod bench_exports;
 mod compact;
 mod demo;
 mod export;
-mod export_bulk;
 mod import;
 mod limits;
 mod serve;
@@ -30,31 +29,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Websites(cmd) => admin::websites(&cli.store, cmd).await,
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
-        Command::Export(args) if args.bulk => export_bulk::run(&cli.store, args).await,
         Command::Compact(args) => compact::run(&cli.store, args).await,
         Command::Export(args) => export::run(&cli.store, args).await,
-        Command::Worker => {
-            let store = open_store(&cli.store).await?;
-            let worker = crate::worker::Worker {
-                store,
-                artifacts: cli.store.data_dir.join("artifacts"),
-                wake: std::sync::Arc::new(tokio::sync::Notify::new()),
-                segments: Some(crate::segments::SegmentFiles::new(&cli.store.data_dir)),
-                compact_every: Some(std::time::Duration::from_secs(
-                    crate::config::DEFAULT_SEGMENT_INTERVAL,
-                )),
-            };
-            eprintln!("Ferry worker running; stop it with Ctrl-C");
-            tokio::select! {
-                () = worker.run() => Ok(()),
-                _ = tokio::signal::ctrl_c() => Ok(()),
-            }
-        }
+        Command::Worker(args) => worker(&cli.store, args).await,
         Command::Audit(crate::cli::AuditCommand::Verify) => audit::verify(&cli.store).await,
         Command::Bench(args) if args.exports => bench_exports::run(args).await,
         Command::Bench(args) if args.bulk => bench_bulk::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     }
+}
+
+/// `ferry worker`: runs jobs until Ctrl-C or SIGTERM, then shuts down gracefully.
+async fn worker(store_args: &StoreArgs, args: crate::cli::WorkerArgs) -> anyhow::Result<()> {
+    let store = open_existing_store(store_args).await?;
+    let mut worker =
+        crate::jobs::Worker::new(store, &store_args.data_dir, crate::clock::system());
+    worker.settings.slots = args.slots.max(1);
+    worker.compact_every = (args.segment_interval > 0)
+        .then(|| std::time::Duration::from_secs(args.segment_interval));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(worker.run(stop.clone()));
+    eprintln!("Ferry worker running; stop it with Ctrl-C");
+    crate::startup::shutdown_signal().await;
+    stop.cancel();
+    running.await?;
+    Ok(())
+}
+
+/// Opens the store of a data directory that must exist already: only `serve`, `demo` and
+/// `accounts create` start a new one, so a mistyped `--data-dir` is an error, not an empty
+/// Ferry.
+pub(crate) async fn open_existing_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+    if args.database_url.is_empty() && !args.data_dir.join("ferry.db").exists() {
+        anyhow::bail!(
+            "there is no Ferry data in {}: start one with `ferry demo` or `ferry serve`, or point \
+             --data-dir (FERRY_DATA_DIR) at an existing data directory",
+            args.data_dir.display()
+        );
+    }
+    open_store(args).await
 }
 
 pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {

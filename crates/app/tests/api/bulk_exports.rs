@@ -311,8 +311,8 @@ async fn bulk_requests_are_checked_before_anything_is_queued() {
         ),
         (
             json!({"kind": "bulk", "website_id": app.website, "include": ["clicks"]}),
-            StatusCode::BAD_REQUEST,
-            "invalid_value",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_include",
         ),
         (
             json!({"subject": {"user_id": "u"}, "format": "parquet"}),

@@ -1,8 +1,6 @@
 //! Export jobs over time: receipts and the audit trail, listing, retries, crash recovery and
 //! link lifetimes.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::exports::{export, fetch, person, post, wait_until_completed};
@@ -10,7 +8,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     person(&app).await;
     let job = export(
         &app,
@@ -49,20 +47,14 @@ async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows
     assert_eq!(receipt["delivered_at"], Value::Null);
     fetch(&app, job["download_url"].as_str().unwrap(), None).await;
 
-    let mut actions = Vec::new();
-    for _ in 0..100 {
-        let trail = app.get_json(&app.api("/audit?action=data_export")).await;
-        actions = trail["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["action"].as_str().unwrap().to_string())
-            .collect();
-        if actions.len() == 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.downloads_recorded(1).await;
+    let trail = app.get_json(&app.api("/audit?action=data_export")).await;
+    let actions: Vec<String> = trail["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(
         actions,
         [
@@ -189,106 +181,41 @@ async fn the_export_list_filters_by_status_subject_and_day() {
 }
 
 #[tokio::test]
-async fn a_job_abandoned_by_a_crashed_worker_runs_again_on_the_next_start_and_its_half_file_is_never_served()
+async fn a_job_abandoned_by_a_crashed_worker_runs_again_once_its_lease_expires_and_its_half_file_is_never_served()
  {
-    // What a worker killed mid-export leaves behind, made without any server running: a job
-    // marked running whose heartbeat stopped, and a partial file in the scratch space.
-    let dir = tempfile::tempdir().unwrap();
-    let store = ferry_store::open("", dir.path()).await.unwrap();
-    let account = store
-        .create_account("acme", ferry_domain::Plan::Pro)
-        .await
-        .unwrap();
-    let key = ferry::keys::mint(None, ferry_domain::Scopes::all());
-    store.create_key(account.id, key.record).await.unwrap();
-    let site = ferry_domain::NewWebsite {
-        domain: "shop.example.com".into(),
-        timezone: None,
-        retention_days: None,
-    };
-    store
-        .create_website(account.id, "web_shop", site.validate().unwrap())
-        .await
-        .unwrap();
-    let line = pageview("web_shop", "v1", "2024-05-01T10:00:00Z", "/");
-    let identify = json!({"type": "identify", "website_id": "web_shop", "visitor_id": "v1", "user_id": "user_123"});
-    let now = chrono::Utc::now().timestamp_millis();
-    let lines = [line, identify]
-        .iter()
-        .map(|l| ferry_domain::ingest::parse_line(l.to_string().as_bytes(), now).unwrap())
-        .collect();
-    store.ingest(None, lines, now).await.unwrap();
-    let spec = ferry_domain::job::ExportSpec {
-        subject: Some(ferry_domain::export::SubjectRef::UserId("user_123".into())),
-        website_id: None,
-        data_types: ferry_domain::export::DataType::ALL.to_vec(),
-        format: ferry_domain::export::Format::Json,
-        range: Default::default(),
-        zip: false,
-        one_time: false,
-        expires_in: 3600,
-        part_size: None,
-    };
-    store
-        .create_export(account.id, "exp_00c0ffee", &spec, "test", None)
-        .await
-        .unwrap();
-    let (_, claimed) = store.claim_export().await.unwrap().unwrap();
-    assert_eq!(claimed.id, "exp_00c0ffee");
-    let db = rusqlite::Connection::open(dir.path().join("ferry.db")).unwrap();
-    db.execute(
-        "UPDATE export_jobs SET heartbeat_at = 0 WHERE export_id = 'exp_00c0ffee'",
-        [],
-    )
-    .unwrap();
-    let scratch = dir.path().join("artifacts/.tmp/exp_00c0ffee");
+    let app = spawn_app().await;
+    person(&app).await;
+    let response = post(&app, "/users/user_123/export", json!({"format": "json"})).await;
+    let id = response.json::<Value>().await.unwrap()["export_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A worker claims the job, writes half a file into its scratch space, and dies: no
+    // heartbeat, no failure report.
+    let claimed = app.worker.claim(&[ferry_domain::queue::Lane::Default]).await.unwrap().unwrap();
+    let scratch = app
+        .data_dir()
+        .join("work")
+        .join(format!("{id}.{}", claimed.lease.token));
     std::fs::create_dir_all(&scratch).unwrap();
-    std::fs::write(
-        scratch.join("exp_00c0ffee.json"),
-        b"{\"export_id\": \"exp_00c0ffee\", \"pagev",
-    )
-    .unwrap();
+    std::fs::write(scratch.join(format!("{id}.json")), b"{\"export_id\": \"exp_").unwrap();
+    drop(claimed);
+    let running = app.get_json(&app.api(&format!("/exports/{id}"))).await;
+    assert_eq!(running["status"], "running");
+    assert!(app.run_jobs().await.is_empty(), "a live lease is not taken over");
 
-    // The next start: its worker requeues the abandoned job and runs it to the end.
-    let app = ferry::startup::App::build(
-        store.clone(),
-        &ferry::config::ServeArgs::loopback(),
-        dir.path(),
-    )
-    .await
-    .unwrap();
-    let base = app.base_url.clone();
-    tokio::spawn(app.run());
-    let client = reqwest::Client::new();
-    let mut job = Value::Null;
-    for _ in 0..400 {
-        job = client
-            .get(format!("{base}/api/external/v1/exports/exp_00c0ffee"))
-            .header("X-API-Key", &key.secret)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if job["status"] == "completed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Once the lease runs out, the next step reclaims the job and runs it to the end.
+    app.clock.advance(31_000);
+    let events = app.run_jobs().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].outcome, ferry::jobs::Outcome::Done);
+    let job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(job["attempts"], 2);
-    let bytes = client
-        .get(job["download_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let (_, bytes) = fetch(&app, job["download_url"].as_str().unwrap(), None).await;
     let doc: Value = serde_json::from_slice(&bytes).expect("a whole document, not the half file");
-    assert_eq!(doc["export_id"], "exp_00c0ffee");
-    assert_eq!(doc["pageviews"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["export_id"], id.as_str());
+    assert_eq!(doc["pageviews"].as_array().unwrap().len(), 2, "the person's two page views");
 }
 
 #[tokio::test]
@@ -317,25 +244,36 @@ async fn link_lifetime_defaults_to_seven_days_or_the_accounts_own_setting() {
 }
 
 #[tokio::test]
-async fn a_transient_failure_is_retried_and_reported_once_the_attempts_run_out() {
+async fn a_transient_failure_is_retried_after_a_back_off_and_reported_once_the_attempts_run_out() {
     let app = spawn_app().await;
     person(&app).await;
     // A file where the scratch directory should be: every attempt to write the export fails.
-    std::fs::create_dir_all(app.data_dir().join("artifacts")).unwrap();
-    std::fs::write(app.data_dir().join("artifacts/.tmp"), b"in the way").unwrap();
+    std::fs::write(app.data_dir().join("work"), b"in the way").unwrap();
     let response = post(&app, "/users/user_123/export", json!({"format": "csv"})).await;
     let id = response.json::<Value>().await.unwrap()["export_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let mut job = Value::Null;
-    for _ in 0..400 {
-        job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
-        if job["status"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let outcomes = |events: Vec<ferry::jobs::JobEvent>| -> Vec<ferry::jobs::Outcome> {
+        events.into_iter().map(|e| e.outcome).collect()
+    };
+    let retry = ferry::jobs::Outcome::Retry {
+        code: "export_failed".into(),
+    };
+    assert_eq!(outcomes(app.run_jobs().await), [retry.clone()]);
+    let waiting = app.get_json(&app.api(&format!("/exports/{id}"))).await;
+    assert_eq!(waiting["status"], "queued", "{waiting}");
+    assert!(app.run_jobs().await.is_empty(), "the retry waits out its back-off");
+    app.clock.advance(1_000);
+    assert_eq!(outcomes(app.run_jobs().await), [retry]);
+    app.clock.advance(2_000);
+    assert_eq!(
+        outcomes(app.run_jobs().await),
+        [ferry::jobs::Outcome::Failed {
+            code: "export_failed".into()
+        }]
+    );
+    let job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
     assert_eq!(job["status"], "failed", "{job}");
     assert_eq!(job["attempts"], 3);
     assert_eq!(job["error"]["code"], "export_failed");

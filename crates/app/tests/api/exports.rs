@@ -1,7 +1,5 @@
 //! Per-person exports over HTTP, as the reference page's client does them: post, poll, download.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -30,17 +28,12 @@ pub(crate) async fn post(app: &TestApp, path: &str, body: Value) -> reqwest::Res
         .unwrap()
 }
 
-/// Polls as a client would, for at most 20 s.
+/// Runs the queued jobs, then reads the export as a client would; it must have completed.
 pub(crate) async fn wait_until_completed(app: &TestApp, id: &str) -> Value {
-    for _ in 0..400 {
-        let job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
-        match job["status"].as_str().unwrap() {
-            "completed" => return job,
-            "queued" | "running" => tokio::time::sleep(Duration::from_millis(50)).await,
-            other => panic!("export ended {other}: {job}"),
-        }
-    }
-    panic!("export {id} did not complete in 20 s");
+    app.run_jobs().await;
+    let job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    job
 }
 
 pub(crate) async fn export(app: &TestApp, body: Value) -> Value {
@@ -126,7 +119,7 @@ async fn a_csv_export_unzips_and_every_manifest_checksum_matches() {
 
 #[tokio::test]
 async fn a_one_time_link_survives_an_interrupted_download_and_dies_after_a_complete_one() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     person(&app).await;
     let job = export(&app, json!({"format": "json", "one_time": true})).await;
     let url = job["download_url"].as_str().unwrap();
@@ -140,17 +133,11 @@ async fn a_one_time_link_survives_an_interrupted_download_and_dies_after_a_compl
         hex::encode(sha2::Sha256::digest(&whole)),
         "a resumed download reassembles the file"
     );
-    // The download log settles just after the response ends.
-    let mut after = Value::Null;
-    for _ in 0..100 {
-        after = app
-            .get_json(&app.api(&format!("/exports/{}", job["export_id"].as_str().unwrap())))
-            .await;
-        if after["downloads"].as_array().unwrap().len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // The download log is written just after each response ends.
+    app.downloads_recorded(2).await;
+    let after = app
+        .get_json(&app.api(&format!("/exports/{}", job["export_id"].as_str().unwrap())))
+        .await;
     let complete: Vec<bool> = after["downloads"]
         .as_array()
         .unwrap()
@@ -172,7 +159,7 @@ async fn expired_forged_and_deleted_links_are_refused() {
     person(&app).await;
     let job = export(&app, json!({"expires_in": 1})).await;
     let url = job["download_url"].as_str().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(1_100);
     let response = app.client.get(&url).send().await.unwrap();
     assert_eq!(
         error_code(response).await,
@@ -269,7 +256,10 @@ async fn export_requests_are_checked_before_anything_is_queued() {
         json!({"include": ["clicks"]}),
     )
     .await;
-    assert_eq!(bad_type.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error_code(bad_type).await,
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_include".into())
+    );
     let reader = app.key_with("analytics:read,exports:read").await;
     let forbidden = app
         .client

@@ -1,9 +1,13 @@
 //! One `spawn_app()` for every test: a fresh data directory, an account with an admin key and
-//! a website, the router on 127.0.0.1:0, and a helper per endpoint.
+//! a website, the router on 127.0.0.1:0, and a helper per endpoint. The job worker does not
+//! run by itself: a test steps it (`run_jobs`) and moves the clock by hand, so nothing waits
+//! on the wall clock.
 
 use std::sync::Arc;
 
+use ferry::clock::ManualClock;
 use ferry::config::ServeArgs;
+use ferry::jobs::{JobEvent, Worker};
 use ferry::keys::mint;
 use ferry::startup::App;
 use ferry_domain::{Plan, Scopes};
@@ -20,6 +24,11 @@ pub struct TestApp {
     pub admin_key: String,
     /// A UTC website of the account.
     pub website: String,
+    /// The app's job worker, stepped by the test.
+    pub worker: Worker,
+    pub clock: ManualClock,
+    /// Download log entries as they are recorded (export ids).
+    pub downloads: tokio::sync::broadcast::Receiver<String>,
     _dir: TempDir,
 }
 
@@ -35,17 +44,23 @@ pub async fn spawn_app_with(args: ServeArgs) -> TestApp {
     let account = store.create_account("acme", Plan::Pro).await.unwrap();
     let admin = mint(Some("admin".into()), Scopes::all());
     store.create_key(account.id, admin.record).await.unwrap();
-    let app = App::build(store.clone(), &args, dir.path())
+    let clock = ManualClock::new();
+    let app = App::build_with_clock(store.clone(), &args, dir.path(), Arc::new(clock.clone()))
         .await
         .expect("the app builds");
     let base = app.base_url.clone();
-    tokio::spawn(app.run());
+    let worker = app.worker.clone();
+    let downloads = app.downloads.subscribe();
+    tokio::spawn(app.serve_until(std::future::pending()));
     let mut test = TestApp {
         base,
         store,
         client: reqwest::Client::new(),
         admin_key: admin.secret,
         website: String::new(),
+        worker,
+        clock,
+        downloads,
         _dir: dir,
     };
     test.website = test.create_website("shop.example.com", "UTC").await;
@@ -56,6 +71,21 @@ impl TestApp {
     /// The data directory (database, artifacts) this app runs on.
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()
+    }
+
+    /// Runs every ready job to its end, in order.
+    pub async fn run_jobs(&self) -> Vec<JobEvent> {
+        self.worker.run_until_idle().await.expect("the worker steps")
+    }
+
+    /// Waits until the download log has recorded `n` more downloads.
+    pub async fn downloads_recorded(&mut self, n: usize) {
+        for _ in 0..n {
+            tokio::time::timeout(std::time::Duration::from_secs(30), self.downloads.recv())
+                .await
+                .expect("a download is recorded")
+                .expect("the download log is open");
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -75,14 +75,8 @@ async fn an_export_over_the_plan_size_stops_with_plan_size_exceeded() {
         .as_str()
         .unwrap()
         .to_string();
-    let mut job = Value::Null;
-    for _ in 0..200 {
-        job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
-        if job["status"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.run_jobs().await;
+    let job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
     assert_eq!(job["status"], "failed", "{job}");
     assert_eq!(job["error"]["code"], "plan_size_exceeded");
     let message = job["error"]["message"].as_str().unwrap();

@@ -3,19 +3,20 @@
 use ferry_domain::AccountId;
 use ferry_domain::analytics::Page;
 use ferry_domain::audit::AuditEvent;
-use ferry_domain::job::{ArtifactFile, ExportJob, ExportSpec, ExportStatus, Receipt};
+use ferry_domain::Millis;
+use ferry_domain::job::{
+    ArtifactFile, CompletedExport, ExportJob, ExportSpec, ExportStatus, NewExport, Progress,
+};
+use ferry_domain::queue::{JobId, JobKind, Lane, Lease, NewJob};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::convert::{now_ms, opt_time, time};
+use super::convert::{opt_time, time};
 use crate::{StoreError, cursor};
-
-/// A job is tried this many times before a transient failure becomes final.
-pub(crate) const MAX_ATTEMPTS: u32 = 3;
 
 const COLUMNS: &str =
     "pk, account_pk, export_id, spec, requested_by, status, attempts, rows_written,
     bytes_written, error_code, error_message, files, artifact, created_at, started_at, finished_at,
-    expires_at, consumed_at, rows_total";
+    expires_at, consumed_at, rows_total, job_pk";
 
 fn job_row(r: &Row) -> rusqlite::Result<(i64, AccountId, ExportJob)> {
     let spec: String = r.get("spec")?;
@@ -46,6 +47,7 @@ fn job_row(r: &Row) -> rusqlite::Result<(i64, AccountId, ExportJob)> {
             finished_at: opt_time(r.get("finished_at")?),
             expires_at: opt_time(r.get("expires_at")?),
             consumed_at: opt_time(r.get("consumed_at")?),
+            queue_job: r.get::<_, Option<i64>>("job_pk")?.map(JobId),
         },
     ))
 }
@@ -53,26 +55,25 @@ fn job_row(r: &Row) -> rusqlite::Result<(i64, AccountId, ExportJob)> {
 /// The daily export allowance is counted over the last 24 hours.
 const DAY_MS: i64 = 86_400_000;
 
-/// Queues a job unless the account has used up its exports for the day (`per_day`; `None`
-/// is no limit). Counting and inserting happen in one transaction, so two requests at once
-/// cannot both take the last export.
+/// Queues an export unless the account has used up its exports for the day (`per_day`;
+/// `None` is no limit). Counting, inserting the export and its queue job, and appending the
+/// `requested` audit entry happen in one transaction: two requests at once cannot both take
+/// the last export, and no export exists without its job and its trail entry.
 pub(crate) fn create(
     conn: &mut Connection,
-    account: AccountId,
-    id: &str,
-    spec: &ExportSpec,
-    requested_by: &str,
-    per_day: Option<u32>,
+    request: &NewExport,
+    audit: &AuditEvent,
+    now: Millis,
 ) -> Result<Queued, StoreError> {
-    let spec_json = serde_json::to_string(spec).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    let spec_json =
+        serde_json::to_string(&request.spec).map_err(|e| StoreError::Backend(Box::new(e)))?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let now = now_ms();
     let (used, oldest): (u32, Option<i64>) = tx.query_row(
         "SELECT count(*), min(created_at) FROM export_jobs WHERE account_pk = ?1 AND created_at > ?2",
-        params![account.0, now - DAY_MS],
+        params![request.account.0, now - DAY_MS],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    if let Some(limit) = per_day
+    if let Some(limit) = request.per_day
         && used >= limit
     {
         let retry_at = oldest.unwrap_or(now) + DAY_MS;
@@ -81,16 +82,31 @@ pub(crate) fn create(
             retry_after_secs: ((retry_at - now).max(1000) as u64).div_ceil(1000),
         });
     }
+    let lane = if request.spec.is_bulk() { Lane::Bulk } else { Lane::Default };
+    let kind = JobKind::Export {
+        export_id: request.id.clone(),
+    };
+    let job = super::queue::insert(&tx, &NewJob::now(kind, lane, now), now)?
+        .expect("export jobs carry no unique key");
     tx.execute(
-        "INSERT INTO export_jobs (export_id, account_pk, spec, subject, requested_by, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6)",
-        params![id, account.0, spec_json, spec.subject_label(), requested_by, now],
+        "INSERT INTO export_jobs (export_id, account_pk, spec, subject, requested_by, status, created_at, job_pk)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7)",
+        params![
+            request.id,
+            request.account.0,
+            spec_json,
+            request.spec.subject_label(),
+            request.requested_by,
+            now,
+            job.0
+        ],
     )?;
-    let job = by_id(&tx, id)?.expect("just inserted").2;
+    super::audit::append_in(&tx, request.account, audit)?;
+    let created = by_id(&tx, &request.id)?.expect("just inserted").2;
     tx.commit()?;
     Ok(Queued::Created {
-        job: Box::new(job),
-        remaining: per_day.map(|limit| limit - used - 1),
+        job: Box::new(created),
+        remaining: request.per_day.map(|limit| limit - used - 1),
     })
 }
 
@@ -182,25 +198,6 @@ pub(crate) fn list(
     })
 }
 
-/// Takes the oldest queued job, if any, and marks it running.
-pub(crate) fn claim(conn: &Connection) -> Result<Option<(AccountId, ExportJob)>, StoreError> {
-    let now = now_ms();
-    let claimed: Option<String> = conn
-        .query_row(
-            "UPDATE export_jobs SET status = 'running', started_at = ?1, heartbeat_at = ?1, attempts = attempts + 1
-             WHERE pk = (SELECT pk FROM export_jobs WHERE status = 'queued' AND coalesce(run_after, 0) <= ?1
-                         ORDER BY created_at, pk LIMIT 1)
-             RETURNING export_id",
-            [now],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match claimed {
-        None => Ok(None),
-        Some(id) => Ok(by_id(conn, &id)?.map(|(_, account, job)| (account, job))),
-    }
-}
-
 /// Records how many rows a running job will write, once counted (a finished job's total is
 /// the rows it wrote, set on completion).
 pub(crate) fn set_total(conn: &Connection, id: &str, rows: u64) -> Result<(), StoreError> {
@@ -211,108 +208,90 @@ pub(crate) fn set_total(conn: &Connection, id: &str, rows: u64) -> Result<(), St
     Ok(())
 }
 
-/// Records progress; doubles as the heartbeat that tells a live job from an abandoned one.
-/// `false` when the job is no longer running (it was cancelled): its worker should stop.
+/// Records progress and extends the job's lease (the heartbeat). `false` when the lease is no
+/// longer the job's (the export was cancelled, or its job reclaimed): its worker stops.
 pub(crate) fn progress(
-    conn: &Connection,
-    id: &str,
-    rows: u64,
-    bytes: u64,
-) -> Result<bool, StoreError> {
-    Ok(conn.execute(
-        "UPDATE export_jobs SET rows_written = ?2, bytes_written = ?3, heartbeat_at = ?4
-         WHERE export_id = ?1 AND status = 'running'",
-        params![id, rows, bytes, now_ms()],
-    )? == 1)
-}
-
-/// Marks a running job completed and stores its receipt, in one transaction; `false` if it
-/// was cancelled meanwhile. (Mirrors `Store::complete_export` argument for argument.)
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn complete(
     conn: &mut Connection,
+    lease: &Lease,
     id: &str,
-    files: &[ArtifactFile],
-    artifact: &str,
-    rows: u64,
-    expires_at: i64,
-    receipt: &Receipt,
-    audit: (AccountId, &AuditEvent),
+    progress: Progress,
+    now: Millis,
+    lease_ms: Millis,
 ) -> Result<bool, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let done = complete_job(&tx, id, files, artifact, rows, expires_at)?;
-    if done {
-        super::audit::save_receipt(&tx, receipt)?;
-        super::audit::append_in(&tx, audit.0, audit.1)?;
+    let extended = tx.execute(
+        "UPDATE jobs SET lease_expires_at = ?3 + ?4
+         WHERE pk = ?1 AND lease_token = ?2 AND status = 'running'",
+        params![lease.job.0, lease.token, now, lease_ms],
+    )? == 1;
+    if extended {
+        tx.execute(
+            "UPDATE export_jobs SET rows_written = ?2, bytes_written = ?3, heartbeat_at = ?4
+             WHERE export_id = ?1 AND status = 'running'",
+            params![id, progress.rows, progress.bytes, now],
+        )?;
     }
     tx.commit()?;
-    Ok(done)
+    Ok(extended)
 }
 
-fn complete_job(
-    conn: &Connection,
-    id: &str,
-    files: &[ArtifactFile],
-    artifact: &str,
-    rows: u64,
-    expires_at: i64,
+/// Marks a running export completed, stores its receipt, appends `audit` and ends its queue
+/// job, in one transaction, if `lease` is still the job's; `false` otherwise (cancelled, or
+/// reclaimed by another worker): the caller's files must not become reachable.
+pub(crate) fn complete(
+    conn: &mut Connection,
+    lease: &Lease,
+    done: &CompletedExport,
+    audit: (AccountId, &AuditEvent),
+    now: Millis,
 ) -> Result<bool, StoreError> {
-    let bytes: u64 = files.iter().map(|f| f.bytes).sum();
-    let file = serde_json::to_string(files).map_err(|e| StoreError::Backend(Box::new(e)))?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let kept = super::queue::holds(&tx, lease)?
+        && complete_job(&tx, done, now)?
+        && super::queue::finish(&tx, lease, now)?;
+    if !kept {
+        return Ok(false);
+    }
+    super::audit::save_receipt(&tx, &done.receipt)?;
+    super::audit::append_in(&tx, audit.0, audit.1)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+fn complete_job(conn: &Connection, done: &CompletedExport, now: Millis) -> Result<bool, StoreError> {
+    let bytes: u64 = done.files.iter().map(|f| f.bytes).sum();
+    let file = serde_json::to_string(&done.files).map_err(|e| StoreError::Backend(Box::new(e)))?;
     let changed = conn.execute(
         "UPDATE export_jobs SET status = 'completed', files = ?2, artifact = ?3, rows_written = ?4,
          rows_total = ?4,
          bytes_written = ?5, finished_at = ?6, expires_at = ?7, error_code = NULL, error_message = NULL
          WHERE export_id = ?1 AND status = 'running'",
-        params![id, file, artifact, rows, bytes, now_ms(), expires_at],
+        params![done.id, file, done.artifact, done.rows, bytes, now, done.expires_at],
     )?;
     Ok(changed == 1)
-}
-
-/// A retried job waits this long times its attempts so far.
-const RETRY_BACKOFF_MS: i64 = 1_000;
-
-/// Records a failure: a transient one goes back to the queue, after a pause that grows with
-/// each attempt, until the attempts run out.
-pub(crate) fn fail(
-    conn: &Connection,
-    id: &str,
-    code: &str,
-    message: &str,
-    transient: bool,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE export_jobs SET
-           status = CASE WHEN ?4 AND attempts < ?5 THEN 'queued' ELSE 'failed' END,
-           run_after = ?6 + attempts * ?7,
-           error_code = ?2, error_message = ?3,
-           finished_at = CASE WHEN ?4 AND attempts < ?5 THEN NULL ELSE ?6 END
-         WHERE export_id = ?1 AND status = 'running'",
-        params![
-            id,
-            code,
-            message,
-            transient,
-            MAX_ATTEMPTS,
-            now_ms(),
-            RETRY_BACKOFF_MS
-        ],
-    )?;
-    Ok(())
 }
 
 /// Cancels a queued or running job, or retires a finished one early. Returns the job as it
 /// now stands and the artifact to delete, if any.
 pub(crate) fn cancel(
-    conn: &Connection,
+    conn: &mut Connection,
     account: AccountId,
     id: &str,
+    now: Millis,
 ) -> Result<Option<(ExportJob, Option<String>)>, StoreError> {
-    let Some(job) = get(conn, account, id)? else {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some((_, _, job)) = by_id(&tx, id)?.filter(|(_, a, _)| *a == account) else {
         return Ok(None);
     };
-    let now = now_ms();
-    conn.execute(
+    let job_pk: Option<i64> = tx.query_row(
+        "SELECT job_pk FROM export_jobs WHERE export_id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    if let Some(job_pk) = job_pk {
+        super::queue::cancel(&tx, job_pk, now)?;
+    }
+    tx.execute(
         "UPDATE export_jobs SET
            status = CASE WHEN status IN ('queued', 'running') THEN 'cancelled'
                          WHEN status = 'completed' THEN 'expired' ELSE status END,
@@ -321,14 +300,8 @@ pub(crate) fn cancel(
          WHERE export_id = ?1",
         params![id, now],
     )?;
-    let after = get(conn, account, id)?.expect("still there");
+    let after = get(&tx, account, id)?.expect("still there");
+    tx.commit()?;
     Ok(Some((after, job.artifact)))
 }
 
-/// Jobs whose worker stopped sending heartbeats (a crash or kill) go back to the queue.
-pub(crate) fn requeue_stale(conn: &Connection, heartbeat_before: i64) -> Result<usize, StoreError> {
-    Ok(conn.execute(
-        "UPDATE export_jobs SET status = 'queued' WHERE status = 'running' AND heartbeat_at < ?1",
-        [heartbeat_before],
-    )?)
-}

@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_audit.sql"),
     include_str!("migrations/0004_bulk.sql"),
     include_str!("migrations/0005_segments.sql"),
+    include_str!("migrations/0006_queue.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -17,7 +18,12 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index + 1)?;
         tx.commit()?;
-        tracing::info!(migration = index + 1, "applied database migration");
+        tracing::debug!(migration = index + 1, "applied database migration");
+    }
+    if applied == 0 {
+        tracing::debug!(version = MIGRATIONS.len(), "created the database");
+    } else if applied < MIGRATIONS.len() {
+        tracing::info!(from = applied, to = MIGRATIONS.len(), "upgraded the database");
     }
     Ok(())
 }

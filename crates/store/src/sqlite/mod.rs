@@ -7,6 +7,8 @@
 //! - `group_commit`: the ingest thread, which commits waiting batches together.
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
 //! - `audit`: the hash-chained audit trail and receipts.
+//! - `queue`: the generic job queue with leases; `export_mirror` keeps an export's record
+//!   in step with its job.
 //! - `jobs`: export jobs; `downloads`: their download log.
 //! - `stream`: query results handed over in batches through a bounded channel.
 //! - `subject`, `subject_rows`: one person's identities, and their rows in time order.
@@ -26,11 +28,13 @@ mod bulk_store;
 mod conn;
 mod convert;
 mod downloads;
+mod export_mirror;
 mod group_commit;
 mod ingest;
 pub mod jobs;
 mod limits;
 mod migrations;
+mod queue;
 mod rows;
 mod segments;
 mod sessions;
@@ -53,7 +57,8 @@ use ferry_domain::{
 
 use ferry_domain::audit::{AuditEntry, AuditEvent};
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
-use ferry_domain::job::{ArtifactFile, DownloadRecord, ExportJob, ExportSpec, Receipt};
+use ferry_domain::job::{CompletedExport, DownloadRecord, ExportJob, NewExport, Progress, Receipt};
+use ferry_domain::queue::Lease;
 
 use crate::{IngestOutcome, Queued, RowReceiver, Store, StoreError};
 
@@ -101,15 +106,12 @@ impl Store for SqliteStore {
 
     async fn create_export(
         &self,
-        account: AccountId,
-        id: &str,
-        spec: &ExportSpec,
-        requested_by: &str,
-        per_day: Option<u32>,
+        request: NewExport,
+        audit: AuditEvent,
+        now: Millis,
     ) -> Result<Queued, StoreError> {
-        let (id, spec, by) = (id.to_string(), spec.clone(), requested_by.to_string());
         self.pool
-            .write(move |c| jobs::create(c, account, &id, &spec, &by, per_day))
+            .write(move |c| jobs::create(c, &request, &audit, now))
             .await
     }
 
@@ -145,60 +147,30 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn claim_export(&self) -> Result<Option<(AccountId, ExportJob)>, StoreError> {
-        self.pool.write(|c| jobs::claim(c)).await
-    }
-
-    async fn export_progress(&self, id: &str, rows: u64, bytes: u64) -> Result<bool, StoreError> {
-        let id = id.to_string();
+    async fn export_progress(
+        &self,
+        lease: &Lease,
+        id: &str,
+        progress: Progress,
+        now: Millis,
+        lease_ms: Millis,
+    ) -> Result<bool, StoreError> {
+        let (lease, id) = (lease.clone(), id.to_string());
         self.pool
-            .write(move |c| jobs::progress(c, &id, rows, bytes))
+            .write(move |c| jobs::progress(c, &lease, &id, progress, now, lease_ms))
             .await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn complete_export(
         &self,
-        id: &str,
-        files: &[ArtifactFile],
-        artifact: &str,
-        rows: u64,
-        expires_at: Millis,
-        receipt: &Receipt,
+        lease: &Lease,
+        done: CompletedExport,
         audit: (AccountId, AuditEvent),
+        now: Millis,
     ) -> Result<bool, StoreError> {
-        let (id, files, artifact, receipt) = (
-            id.to_string(),
-            files.to_vec(),
-            artifact.to_string(),
-            receipt.clone(),
-        );
+        let lease = lease.clone();
         self.pool
-            .write(move |c| {
-                jobs::complete(
-                    c,
-                    &id,
-                    &files,
-                    &artifact,
-                    rows,
-                    expires_at,
-                    &receipt,
-                    (audit.0, &audit.1),
-                )
-            })
-            .await
-    }
-
-    async fn fail_export(
-        &self,
-        id: &str,
-        code: &str,
-        message: &str,
-        transient: bool,
-    ) -> Result<(), StoreError> {
-        let (id, code, message) = (id.to_string(), code.to_string(), message.to_string());
-        self.pool
-            .write(move |c| jobs::fail(c, &id, &code, &message, transient))
+            .write(move |c| jobs::complete(c, &lease, &done, (audit.0, &audit.1), now))
             .await
     }
 
@@ -206,16 +178,11 @@ impl Store for SqliteStore {
         &self,
         account: AccountId,
         id: &str,
+        now: Millis,
     ) -> Result<Option<(ExportJob, Option<String>)>, StoreError> {
         let id = id.to_string();
         self.pool
-            .write(move |c| jobs::cancel(c, account, &id))
-            .await
-    }
-
-    async fn requeue_stale_exports(&self, heartbeat_before: Millis) -> Result<usize, StoreError> {
-        self.pool
-            .write(move |c| jobs::requeue_stale(c, heartbeat_before))
+            .write(move |c| jobs::cancel(c, account, &id, now))
             .await
     }
 

@@ -8,100 +8,58 @@
 mod request;
 mod view;
 
+use crate::error_code::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use chrono::NaiveDate;
 use ferry_domain::Scope;
 use ferry_domain::export::SubjectRef;
-use ferry_domain::job::{ExportSpec, ExportStatus};
-use ferry_store::{ExportFilter, Queued};
+use ferry_domain::job::ExportStatus;
+use ferry_store::ExportFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, Caller};
-use crate::keys::random_id;
 use crate::startup::AppState;
-use request::{DEFAULT_EXPIRES_IN, GeneralBody, Options, date, spec, unprocessable};
+use crate::services::Actor;
+use crate::services::exports::{ExportOptions, request_export, validate_day};
+use request::GeneralBody;
 pub use view::view;
-
-/// The account's default link lifetime.
-async fn account_expiry(state: &AppState, caller: &Caller) -> Result<u64, ApiError> {
-    let account = state.store.account(caller.0.account).await?;
-    Ok(account
-        .and_then(|a| a.link_expiry_secs)
-        .unwrap_or(DEFAULT_EXPIRES_IN))
-}
 
 type Created = (StatusCode, HeaderMap, Json<Value>);
 
-async fn queue(state: &AppState, caller: &Caller, spec: ExportSpec) -> Result<Created, ApiError> {
+async fn queue(
+    state: &AppState,
+    caller: &Caller,
+    subject: Option<SubjectRef>,
+    options: ExportOptions,
+) -> Result<Created, ApiError> {
     let key = caller.require(Scope::ExportsWrite)?;
-    match &spec.subject {
-        Some(subject) => {
-            let found = state
-                .store
-                .find_subject(key.account, subject, spec.website_id.as_deref())
-                .await?;
-            if found.is_none() {
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "subject_not_found",
-                    "nobody with that user id, email or visitor id in this account: check the identifier (and website_id)",
-                ));
-            }
-        }
-        None => {
-            let id = spec.website_id.as_deref().unwrap_or_default();
-            if state.store.website(key.account, id).await?.is_none() {
-                return Err(ApiError::website_not_found(id));
-            }
-        }
-    }
-    let per_day = state.store.limits(key.account).await?.exports_per_day;
-    let queued = state
-        .store
-        .create_export(key.account, &random_id("exp_", 8), &spec, &key.id, per_day)
-        .await?;
-    let (job, remaining) = match queued {
-        Queued::Created { job, remaining } => (job, remaining),
-        Queued::Limited {
-            limit,
-            retry_after_secs,
-        } => {
-            return Err(ApiError::too_many(
-                "export_limit_reached",
-                format!(
-                    "this account may ask for {limit} exports a day and has used them all in the last 24 hours: \
-                     try again in {retry_after_secs} seconds, or raise the limit (a larger plan, or ferry accounts limits)"
-                ),
-                u64::from(limit),
-                retry_after_secs,
-            ));
-        }
+    let actor = Actor::Key {
+        account: key.account,
+        id: key.id.clone(),
+        name: key.name.clone(),
     };
+    let requested = request_export(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &actor,
+        subject,
+        options,
+    )
+    .await?;
     let mut headers = HeaderMap::new();
-    if let (Some(limit), Some(remaining)) = (per_day, remaining) {
+    if let Some((limit, remaining)) = requested.allowance {
         headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
         headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     }
-    let details = json!({"format": spec.format, "kind": spec.kind()});
-    let entry = crate::audit::export_event(
-        &key.id,
-        "data_export.requested",
-        &job.id,
-        &spec,
-        "ok",
-        details,
-    );
-    state.store.audit(key.account, entry).await?;
     state.worker.wake.notify_one();
-    tracing::info!(export.id = %job.id, key.id = %key.id, "export queued");
     Ok((
         StatusCode::ACCEPTED,
         headers,
-        Json(view(state, &job, Vec::new())),
+        Json(view(state, &requested.job, Some(Vec::new()))),
     ))
 }
 
@@ -109,14 +67,9 @@ pub async fn create_for_user(
     State(state): State<AppState>,
     caller: Caller,
     Path(user_id): Path<String>,
-    ApiJson(options): ApiJson<Options>,
+    ApiJson(options): ApiJson<ExportOptions>,
 ) -> Result<Created, ApiError> {
-    let spec = spec(
-        Some(SubjectRef::UserId(user_id)),
-        options,
-        account_expiry(&state, &caller).await?,
-    )?;
-    queue(&state, &caller, spec).await
+    queue(&state, &caller, Some(SubjectRef::UserId(user_id)), options).await
 }
 
 pub async fn create(
@@ -127,37 +80,30 @@ pub async fn create(
     let subject = match (body.kind.as_deref(), body.subject) {
         (None | Some("subject"), Some(subject)) => Some(subject),
         (None | Some("subject"), None) => {
-            return Err(unprocessable(
-                "subject_required",
+            return Err(ApiError::new(
+                ErrorCode::SubjectRequired,
                 "name the person in `subject` ({\"user_id\"|\"email\"|\"visitor_id\": …}), or ask for \"kind\":\"bulk\"",
             ));
         }
         (Some("bulk"), None) => None,
         (Some("bulk"), Some(_)) => {
-            return Err(unprocessable(
-                "invalid_kind",
+            return Err(ApiError::new(
+                ErrorCode::InvalidKind,
                 "a bulk export covers a whole website: leave out `subject`, or ask for \"kind\":\"subject\"",
             ));
         }
         (Some(other), _) => {
-            return Err(unprocessable(
-                "invalid_kind",
+            return Err(ApiError::new(
+                ErrorCode::InvalidKind,
                 format!("kind `{other}`: use \"subject\" or \"bulk\""),
             ));
         }
     };
-    let spec = spec(
-        subject,
-        body.options,
-        account_expiry(&state, &caller).await?,
-    )?;
-    queue(&state, &caller, spec).await
+    queue(&state, &caller, subject, body.options).await
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "export_not_found",
+    ApiError::new(ErrorCode::ExportNotFound,
         format!("no export `{id}` in this account: list them with GET /api/external/v1/exports"),
     )
 }
@@ -174,7 +120,7 @@ pub async fn show(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let downloads = state.store.export_downloads(&id).await?;
-    Ok(Json(view(&state, &job, downloads)))
+    Ok(Json(view(&state, &job, Some(downloads))))
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,8 +146,7 @@ pub async fn list(
         .as_deref()
         .map(|s| {
             ExportStatus::parse(s).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_query",
+                ApiError::new(ErrorCode::InvalidQuery,
                     "status is one of queued, running, completed, failed, expired, cancelled",
                 )
             })
@@ -216,8 +161,8 @@ pub async fn list(
     let filter = ExportFilter {
         status,
         subject: q.subject,
-        created_from: date("created_from", q.created_from.as_deref())?.map(midnight),
-        created_to: date("created_to", q.created_to.as_deref())?.map(|d| midnight(d) + 86_400_000),
+        created_from: validate_day("created_from", q.created_from.as_deref())?.map(midnight),
+        created_to: validate_day("created_to", q.created_to.as_deref())?.map(|d| midnight(d) + 86_400_000),
         cursor: q.cursor,
         limit: q.limit.unwrap_or(50).clamp(1, 500),
     };
@@ -225,7 +170,7 @@ pub async fn list(
     let data: Vec<Value> = page
         .data
         .iter()
-        .map(|job| view(&state, job, Vec::new()))
+        .map(|job| view(&state, job, None))
         .collect();
     Ok(Json(
         json!({ "data": data, "next_cursor": page.next_cursor }),
@@ -240,11 +185,13 @@ pub async fn delete(
     let key = caller.require(Scope::ExportsWrite)?;
     let (job, artifact) = state
         .store
-        .cancel_export(key.account, &id)
+        .cancel_export(key.account, &id, state.clock.now())
         .await?
         .ok_or_else(|| not_found(&id))?;
-    if let Some(relative) = artifact {
-        crate::worker::remove_artifact(&state.worker.artifacts, &relative);
+    if let Some(prefix) = artifact
+        && let Err(e) = state.worker.artifacts.delete(&prefix).await
+    {
+        tracing::warn!(error = %e, export.id = %job.id, "cannot delete an export's files");
     }
     let action = match job.status {
         ExportStatus::Cancelled => "data_export.cancelled",
@@ -253,7 +200,8 @@ pub async fn delete(
     let entry = crate::audit::export_event(&key.id, action, &job.id, &job.spec, "ok", json!({}));
     state.store.audit(key.account, entry).await?;
     tracing::info!(export.id = %job.id, status = job.status.as_str(), "export cancelled or deleted");
-    Ok(Json(view(&state, &job, Vec::new())))
+    let downloads = state.store.export_downloads(&id).await?;
+    Ok(Json(view(&state, &job, Some(downloads))))
 }
 
 /// `GET /exports/{id}/receipt`: the reference page's receipt, once the export is generated.
@@ -269,9 +217,7 @@ pub async fn receipt(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let receipt = state.store.receipt(&id).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "receipt_not_found",
+        ApiError::new(ErrorCode::ReceiptNotFound,
             "the receipt exists once the export has completed: poll GET /exports/{id}",
         )
     })?;

@@ -11,9 +11,9 @@ use crate::startup::AppState;
 pub fn view(
     state: &AppState,
     job: &ExportJob,
-    downloads: Vec<ferry_domain::job::DownloadRecord>,
+    downloads: Option<Vec<ferry_domain::job::DownloadRecord>>,
 ) -> Value {
-    let now = Utc::now();
+    let now = chrono::DateTime::from_timestamp_millis(state.clock.now()).unwrap_or_else(Utc::now);
     let live = job.status == ExportStatus::Completed
         && job.expires_at.is_some_and(|t| t > now)
         && !(job.spec.one_time && job.consumed_at.is_some());
@@ -43,7 +43,7 @@ pub fn view(
         }
         other => other,
     };
-    json!({
+    let mut view = json!({
         "export_id": job.id,
         "kind": job.spec.kind(),
         "status": status.as_str(),
@@ -64,8 +64,12 @@ pub fn view(
         "expires_at": job.expires_at,
         "one_time": job.spec.one_time,
         "error": job.error.as_ref().map(|(code, message)| json!({"code": code, "message": message})),
-        "downloads": downloads,
-    })
+    });
+    // Lists leave the download log out; one export's view has it.
+    if let Some(downloads) = downloads {
+        view["downloads"] = json!(downloads);
+    }
+    view
 }
 
 /// Rows and bytes so far; with the row total known, the percent done and the seconds left at
@@ -117,6 +121,7 @@ mod tests {
                 one_time: false,
                 expires_in: 60,
                 part_size: None,
+                keep_formulas: false,
             },
             requested_by: "key_1".into(),
             status: ExportStatus::Running,
@@ -132,6 +137,7 @@ mod tests {
             finished_at: None,
             expires_at: None,
             consumed_at: None,
+            queue_job: None,
         }
     }
 

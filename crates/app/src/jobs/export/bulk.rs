@@ -15,7 +15,9 @@ use ferry_export::bulk::BulkExport;
 use ferry_export::bulk::parts::{Cancelled, LimitExceeded, Meter};
 use ferry_export::package::{DateRangeOut, FileEntry};
 
-use super::{Failure, Hashing, Output, Worker};
+use super::{Hashing, Output, RowCounts};
+use crate::error_code::ErrorCode;
+use crate::jobs::{Failure, RunOptions, Worker};
 use crate::bulk_source::{BulkStoreSource, export_days};
 use crate::segments::count::expected_rows;
 
@@ -28,6 +30,7 @@ pub(super) async fn run(
     job: &ExportJob,
     dir: &Path,
     meter: Arc<Meter>,
+    options: &RunOptions,
 ) -> Result<Output, Failure> {
     let spec = job.spec.clone();
     let website_id = spec.website_id.clone().unwrap_or_default();
@@ -36,10 +39,11 @@ pub(super) async fn run(
         .website(account, &website_id)
         .await
         .map_err(Failure::transient)?
-        .ok_or_else(|| Failure {
-            code: "website_not_found",
-            message: format!("website `{website_id}` no longer exists in this account"),
-            transient: false,
+        .ok_or_else(|| {
+            Failure::permanent(
+                ErrorCode::WebsiteNotFound,
+                format!("website `{website_id}` no longer exists in this account"),
+            )
         })?;
     let range = export_days(
         worker.store.as_ref(),
@@ -49,7 +53,8 @@ pub(super) async fn run(
     )
     .await
     .map_err(Failure::transient)?;
-    count_rows(worker, job, &website, range);
+    let segments = worker.segments.clone().filter(|_| options.segments);
+    count_rows(worker, job, &website, range, segments.is_some());
     let plan = worker
         .store
         .account(account)
@@ -62,20 +67,22 @@ pub(super) async fn run(
         website.clone(),
         range,
         tokio::runtime::Handle::current(),
-        worker.segments.clone(),
+        segments,
         prefetch,
     );
     let (dir, job_id, limit_meter) = (dir.to_path_buf(), job.id.clone(), meter.clone());
+    let durable = options.durable;
     let written =
-        tokio::task::spawn_blocking(move || write(source, &spec, &job_id, &dir, &meter)).await;
-    let (files, rows) = match written {
+        tokio::task::spawn_blocking(move || write(source, &spec, &job_id, &dir, &meter, durable))
+            .await;
+    let (files, counts) = match written {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => return Err(failure(e, plan, &limit_meter)),
         Err(e) => return Err(Failure::transient(e)),
     };
     Ok(Output {
         files,
-        rows,
+        counts,
         subject_email: None,
         range: ReceiptRange {
             start: Some(range.from),
@@ -86,18 +93,14 @@ pub(super) async fn run(
 
 fn failure(e: io::Error, plan: &str, meter: &Meter) -> Failure {
     if e.get_ref().is_some_and(|inner| inner.is::<Cancelled>()) {
-        return Failure {
-            code: "cancelled",
-            message: "the export was cancelled".into(),
-            transient: false,
-        };
+        return Failure::permanent(ErrorCode::Cancelled, "the export was cancelled");
     }
     match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<LimitExceeded>())
     {
         Some(limit) => Failure {
-            code: "plan_size_exceeded",
+            code: ErrorCode::PlanSizeExceeded,
             message: format!(
                 "the export passed the limit of {} per export ({} plan) after {} rows and was stopped: \
                  ask for a shorter date range (from/to) or fewer data types, or raise the limit \
@@ -115,14 +118,13 @@ fn failure(e: io::Error, plan: &str, meter: &Meter) -> Failure {
 }
 
 /// Counts the rows to come in the background and records the total, for percent and ETA.
-fn count_rows(worker: &Worker, job: &ExportJob, website: &Website, range: DateRange) {
+fn count_rows(worker: &Worker, job: &ExportJob, website: &Website, range: DateRange, segments: bool) {
     let (store, id, types) = (
         worker.store.clone(),
         job.id.clone(),
         job.spec.data_types.clone(),
     );
     let (website_id, window) = (website.id.clone(), range.bounds(website.timezone));
-    let segments = worker.segments.is_some();
     tokio::spawn(async move {
         match expected_rows(store.as_ref(), &website_id, window, &types, segments).await {
             Ok(total) => {
@@ -141,7 +143,8 @@ fn write(
     job_id: &str,
     dir: &Path,
     meter: &Meter,
-) -> io::Result<(Vec<ArtifactFile>, u64)> {
+    durable: bool,
+) -> io::Result<(Vec<ArtifactFile>, RowCounts)> {
     let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let website = source.website.clone();
     let range = source.range;
@@ -158,7 +161,7 @@ fn write(
             end: Some(range.to.to_string()),
         },
         part_size: spec.part_size.unwrap_or(DEFAULT_PART_SIZE),
-        neutralise: true,
+        neutralise: !spec.keep_formulas,
         meter,
     };
     if spec.zip {
@@ -166,10 +169,10 @@ fn write(
         let file = std::fs::File::create(dir.join(&name))?;
         let out = Hashing::new(io::BufWriter::with_capacity(1 << 20, file), None);
         let (out, _, counts) = export.write_zip(out, BULK_DEFLATE_LEVEL, &mut source)?;
-        Ok((vec![out.finish(&name)?], counts.values().sum()))
+        Ok((vec![out.finish(&name, durable)?], counts))
     } else {
-        let (entries, counts) = export.write_dir(&PathBuf::from(dir), true, &mut source)?;
-        Ok((manifest_first(entries), counts.values().sum()))
+        let (entries, counts) = export.write_dir(&PathBuf::from(dir), durable, &mut source)?;
+        Ok((manifest_first(entries), counts))
     }
 }
 

@@ -12,7 +12,9 @@ use ferry_domain::job::{ExportJob, ReceiptRange};
 use ferry_export::bulk::parts::Meter;
 use ferry_export::person::PersonExport;
 
-use super::{Failure, Hashing, Output, Worker};
+use super::{Hashing, Output, RowCounts};
+use crate::jobs::{Failure, RunOptions, Worker};
+use crate::error_code::ErrorCode;
 use crate::pipeline::StoreSource;
 
 pub(super) async fn run(
@@ -21,6 +23,7 @@ pub(super) async fn run(
     job: &ExportJob,
     dir: &Path,
     meter: Arc<Meter>,
+    options: &RunOptions,
 ) -> Result<Output, Failure> {
     let spec = job.spec.clone();
     let subject_ref = spec
@@ -32,10 +35,11 @@ pub(super) async fn run(
         .find_subject(account, &subject_ref, spec.website_id.as_deref())
         .await
         .map_err(Failure::transient)?
-        .ok_or_else(|| Failure {
-            code: "subject_not_found",
-            message: "the person was not found (was their data erased?)".into(),
-            transient: false,
+        .ok_or_else(|| {
+            Failure::permanent(
+                ErrorCode::SubjectNotFound,
+                "the person was not found (was their data erased?)",
+            )
         })?;
     let subject_email = subject.profile.as_ref().and_then(|p| p.email.clone());
     let counter = meter.clone();
@@ -50,8 +54,8 @@ pub(super) async fn run(
     };
     let zip = spec.zip || spec.format != Format::Json;
     let name = format!("{}.{}", job.id, if zip { "zip" } else { "json" });
-    let (path, job_id) = (dir.join(&name), job.id.clone());
-    let written = tokio::task::spawn_blocking(move || -> io::Result<(Vec<_>, u64)> {
+    let (path, job_id, durable) = (dir.join(&name), job.id.clone(), options.durable);
+    let written = tokio::task::spawn_blocking(move || -> io::Result<(Vec<_>, RowCounts)> {
         let mut source = source;
         let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
         let export = PersonExport {
@@ -62,7 +66,7 @@ pub(super) async fn run(
             data_types: &spec.data_types,
             format: spec.format,
             range: spec.range,
-            neutralise: true,
+            neutralise: !spec.keep_formulas,
         };
         let file = std::fs::File::create(&path)?;
         let out = Hashing::new(io::BufWriter::with_capacity(1 << 20, file), Some(meter));
@@ -71,17 +75,17 @@ pub(super) async fn run(
         } else {
             export.write_json(out, &mut source)?
         };
-        Ok((vec![out.finish(&name)?], counts.values().sum()))
+        Ok((vec![out.finish(&name, durable)?], counts))
     })
     .await;
-    let (files, rows) = match written {
+    let (files, counts) = match written {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => return Err(Failure::transient(e)),
         Err(e) => return Err(Failure::transient(e)),
     };
     Ok(Output {
         files,
-        rows,
+        counts,
         subject_email,
         range: ReceiptRange {
             start: job.spec.range.start,

@@ -1,0 +1,167 @@
+//! One claimed job, start to end: its heartbeat, its handler in a task of its own (the panic
+//! boundary), and what the queue is told afterwards.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use ferry_domain::job::Progress;
+use ferry_domain::queue::{Claimed, JobFailure, JobFate, JobKind};
+use serde_json::json;
+use tokio::task::JoinHandle;
+
+use super::{Failure, JobContext, JobEvent, Outcome, RunOptions, Worker};
+use crate::audit::record_or_log;
+use crate::error_code::ErrorCode;
+
+/// Aborts a task when dropped: a job's heartbeat and body never outlive their driver, even
+/// when the driver itself is dropped (a shutdown past its grace period).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions) -> JobEvent {
+    let ctx = Arc::new(JobContext {
+        lease: claimed.lease.clone(),
+        meter: std::sync::OnceLock::new(),
+        lost: std::sync::atomic::AtomicBool::new(false),
+        options,
+    });
+    let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
+        worker.clone(),
+        claimed.kind.clone(),
+        ctx.clone(),
+    )));
+    let mut body = AbortOnDrop(tokio::spawn(run_kind(
+        worker.clone(),
+        claimed.kind.clone(),
+        ctx.clone(),
+    )));
+    let ended = (&mut body.0).await;
+    drop(_heartbeat);
+    let result = match ended {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => {
+            tracing::error!(job.id = claimed.lease.job.0, kind = claimed.kind.name(), "job panicked");
+            Err(Failure::permanent(
+                ErrorCode::InternalError,
+                "Ferry failed while running this job; the operator's log has details. Ask again, \
+                 and report it if it happens again",
+            ))
+        }
+        Err(_) => Err(Failure::permanent(
+            ErrorCode::InternalError,
+            "the job was stopped",
+        )),
+    };
+    let outcome = match result {
+        Ok(()) => Outcome::Done,
+        Err(failure) => report(&worker, &claimed, failure).await,
+    };
+    let event = JobEvent {
+        job: claimed.lease.job,
+        kind: claimed.kind,
+        outcome,
+    };
+    let _ = worker.events.send(event.clone());
+    event
+}
+
+async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result<(), Failure> {
+    match &kind {
+        JobKind::Export { export_id } => super::export::run(&worker, &ctx, export_id).await,
+    }
+}
+
+/// Extends the lease (and, for an export, records its progress) until the job ends. A lost
+/// lease stops the job at its writers' next rows.
+async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
+    let lease_ms = worker.settings.lease.as_millis() as i64;
+    loop {
+        tokio::time::sleep(worker.settings.heartbeat).await;
+        let now = worker.clock.now();
+        let kept = match &kind {
+            JobKind::Export { export_id } => {
+                let progress = ctx.meter.get().map_or(Progress::default(), |m| Progress {
+                    rows: m.rows.load(Ordering::Relaxed),
+                    bytes: m.bytes.load(Ordering::Relaxed),
+                });
+                worker
+                    .store
+                    .export_progress(&ctx.lease, export_id, progress, now, lease_ms)
+                    .await
+            }
+        };
+        match kept {
+            Ok(true) => {}
+            Ok(false) => {
+                ctx.lost.store(true, Ordering::Relaxed);
+                if let Some(meter) = ctx.meter.get() {
+                    meter.cancelled.store(true, Ordering::Relaxed);
+                }
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot extend a job's lease"),
+        }
+    }
+}
+
+/// Tells the queue how the attempt failed and writes the export's `failed` audit entry.
+async fn report(worker: &Worker, claimed: &Claimed, failure: Failure) -> Outcome {
+    let now = worker.clock.now();
+    let reported = JobFailure {
+        code: failure.code.as_str().to_string(),
+        message: failure.message.clone(),
+        transient: failure.transient,
+    };
+    let fate = match worker.store.fail_job(&claimed.lease, &reported, now).await {
+        Ok(fate) => fate,
+        Err(e) => {
+            // The lease runs out and the job is reclaimed: nothing is lost.
+            tracing::error!(error = %e, job.id = claimed.lease.job.0, "cannot record a job's failure");
+            return Outcome::Retry {
+                code: reported.code,
+            };
+        }
+    };
+    let outcome = match fate {
+        JobFate::LeaseLost => return Outcome::LeaseLost,
+        JobFate::Retry { .. } => Outcome::Retry {
+            code: reported.code.clone(),
+        },
+        JobFate::Failed => Outcome::Failed {
+            code: reported.code.clone(),
+        },
+    };
+    tracing::warn!(
+        job.id = claimed.lease.job.0,
+        kind = claimed.kind.name(),
+        code = %reported.code,
+        will_retry = matches!(fate, JobFate::Retry { .. }),
+        "job failed"
+    );
+    match &claimed.kind {
+        JobKind::Export { export_id } => {
+            if let Ok(Some((account, job))) = worker.store.export_job_any(export_id).await {
+                let details = json!({
+                    "message": reported.message,
+                    "attempt": claimed.lease.attempt,
+                    "will_retry": matches!(fate, JobFate::Retry { .. }),
+                });
+                let entry = crate::audit::export_event(
+                    "worker",
+                    "data_export.failed",
+                    export_id,
+                    &job.spec,
+                    &reported.code,
+                    details,
+                );
+                record_or_log(worker.store.as_ref(), account, entry).await;
+            }
+        }
+    }
+    outcome
+}

@@ -1,0 +1,163 @@
+//! The worker: claims jobs from the store's queue and runs each in its own task.
+//!
+//! - Several jobs run at once (`slots`, default 2). Bulk exports never take the last free
+//!   slot, so a person's export never waits behind a 10 GB website export.
+//! - Each job runs behind a panic boundary (its own task): a panic fails that job with
+//!   `internal_error`, and the worker goes on. Its heartbeat, which extends the job's lease
+//!   and reports progress, stops with it.
+//! - A job that loses its lease (cancelled, or reclaimed after its worker stalled) stops at
+//!   its next heartbeat and can change nothing: the store refuses its lease.
+//! - On shutdown the worker stops claiming, lets running jobs finish within a grace period,
+//!   then gives their leases back so another worker takes them at once.
+//!
+//! `driver`: one job's run; `export`: the export job kind; `step`: single steps for tests and
+//! for commands that run their own job.
+
+mod driver;
+pub mod export;
+mod run_loop;
+mod step;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferry_domain::queue::{JobId, JobKind};
+use ferry_export::bulk::parts::Meter;
+use ferry_store::Store;
+use futures_util::future::BoxFuture;
+use tokio::sync::{Notify, broadcast};
+
+use crate::artifacts::ArtifactStore;
+use crate::clock::Clock;
+use crate::error_code::ErrorCode;
+use crate::segments::SegmentFiles;
+
+pub use export::BULK_DEFLATE_LEVEL;
+pub use step::RunOptions;
+
+/// How the worker paces itself.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Jobs run at once.
+    pub slots: usize,
+    /// How long a claim lasts without a heartbeat.
+    pub lease: Duration,
+    /// How often a running job's heartbeat extends its lease.
+    pub heartbeat: Duration,
+    /// How long running jobs may take to finish once shutdown starts.
+    pub grace: Duration,
+}
+
+/// Two slots: one bulk export and one person's export can always run side by side.
+pub const DEFAULT_SLOTS: usize = 2;
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            slots: DEFAULT_SLOTS,
+            lease: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(1),
+            grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Called as an export job starts; tests use it to hold or break a job at a known point.
+pub type ExportHook = Arc<dyn Fn(&ferry_domain::job::ExportJob) -> BoxFuture<'static, ()> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Worker {
+    pub store: Arc<dyn Store>,
+    pub artifacts: Arc<dyn ArtifactStore>,
+    /// Where an attempt writes its files before they are stored: one directory per lease.
+    pub scratch: PathBuf,
+    pub clock: Arc<dyn Clock>,
+    /// Woken when a job is queued, so the worker need not poll quickly.
+    pub wake: Arc<Notify>,
+    /// Export segments bulk exports copy closed days from (`None`: read every row).
+    pub segments: Option<SegmentFiles>,
+    /// How often to build missing segments (`None`: never).
+    pub compact_every: Option<Duration>,
+    pub settings: WorkerSettings,
+    pub hook: Option<ExportHook>,
+    /// Every job's end, for whoever listens (tests, the CLI).
+    pub events: broadcast::Sender<JobEvent>,
+}
+
+impl Worker {
+    /// A worker on the data directory's artifact store, with default settings.
+    pub fn new(store: Arc<dyn Store>, data_dir: &std::path::Path, clock: Arc<dyn Clock>) -> Self {
+        Worker {
+            store,
+            artifacts: Arc::new(crate::artifacts::local::LocalArtifacts::new(
+                data_dir.join("artifacts"),
+            )),
+            scratch: data_dir.join("work"),
+            clock,
+            wake: Arc::new(Notify::new()),
+            segments: Some(SegmentFiles::new(data_dir)),
+            compact_every: None,
+            settings: WorkerSettings::default(),
+            hook: None,
+            events: broadcast::channel(256).0,
+        }
+    }
+}
+
+/// How a job's run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Failed this time; queued again.
+    Retry { code: String },
+    /// Failed for good.
+    Failed { code: String },
+    /// The lease was no longer the job's (cancelled, or reclaimed): nothing it did counts.
+    LeaseLost,
+    /// Given back at shutdown.
+    Released,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobEvent {
+    pub job: JobId,
+    pub kind: JobKind,
+    pub outcome: Outcome,
+}
+
+/// Why a job's attempt failed.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: ErrorCode,
+    pub message: String,
+    pub transient: bool,
+}
+
+impl Failure {
+    pub fn transient(e: impl std::fmt::Display) -> Self {
+        Failure {
+            code: ErrorCode::ExportFailed,
+            message: format!("the export could not be written: {e}"),
+            transient: true,
+        }
+    }
+
+    pub fn permanent(code: ErrorCode, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+            transient: false,
+        }
+    }
+}
+
+/// What a running job shares with its heartbeat.
+pub(crate) struct JobContext {
+    pub lease: ferry_domain::queue::Lease,
+    /// The job's counters, once it has them; the heartbeat reports them.
+    pub meter: std::sync::OnceLock<Arc<Meter>>,
+    /// Set by the heartbeat when the lease is lost.
+    pub lost: std::sync::atomic::AtomicBool,
+    pub options: RunOptions,
+}

@@ -1,0 +1,115 @@
+//! Asking for an export, from any entry point: the request's checks, the plan's daily limit,
+//! and the export, its queue job and its `data_export.requested` audit entry created in one
+//! transaction.
+
+mod validate;
+
+pub use validate::{DEFAULT_EXPIRES_IN, ExportOptions, MIN_PART_SIZE, day as validate_day, to_spec};
+
+use ferry_domain::export::SubjectRef;
+use ferry_domain::job::{ExportJob, ExportSpec, NewExport};
+use ferry_store::{Queued, Store};
+use serde_json::json;
+
+use super::Actor;
+use crate::clock::Clock;
+use crate::error_code::{ErrorCode, Problem};
+use crate::keys::random_id;
+
+/// A queued export, and the caller's daily allowance after it.
+pub struct Requested {
+    pub job: ExportJob,
+    /// `(limit, remaining)` when the account has a daily limit.
+    pub allowance: Option<(u32, u32)>,
+}
+
+/// Checks `options` for an export of `subject` (`None`: a bulk export of a website) and
+/// queues it.
+pub async fn request_export(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    subject: Option<SubjectRef>,
+    options: ExportOptions,
+) -> Result<Requested, Problem> {
+    let account = actor.account();
+    let default_expiry = store
+        .account(account)
+        .await?
+        .and_then(|a| a.link_expiry_secs)
+        .unwrap_or(DEFAULT_EXPIRES_IN);
+    let spec = to_spec(subject, options, default_expiry)?;
+    check_target(store, actor, &spec).await?;
+    let per_day = if actor.is_operator() {
+        None
+    } else {
+        store.limits(account).await?.exports_per_day
+    };
+    let id = random_id("exp_", 8);
+    let details = json!({"format": spec.format, "kind": spec.kind()});
+    let entry = crate::audit::export_event(
+        actor.audit_name(),
+        "data_export.requested",
+        &id,
+        &spec,
+        "ok",
+        details,
+    );
+    let request = NewExport {
+        id,
+        account,
+        spec,
+        requested_by: actor.requested_by(),
+        per_day,
+    };
+    match store.create_export(request, entry, clock.now()).await? {
+        Queued::Created { job, remaining } => {
+            tracing::info!(export.id = %job.id, actor = actor.audit_name(), "export queued");
+            Ok(Requested {
+                job: *job,
+                allowance: per_day.zip(remaining),
+            })
+        }
+        Queued::Limited {
+            limit,
+            retry_after_secs,
+        } => Err(Problem::too_many(
+            ErrorCode::ExportLimitReached,
+            format!(
+                "this account may ask for {limit} exports a day and has used them all in the last 24 hours: \
+                 try again in {retry_after_secs} seconds, or raise the limit (a larger plan, or ferry accounts limits)"
+            ),
+            u64::from(limit),
+            retry_after_secs,
+        )),
+    }
+}
+
+/// The person or website the export names must exist in the caller's account.
+async fn check_target(store: &dyn Store, actor: &Actor, spec: &ExportSpec) -> Result<(), Problem> {
+    let account = actor.account();
+    match &spec.subject {
+        Some(subject) => {
+            let found = store
+                .find_subject(account, subject, spec.website_id.as_deref())
+                .await?;
+            if found.is_none() {
+                return Err(Problem::new(
+                    ErrorCode::SubjectNotFound,
+                    format!(
+                        "nobody with that {} in this account{}: check the identifier (find people with GET /users?email=)",
+                        subject.kind_name(),
+                        if spec.website_id.is_some() { " and website" } else { "" }
+                    ),
+                ));
+            }
+        }
+        None => {
+            let id = spec.website_id.as_deref().unwrap_or_default();
+            if store.website(account, id).await?.is_none() {
+                return Err(Problem::website_not_found(id));
+            }
+        }
+    }
+    Ok(())
+}

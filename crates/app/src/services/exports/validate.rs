@@ -1,0 +1,153 @@
+//! An export request's options, checked and turned into an [`ExportSpec`], or a clear error
+//! before anything is queued. The API's JSON bodies and the CLI's flags both arrive here.
+
+use ferry_domain::export::{DataType, ExportRange, Format, Include, SubjectRef};
+use ferry_domain::job::ExportSpec;
+use ferry_domain::{DateRangeError, parse_date};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error_code::{ErrorCode, Problem};
+
+/// Links live 7 days unless asked otherwise; at most 30.
+pub const DEFAULT_EXPIRES_IN: u64 = 7 * 24 * 3600;
+const MAX_EXPIRES_IN: u64 = 30 * 24 * 3600;
+
+/// Parts smaller than this would only multiply files.
+pub const MIN_PART_SIZE: u64 = 512;
+
+/// Everything an export request may set besides whom it is about. Formats and data types are
+/// read as text here, so that a wrong one gets its own code (`invalid_format`,
+/// `invalid_include`) instead of a generic one from the JSON parser.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportOptions {
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub include: Option<Include>,
+    #[serde(default)]
+    pub website_id: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub one_time: Option<bool>,
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+    #[serde(default)]
+    pub zip: Option<bool>,
+    /// Bulk exports: split each data file into parts of at most this many bytes.
+    #[serde(default)]
+    pub part_size: Option<u64>,
+    /// Keep CSV cells a spreadsheet would run as formulas exactly as stored.
+    #[serde(default)]
+    pub keep_formulas: Option<bool>,
+    /// Accepted so that scripts written for later releases get a clear answer.
+    #[serde(default)]
+    pub encryption: Option<Value>,
+    #[serde(default)]
+    pub delivery: Option<Value>,
+}
+
+fn unprocessable(code: ErrorCode, message: impl Into<String>) -> Problem {
+    Problem::new(code, message)
+}
+
+/// A day as `YYYY-MM-DD`, strictly.
+pub fn day(field: &'static str, value: Option<&str>) -> Result<Option<chrono::NaiveDate>, Problem> {
+    value
+        .map(|v| parse_date(field, v).map_err(Problem::from))
+        .transpose()
+}
+
+pub fn to_spec(
+    subject: Option<SubjectRef>,
+    o: ExportOptions,
+    default_expires_in: u64,
+) -> Result<ExportSpec, Problem> {
+    let bulk = subject.is_none();
+    if o.encryption.is_some() || o.delivery.is_some() {
+        return Err(unprocessable(
+            ErrorCode::Unsupported,
+            "encryption and delivery are not available yet: leave them out and fetch download_url",
+        ));
+    }
+    let include = o.include.unwrap_or(Include::Keyword("all".into()));
+    let data_types: Vec<DataType> = if bulk {
+        include.resolve_bulk()
+    } else {
+        include.resolve()
+    }
+    .map_err(|m| unprocessable(ErrorCode::InvalidInclude, m))?;
+    let format = match o.format.as_deref() {
+        None if bulk => Format::Csv,
+        None => Format::Json,
+        Some(name) => Format::parse(name).ok_or_else(|| {
+            unprocessable(
+                ErrorCode::InvalidFormat,
+                format!("`format` is `{name}`: use json, csv or ndjson (bulk exports: parquet too)"),
+            )
+        })?,
+    };
+    if !bulk && format == Format::Parquet {
+        return Err(unprocessable(
+            ErrorCode::InvalidFormat,
+            "Parquet is for bulk exports (\"kind\":\"bulk\"); a person's export is json, csv or ndjson",
+        ));
+    }
+    if bulk && o.website_id.is_none() {
+        return Err(unprocessable(
+            ErrorCode::WebsiteRequired,
+            "a bulk export covers one website: give its website_id",
+        ));
+    }
+    let part_size = match (bulk, o.part_size) {
+        (_, None) => None,
+        (false, Some(_)) => {
+            return Err(unprocessable(
+                ErrorCode::InvalidPartSize,
+                "part_size applies to bulk exports only: leave it out",
+            ));
+        }
+        (true, Some(n)) if n < MIN_PART_SIZE => {
+            return Err(unprocessable(
+                ErrorCode::InvalidPartSize,
+                format!(
+                    "part_size is in bytes, at least {MIN_PART_SIZE} (the default is 1000000000)"
+                ),
+            ));
+        }
+        (true, Some(n)) => Some(n),
+    };
+    let range = ExportRange {
+        start: day("from", o.from.as_deref())?,
+        end: day("to", o.to.as_deref())?,
+    };
+    if let (Some(from), Some(to)) = (range.start, range.end)
+        && from > to
+    {
+        return Err(DateRangeError::Reversed { from, to }.into());
+    }
+    let expires_in = o.expires_in.unwrap_or(default_expires_in);
+    if expires_in == 0 || expires_in > MAX_EXPIRES_IN {
+        return Err(unprocessable(
+            ErrorCode::InvalidExpiresIn,
+            format!("expires_in is in seconds, from 1 to {MAX_EXPIRES_IN} (30 days)"),
+        ));
+    }
+    Ok(ExportSpec {
+        subject,
+        website_id: o.website_id,
+        data_types,
+        format,
+        range,
+        // A bulk export is one ZIP unless separate files (one link each) are asked for.
+        zip: o.zip.unwrap_or(bulk),
+        one_time: o.one_time.unwrap_or(false),
+        expires_in,
+        part_size,
+        keep_formulas: o.keep_formulas.unwrap_or(false),
+    })
+}

@@ -1,0 +1,50 @@
+//! One entry point per use case. The HTTP API, the CLI, and later the dashboard, the
+//! scheduler and the request workflow call these; each validates, checks limits and writes
+//! the audit trail in one place, so no entry point can skip a rule.
+//!
+//! - [`exports`]: asking for an export.
+
+pub mod exports;
+
+use ferry_domain::AccountId;
+
+/// Who asks, as the audit trail and the receipt name them.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// An API key: its public id (the audit actor) and its name (the receipt's requester).
+    Key {
+        account: AccountId,
+        id: String,
+        name: Option<String>,
+    },
+    /// The operator at the command line. Plan limits do not apply: it is their own tool.
+    Cli { account: AccountId },
+}
+
+impl Actor {
+    pub fn account(&self) -> AccountId {
+        match self {
+            Actor::Key { account, .. } | Actor::Cli { account } => *account,
+        }
+    }
+
+    /// The audit trail's `actor`.
+    pub fn audit_name(&self) -> &str {
+        match self {
+            Actor::Key { id, .. } => id,
+            Actor::Cli { .. } => "cli",
+        }
+    }
+
+    /// The receipt's `requested_by`: the key's name (its id when it has none), or `cli`.
+    pub fn requested_by(&self) -> String {
+        match self {
+            Actor::Key { id, name, .. } => name.clone().unwrap_or_else(|| id.clone()),
+            Actor::Cli { .. } => "cli".into(),
+        }
+    }
+
+    pub fn is_operator(&self) -> bool {
+        matches!(self, Actor::Cli { .. })
+    }
+}

@@ -1,0 +1,189 @@
+//! The job queue's vocabulary: what a job is, which lane it waits in, and the lease that lets
+//! one worker at a time act on it.
+//!
+//! A worker that claims a job gets a [`Lease`]: a random token and an expiry. Every later call
+//! about the job (progress, completion, failure) presents the lease, and the store refuses a
+//! lease that is no longer the job's, so a worker that stalled past its expiry, while another
+//! reclaimed the job, can change nothing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Millis;
+
+/// What a job does; each kind has one handler in the worker. Stored as JSON, so a kind added
+/// later leaves older rows readable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobKind {
+    /// Generate the export `export_id` (a person's or a website's).
+    Export { export_id: String },
+}
+
+impl JobKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobKind::Export { .. } => "export",
+        }
+    }
+}
+
+/// Jobs wait in lanes so that long work cannot hold short work behind it: bulk exports never
+/// take the last free slot, so a person's export always finds one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lane {
+    Default,
+    Bulk,
+}
+
+impl Lane {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lane::Default => "default",
+            Lane::Bulk => "bulk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lane> {
+        match s {
+            "default" => Some(Lane::Default),
+            "bulk" => Some(Lane::Bulk),
+            _ => None,
+        }
+    }
+}
+
+/// A job's number in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct JobId(pub i64);
+
+/// A job to queue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: JobKind,
+    pub lane: Lane,
+    /// Attempts before a job that keeps failing (or keeps losing its worker) fails for good.
+    pub max_attempts: u32,
+    /// Not claimed before this instant.
+    pub run_after: Millis,
+    /// At most one job with this key ever exists (a schedule's window, say).
+    pub unique_key: Option<String>,
+}
+
+/// Attempts a job gets unless its kind says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+impl NewJob {
+    pub fn now(kind: JobKind, lane: Lane, now: Millis) -> Self {
+        NewJob {
+            kind,
+            lane,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            run_after: now,
+            unique_key: None,
+        }
+    }
+}
+
+/// One worker's right to act on a job until `expires_at`; extended by its heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub job: JobId,
+    /// Random, new at every claim: a reclaimed job's old token is refused everywhere.
+    pub token: String,
+    /// 1 for the first try.
+    pub attempt: u32,
+    pub expires_at: Millis,
+}
+
+/// A job a worker claimed.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub lease: Lease,
+    pub kind: JobKind,
+    pub lane: Lane,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    /// Withdrawn by its owner (an export cancelled before or while it ran).
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::Done,
+            JobStatus::Failed,
+            JobStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+}
+
+/// A job as the queue holds it.
+#[derive(Debug, Clone)]
+pub struct JobRecord {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub lane: Lane,
+    pub status: JobStatus,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub run_after: Millis,
+    pub error: Option<(String, String)>,
+}
+
+/// Why an attempt failed; `transient` failures are retried after a back-off until the
+/// attempts run out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFailure {
+    pub code: String,
+    pub message: String,
+    pub transient: bool,
+}
+
+/// What became of a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFate {
+    /// Queued again, claimable from this instant.
+    Retry { at: Millis },
+    /// Failed for good.
+    Failed,
+    /// The lease was no longer the job's: the report changed nothing.
+    LeaseLost,
+}
+
+/// A retried job waits this long times the attempts it has had.
+pub const RETRY_BACKOFF_MS: Millis = 1_000;
+
+/// The code a job ends with when its worker kept disappearing (a crash or kill each time).
+pub const ATTEMPTS_EXHAUSTED: &str = "attempts_exhausted";
+
+/// What a pass over expired leases did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reclaimed {
+    /// Jobs queued again for another attempt.
+    pub requeued: Vec<JobId>,
+    /// Jobs whose attempts ran out: failed with [`ATTEMPTS_EXHAUSTED`].
+    pub failed: Vec<(JobId, JobKind)>,
+}
