@@ -4,6 +4,7 @@
 //! - [`rows`]: the reference page's row layouts (field names and order), shared by the writers.
 //! - [`json`]: one streamed JSON document in the reference layout.
 //! - [`csv_files`]: one CSV file per data type with the reference headers.
+//! - [`formula`]: the one rule that defuses spreadsheet formulas in CSV text cells.
 //! - [`ndjson`]: one JSON object per line.
 //! - [`package`]: the ZIP with `manifest.json` and `README.txt`, checksumming as it writes.
 //! - [`bulk`]: a website's bulk export, split into parts, as one ZIP or separate files.
@@ -11,6 +12,7 @@
 
 pub mod bulk;
 pub mod csv_files;
+pub mod formula;
 pub mod json;
 pub mod ndjson;
 pub mod package;
