@@ -7,9 +7,10 @@ use std::io::{self, Write};
 
 use ferry_domain::export::{Identity, SubjectRef};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use zip::write::{SimpleFileOptions, StreamWriter};
 use zip::{CompressionMethod, ZipWriter};
+
+use crate::hashing::HashingWriter;
 
 /// One file of the package as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,26 +50,6 @@ fn zip_error(e: zip::result::ZipError) -> io::Error {
     io::Error::other(e)
 }
 
-/// Counts and hashes what passes through on its way into the ZIP entry.
-struct Hashing<'a, W: Write> {
-    inner: &'a mut W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> Write for Hashing<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 impl<W: Write> Package<W> {
     pub fn new(out: W) -> Self {
         Package {
@@ -89,18 +70,9 @@ impl<W: Write> Package<W> {
             .last_modified_time(zip::DateTime::default())
             .large_file(true);
         self.zip.start_file(name, options).map_err(zip_error)?;
-        let mut hashing = Hashing {
-            inner: &mut self.zip,
-            hasher: Sha256::new(),
-            bytes: 0,
-        };
+        let mut hashing = HashingWriter::new(&mut self.zip);
         let value = write(&mut hashing)?;
-        let (bytes, sha256) = (hashing.bytes, hex::encode(hashing.hasher.finalize()));
-        self.files.push(FileEntry {
-            name: name.to_string(),
-            bytes,
-            sha256,
-        });
+        self.files.push(hashing.into_entry(name).1);
         Ok(value)
     }
 
