@@ -232,7 +232,7 @@ fn a_cancelled_export_stops_with_cancelled() {
 
 #[test]
 fn an_entry_over_4_gib_of_spliced_blocks_opens_in_unzip_and_python() {
-    use ferry_export::bulk::deflate::deflate_block;
+    use ferry_export::package::deflate::deflate_block;
     use ferry_export::bulk::segment::Block;
     // One 1 MiB block of rows, deflated once and spliced 4,200 times: a 4.1 GiB entry whose
     // sizes need ZIP64, written in seconds and a few megabytes.

@@ -7,7 +7,6 @@
 //! sink's chunks, so memory holds a few batches and chunks whatever the export's size.
 
 pub mod cells;
-pub mod deflate;
 mod digest;
 pub mod formats;
 #[cfg(feature = "parquet")]

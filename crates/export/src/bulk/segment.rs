@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::deflate::deflate_block;
+use crate::package::deflate::deflate_block;
 use super::formats::TextFormat;
 
 /// The row layout segments are written in. Bump it whenever a CSV or NDJSON row changes:

@@ -12,6 +12,9 @@ use zip::{CompressionMethod, ZipWriter};
 
 use crate::hashing::HashingWriter;
 
+pub mod deflate;
+pub mod zip_stream;
+
 /// One file of the package as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileEntry {
