@@ -3,7 +3,6 @@
 //! zipfile; Parquet parts read back with every row.
 
 use std::io::{self, Write};
-use std::process::Command;
 
 use ferry_domain::analytics::VisitorRow;
 use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
@@ -14,32 +13,8 @@ use ferry_export::bulk::sink::{PartSink, ZipSink};
 use ferry_export::bulk::{Batches, BulkExport, BulkSource};
 use ferry_export::package::DateRangeOut;
 
-/// Checks the ZIP at `path` with `unzip -t`, then runs `script` (with the path as `argv[1]`) in
-/// Python; returns what the script printed.
-fn opens_in_unzip_and_python(path: &std::path::Path, script: &str) -> String {
-    let unzip = Command::new("unzip")
-        .arg("-tq")
-        .arg(path)
-        .output()
-        .expect("Info-ZIP unzip is installed (scripts/test installs it)");
-    assert!(
-        unzip.status.success(),
-        "unzip -t: {}",
-        String::from_utf8_lossy(&unzip.stdout)
-    );
-    let python = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(path)
-        .output()
-        .expect("python3 is installed");
-    assert!(
-        python.status.success(),
-        "{}",
-        String::from_utf8_lossy(&python.stderr)
-    );
-    String::from_utf8_lossy(&python.stdout).trim().to_string()
-}
+mod support;
+use support::opens_in_unzip_and_python;
 
 #[test]
 fn a_zip_of_70000_entries_needs_zip64_and_opens_in_unzip_and_python() {
@@ -232,8 +207,8 @@ fn a_cancelled_export_stops_with_cancelled() {
 
 #[test]
 fn an_entry_over_4_gib_of_spliced_blocks_opens_in_unzip_and_python() {
-    use ferry_export::package::deflate::deflate_block;
     use ferry_export::bulk::segment::Block;
+    use ferry_export::package::deflate::deflate_block;
     // One 1 MiB block of rows, deflated once and spliced 4,200 times: a 4.1 GiB entry whose
     // sizes need ZIP64, written in seconds and a few megabytes.
     let row = b"2024-05-01T10:00:00Z,https://shop.example/p/1,Product 1,,desktop,Firefox,DE,v1,sess_1\r\n";

@@ -1,16 +1,15 @@
 //! The ZIP a person receives: the data files, `README.txt` and, last, `manifest.json` with the
-//! size and SHA-256 of every other file. Written as a stream (no seeking), ZIP64 where sizes
-//! need it, entries dated 1980-01-01 so the same rows always give the same bytes.
+//! size and SHA-256 of every other file, written through the same [`ZipStream`] as a bulk
+//! export's ZIP.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 
 use ferry_domain::export::{Identity, SubjectRef};
 use serde::Serialize;
-use zip::write::{SimpleFileOptions, StreamWriter};
-use zip::{CompressionMethod, ZipWriter};
 
 use crate::hashing::HashingWriter;
+use zip_stream::ZipStream;
 
 pub mod deflate;
 pub mod zip_stream;
@@ -44,19 +43,21 @@ pub struct DateRangeOut {
     pub end: Option<String>,
 }
 
-pub struct Package<W: Write> {
-    zip: ZipWriter<StreamWriter<W>>,
-    files: Vec<FileEntry>,
-}
+/// Deflate level of a person's package: small, so the smaller output is worth the time.
+const LEVEL: u32 = 6;
 
-fn zip_error(e: zip::result::ZipError) -> io::Error {
-    io::Error::other(e)
+/// Row writers make many small writes; they are deflated and hashed in pieces this large.
+const BUFFER: usize = 64 * 1024;
+
+pub struct Package<W: Write> {
+    zip: ZipStream<W>,
+    files: Vec<FileEntry>,
 }
 
 impl<W: Write> Package<W> {
     pub fn new(out: W) -> Self {
         Package {
-            zip: ZipWriter::new_stream(out),
+            zip: ZipStream::new(out, LEVEL),
             files: Vec::new(),
         }
     }
@@ -67,15 +68,12 @@ impl<W: Write> Package<W> {
         name: &str,
         write: impl FnOnce(&mut dyn Write) -> io::Result<T>,
     ) -> io::Result<T> {
-        let options = SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Deflated)
-            .compression_level(Some(6))
-            .last_modified_time(zip::DateTime::default())
-            .large_file(true);
-        self.zip.start_file(name, options).map_err(zip_error)?;
-        let mut hashing = HashingWriter::new(&mut self.zip);
-        let value = write(&mut hashing)?;
+        let mut entry = self.zip.entry(name, true)?;
+        let mut out = BufWriter::with_capacity(BUFFER, HashingWriter::new(&mut entry));
+        let value = write(&mut out)?;
+        let hashing = out.into_inner().map_err(|e| e.into_error())?;
         self.files.push(hashing.into_entry(name).1);
+        entry.finish()?;
         Ok(value)
     }
 
@@ -89,6 +87,6 @@ impl<W: Write> Package<W> {
         manifest.files = self.files.clone();
         let json = serde_json::to_vec_pretty(&manifest)?;
         self.file("manifest.json", |w| w.write_all(&json))?;
-        Ok(self.zip.finish().map_err(zip_error)?.into_inner())
+        self.zip.finish()
     }
 }
