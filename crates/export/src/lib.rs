@@ -8,9 +8,9 @@
 //! - [`hashing`]: size and SHA-256 of a stream as it is written, for manifests and artifacts.
 //! - [`meter`]: rows and bytes written so far, the byte limit, cancellation.
 //! - [`ndjson`]: one JSON object per line.
-//! - [`package`]: the ZIP with `manifest.json` and `README.txt`, checksumming as it writes.
+//! - [`package`]: one package path for every export: ZIP writer, manifest, README.
 //! - [`bulk`]: a website's bulk export, split into parts, as one ZIP or separate files.
-//! - [`person`]: a person's whole export from a [`person::PersonSource`]; [`readme`] its README.
+//! - [`person`]: a person's whole export from a [`person::PersonSource`].
 
 pub mod bulk;
 pub mod csv_files;
@@ -21,7 +21,6 @@ pub mod meter;
 pub mod ndjson;
 pub mod package;
 pub mod person;
-pub mod readme;
 pub mod rows;
 
 /// A stream of rows from the store; an error ends the export.

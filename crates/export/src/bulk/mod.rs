@@ -12,27 +12,24 @@ pub mod formats;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod parts;
-pub mod readme;
 pub mod segment;
 pub mod sink;
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 
 use ferry_domain::analytics::VisitorRow;
 use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
 use ferry_domain::export::{DataType, Format};
-use serde::Serialize;
 
 use crate::Rows;
-use crate::package::{DateRangeOut, FileEntry};
+use crate::package::{DateRangeOut, Description, FileEntry, Kind, Manifest, readme};
 use formats::{
     PAGEVIEW_COLUMNS, RowWriter, SESSION_COLUMNS, TextFormat, TextFraming, VISITOR_COLUMNS,
 };
 use parts::{Meter, Splitter};
 use segment::Block;
-use sink::{DirSink, PartSink, ZipSink};
+use sink::{DirSink, LastFile, PartSink, ZipSink};
 
 /// Batches of rows from the store; an error ends the export.
 pub type Batches<'a, R> = Box<dyn Iterator<Item = io::Result<Batch<R>>> + 'a>;
@@ -80,8 +77,7 @@ pub trait BulkSource {
     fn summary(&mut self) -> io::Result<serde_json::Value>;
 }
 
-/// Rows written per data type.
-pub type RowCounts = BTreeMap<String, u64>;
+pub use crate::package::RowCounts;
 
 pub struct BulkExport<'a> {
     pub export_id: &'a str,
@@ -96,23 +92,6 @@ pub struct BulkExport<'a> {
     /// Defuse spreadsheet formulas in CSV text cells.
     pub neutralise: bool,
     pub meter: &'a Meter,
-}
-
-/// `manifest.json` of a bulk export.
-#[derive(Serialize)]
-struct Manifest<'a> {
-    export_id: &'a str,
-    kind: &'static str,
-    generated_at: &'a str,
-    website_id: &'a str,
-    domain: &'a str,
-    time_zone: &'a str,
-    data_types: Vec<&'static str>,
-    format: &'static str,
-    date_range: &'a DateRangeOut,
-    part_size: u64,
-    row_counts: &'a RowCounts,
-    files: &'a [FileEntry],
 }
 
 impl BulkExport<'_> {
@@ -160,7 +139,7 @@ impl BulkExport<'_> {
             sink.end()?;
         }
         sink.begin("README.txt", true)?;
-        sink.write(readme::text(self).into_bytes())?;
+        sink.write(readme::text(&self.description()).into_bytes())?;
         sink.end()?;
         Ok(counts)
     }
@@ -300,8 +279,7 @@ impl BulkExport<'_> {
     ) -> io::Result<(W, Vec<FileEntry>, RowCounts)> {
         let mut zip = ZipSink::new(out, level);
         let counts = self.write(&mut zip, source)?;
-        let (manifest, owned_counts) = (self.manifest(), counts.clone());
-        let (out, files) = zip.finish(move |files| manifest.render(&owned_counts, files))?;
+        let (out, files) = zip.finish(self.manifest(counts.clone()))?;
         Ok((out, files, counts))
     }
 
@@ -315,58 +293,38 @@ impl BulkExport<'_> {
     ) -> io::Result<(Vec<FileEntry>, RowCounts)> {
         let mut files = DirSink::new(dir, durable)?;
         let counts = self.write(&mut files, source)?;
-        let (manifest, owned_counts) = (self.manifest(), counts.clone());
-        let entries = files.finish(move |entries| manifest.render(&owned_counts, entries))?;
+        let entries = files.finish(self.manifest(counts.clone()))?;
         Ok((entries, counts))
     }
 
-    fn manifest(&self) -> ManifestParts {
-        ManifestParts {
+    /// What the manifest and README say about this export.
+    fn description(&self) -> Description {
+        Description {
             export_id: self.export_id.to_string(),
             generated_at: self.generated_at.to_string(),
-            website_id: self.website_id.to_string(),
-            domain: self.domain.to_string(),
-            time_zone: self.time_zone.to_string(),
-            data_types: self.data_types.iter().map(|t| t.as_str()).collect(),
-            format: self.format.as_str(),
-            range: self.range.clone(),
-            part_size: self.part_size,
+            kind: Kind::Website {
+                website_id: self.website_id.to_string(),
+                domain: self.domain.to_string(),
+                time_zone: self.time_zone.to_string(),
+                part_size: self.part_size,
+            },
+            data_types: self.data_types.to_vec(),
+            format: self.format,
+            date_range: self.range.clone(),
+            neutralise: self.neutralise,
         }
     }
-}
 
-/// What the manifest needs, owned, for the ZIP thread that writes it last.
-struct ManifestParts {
-    export_id: String,
-    generated_at: String,
-    website_id: String,
-    domain: String,
-    time_zone: String,
-    data_types: Vec<&'static str>,
-    format: &'static str,
-    range: DateRangeOut,
-    part_size: u64,
-}
-
-impl ManifestParts {
-    fn render(&self, counts: &RowCounts, files: &[FileEntry]) -> io::Result<(String, Vec<u8>)> {
-        let manifest = Manifest {
-            export_id: &self.export_id,
-            kind: "bulk",
-            generated_at: &self.generated_at,
-            website_id: &self.website_id,
-            domain: &self.domain,
-            time_zone: &self.time_zone,
-            data_types: self.data_types.clone(),
-            format: self.format,
-            date_range: &self.range,
-            part_size: self.part_size,
-            row_counts: counts,
-            files,
-        };
-        Ok((
-            "manifest.json".into(),
-            serde_json::to_vec_pretty(&manifest)?,
-        ))
+    /// Builds `manifest.json` from the other files' entries, on the thread that wrote them.
+    fn manifest(&self, row_counts: RowCounts) -> LastFile {
+        let description = self.description();
+        Box::new(move |files| {
+            let manifest = Manifest {
+                description: &description,
+                row_counts: &row_counts,
+                files,
+            };
+            Ok(("manifest.json".into(), manifest.to_json()?))
+        })
     }
 }

@@ -1,47 +1,21 @@
-//! The ZIP a person receives: the data files, `README.txt` and, last, `manifest.json` with the
-//! size and SHA-256 of every other file, written through the same [`ZipStream`] as a bulk
-//! export's ZIP.
-
-use std::collections::BTreeMap;
-use std::io::{self, BufWriter, Write};
-
-use ferry_domain::export::{Identity, SubjectRef};
-use serde::Serialize;
-
-use crate::hashing::HashingWriter;
-use zip_stream::ZipStream;
+//! The one package path of every export: the ZIP writer ([`zip_stream`], with [`deflate`]
+//! for entries that mix live and ahead-of-time deflated data), `manifest.json` ([`manifest`])
+//! and `README.txt` ([`readme`]), each parameterised by the kind of export, not copied per kind.
+//!
+//! [`Package`] is a whole ZIP written on the caller's thread, file by file: a person's export.
+//! A website's bulk export writes through the same pieces from a thread of its own
+//! ([`crate::bulk::parts_out`]).
 
 pub mod deflate;
+pub mod manifest;
+pub mod readme;
 pub mod zip_stream;
 
-/// One file of the package as the manifest lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FileEntry {
-    pub name: String,
-    pub bytes: u64,
-    pub sha256: String,
-}
+use std::io::{self, BufWriter, Write};
 
-/// `manifest.json`.
-#[derive(Debug, Serialize)]
-pub struct Manifest<'a> {
-    pub export_id: &'a str,
-    pub generated_at: &'a str,
-    pub subject: &'a SubjectRef,
-    /// Every visitor matched to the subject, so a reviewer sees what was included.
-    pub identities: &'a [Identity],
-    pub data_types: Vec<&'a str>,
-    pub format: &'a str,
-    pub date_range: DateRangeOut,
-    pub row_counts: BTreeMap<String, u64>,
-    pub files: Vec<FileEntry>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DateRangeOut {
-    pub start: Option<String>,
-    pub end: Option<String>,
-}
+use crate::hashing::HashingWriter;
+pub use manifest::{DateRangeOut, Description, FileEntry, Kind, Manifest, RowCounts};
+use zip_stream::ZipStream;
 
 /// Deflate level of a person's package: small, so the smaller output is worth the time.
 const LEVEL: u32 = 6;
@@ -82,11 +56,18 @@ impl<W: Write> Package<W> {
         &self.files
     }
 
-    /// Writes `manifest.json` (its `files` filled from what was added) and closes the ZIP.
-    pub fn finish(mut self, mut manifest: Manifest) -> io::Result<W> {
-        manifest.files = self.files.clone();
-        let json = serde_json::to_vec_pretty(&manifest)?;
-        self.file("manifest.json", |w| w.write_all(&json))?;
+    /// Writes `README.txt` and, last, `manifest.json` (listing every file added before it),
+    /// and closes the ZIP.
+    pub fn finish(mut self, description: &Description, row_counts: &RowCounts) -> io::Result<W> {
+        let readme = readme::text(description);
+        self.file("README.txt", |w| w.write_all(readme.as_bytes()))?;
+        let manifest = Manifest {
+            description,
+            row_counts,
+            files: &self.files,
+        }
+        .to_json()?;
+        self.file("manifest.json", |w| w.write_all(&manifest))?;
         self.zip.finish()
     }
 }
