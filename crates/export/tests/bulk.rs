@@ -9,7 +9,7 @@ use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
 use ferry_domain::export::{DataType, Format};
 use ferry_export::Rows;
 use ferry_export::bulk::parts::Meter;
-use ferry_export::bulk::sink::{PartSink, ZipSink};
+use ferry_export::bulk::parts_out::{PartWriter, ZipParts};
 use ferry_export::bulk::{Batches, BulkExport, BulkSource};
 use ferry_export::package::DateRangeOut;
 
@@ -21,7 +21,7 @@ fn a_zip_of_70000_entries_needs_zip64_and_opens_in_unzip_and_python() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("many.zip");
     let file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut zip = ZipSink::new(file, 1);
+    let mut zip = ZipParts::new(file, 1);
     for i in 0..70_000u32 {
         zip.begin(&format!("part-{i:05}.csv"), true).unwrap();
         zip.write(format!("n\r\n{i}\r\n").into_bytes()).unwrap();
@@ -227,7 +227,7 @@ fn an_entry_over_4_gib_of_spliced_blocks_opens_in_unzip_and_python() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.zip");
     let file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut zip = ZipSink::new(file, 1);
+    let mut zip = ZipParts::new(file, 1);
     zip.begin("pageviews-00001.csv", true).unwrap();
     zip.write(b"timestamp,url\r\n".to_vec()).unwrap();
     for _ in 0..4_200 {

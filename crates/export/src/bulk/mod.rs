@@ -1,10 +1,10 @@
 //! A website's bulk export: every page view, event, session and visitor of a date range, and
 //! its analytics summary, as CSV, JSON (one document per part), NDJSON or Parquet. Each data
-//! file is split into numbered parts ([`parts`]); the files go to a [`sink::PartSink`] (one
-//! ZIP, or separate files), followed by `README.txt` and, last, `manifest.json`.
+//! file is split into numbered parts ([`parts`]); the files go to a [`parts_out::PartWriter`]
+//! (one ZIP, or separate files), followed by `README.txt` and, last, `manifest.json`.
 //!
 //! Rows arrive in [`Batch`]es from a [`BulkSource`] and are formatted straight into the
-//! sink's chunks, so memory holds a few batches and chunks whatever the export's size.
+//! part writer's chunks, so memory holds a few batches and chunks whatever the export's size.
 
 pub mod cells;
 mod digest;
@@ -12,8 +12,8 @@ pub mod formats;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod parts;
+pub mod parts_out;
 pub mod segment;
-pub mod sink;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -28,8 +28,8 @@ use formats::{
     PAGEVIEW_COLUMNS, RowWriter, SESSION_COLUMNS, TextFormat, TextFraming, VISITOR_COLUMNS,
 };
 use parts::{Meter, Splitter};
+use parts_out::{DirParts, LastFile, PartWriter, ZipParts};
 use segment::Block;
-use sink::{DirSink, LastFile, PartSink, ZipSink};
 
 /// Batches of rows from the store; an error ends the export.
 pub type Batches<'a, R> = Box<dyn Iterator<Item = io::Result<Batch<R>>> + 'a>;
@@ -121,33 +121,34 @@ impl BulkExport<'_> {
         }
     }
 
-    /// Writes every data file, then `README.txt`; the caller's sink adds the manifest.
+    /// Writes every data file, then `README.txt`; the caller's part writer adds the
+    /// manifest.
     pub fn write(
         &self,
-        sink: &mut dyn PartSink,
+        files: &mut dyn PartWriter,
         source: &mut dyn BulkSource,
     ) -> io::Result<RowCounts> {
         let mut counts = RowCounts::new();
         match self.text_format() {
-            Some(format) => self.write_text(format, sink, source, &mut counts)?,
-            None => self.write_parquet(sink, source, &mut counts)?,
+            Some(format) => self.write_text(format, files, source, &mut counts)?,
+            None => self.write_parquet(files, source, &mut counts)?,
         }
         if self.wants(DataType::Summary) {
             let summary = serde_json::to_vec_pretty(&source.summary()?)?;
-            sink.begin("summary.json", true)?;
-            sink.write(summary)?;
-            sink.end()?;
+            files.begin("summary.json", true)?;
+            files.write(summary)?;
+            files.end()?;
         }
-        sink.begin("README.txt", true)?;
-        sink.write(readme::text(&self.description()).into_bytes())?;
-        sink.end()?;
+        files.begin("README.txt", true)?;
+        files.write(readme::text(&self.description()).into_bytes())?;
+        files.end()?;
         Ok(counts)
     }
 
     fn write_text(
         &self,
         format: TextFormat,
-        sink: &mut dyn PartSink,
+        files: &mut dyn PartWriter,
         source: &mut dyn BulkSource,
         counts: &mut RowCounts,
     ) -> io::Result<()> {
@@ -160,7 +161,7 @@ impl BulkExport<'_> {
             let mut parts = self.splitter(
                 framing("pageviews", &owned(&PAGEVIEW_COLUMNS)),
                 "pageviews",
-                sink,
+                files,
             )?;
             let layout = self.layout(format, &[]);
             for piece in source.pageview_text(&layout)? {
@@ -186,7 +187,7 @@ impl BulkExport<'_> {
             columns.extend(owned(&["visitor_id", "session_id"]));
             let layout = self.layout(format, &keys);
             let mut rows = RowWriter::new(format, self.neutralise, keys.clone());
-            let mut parts = self.splitter(framing("events", &columns), "events", sink)?;
+            let mut parts = self.splitter(framing("events", &columns), "events", files)?;
             for piece in source.event_text(&layout)? {
                 match piece? {
                     Piece::Rows(batch) => {
@@ -204,7 +205,7 @@ impl BulkExport<'_> {
             let mut parts = self.splitter(
                 framing("sessions", &owned(&SESSION_COLUMNS)),
                 "sessions",
-                sink,
+                files,
             )?;
             for batch in source.sessions()? {
                 let batch = batch?;
@@ -219,7 +220,7 @@ impl BulkExport<'_> {
             let mut parts = self.splitter(
                 framing("visitors", &owned(&VISITOR_COLUMNS)),
                 "visitors",
-                sink,
+                files,
             )?;
             for row in source.visitors()? {
                 let row = row?;
@@ -242,25 +243,25 @@ impl BulkExport<'_> {
         &'s self,
         framing: TextFraming,
         stem: &'s str,
-        sink: &'s mut dyn PartSink,
+        files: &'s mut dyn PartWriter,
     ) -> io::Result<Splitter<'s, TextFraming>> {
-        Splitter::new(framing, stem, self.part_size, sink, self.meter)
+        Splitter::new(framing, stem, self.part_size, files, self.meter)
     }
 
     #[cfg(feature = "parquet")]
     fn write_parquet(
         &self,
-        sink: &mut dyn PartSink,
+        files: &mut dyn PartWriter,
         source: &mut dyn BulkSource,
         counts: &mut RowCounts,
     ) -> io::Result<()> {
-        parquet::write(self, sink, source, counts)
+        parquet::write(self, files, source, counts)
     }
 
     #[cfg(not(feature = "parquet"))]
     fn write_parquet(
         &self,
-        _sink: &mut dyn PartSink,
+        _files: &mut dyn PartWriter,
         _source: &mut dyn BulkSource,
         _counts: &mut RowCounts,
     ) -> io::Result<()> {
@@ -277,7 +278,7 @@ impl BulkExport<'_> {
         level: u32,
         source: &mut dyn BulkSource,
     ) -> io::Result<(W, Vec<FileEntry>, RowCounts)> {
-        let mut zip = ZipSink::new(out, level);
+        let mut zip = ZipParts::new(out, level);
         let counts = self.write(&mut zip, source)?;
         let (out, files) = zip.finish(self.manifest(counts.clone()))?;
         Ok((out, files, counts))
@@ -291,7 +292,7 @@ impl BulkExport<'_> {
         durable: bool,
         source: &mut dyn BulkSource,
     ) -> io::Result<(Vec<FileEntry>, RowCounts)> {
-        let mut files = DirSink::new(dir, durable)?;
+        let mut files = DirParts::new(dir, durable)?;
         let counts = self.write(&mut files, source)?;
         let entries = files.finish(self.manifest(counts.clone()))?;
         Ok((entries, counts))

@@ -6,12 +6,12 @@
 
 use std::io;
 
+use super::parts_out::PartWriter;
 use super::segment::Block;
-use super::sink::PartSink;
 // The meter counts every kind of export now; it stays reachable here, where callers found it.
 pub use crate::meter::{Cancelled, LimitExceeded, Meter};
 
-/// Bytes handed to the sink at a time.
+/// Bytes handed to the part writer at a time.
 const CHUNK: usize = 256 * 1024;
 
 /// How one format frames its rows within a part.
@@ -26,12 +26,12 @@ pub trait Framing {
     fn tail(&self) -> &'static [u8];
 }
 
-/// Writes rows into parts through a [`PartSink`].
+/// Writes rows into parts through a [`PartWriter`].
 pub struct Splitter<'a, F: Framing> {
     framing: F,
     stem: &'a str,
     part_size: u64,
-    sink: &'a mut dyn PartSink,
+    files: &'a mut dyn PartWriter,
     meter: &'a Meter,
     buffer: Vec<u8>,
     part: u32,
@@ -47,14 +47,14 @@ impl<'a, F: Framing> Splitter<'a, F> {
         framing: F,
         stem: &'a str,
         part_size: u64,
-        sink: &'a mut dyn PartSink,
+        files: &'a mut dyn PartWriter,
         meter: &'a Meter,
     ) -> io::Result<Self> {
         let mut splitter = Splitter {
             framing,
             stem,
             part_size: part_size.max(1),
-            sink,
+            files,
             meter,
             buffer: Vec::with_capacity(CHUNK * 2),
             part: 0,
@@ -75,7 +75,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
             self.part,
             self.framing.extension()
         );
-        self.sink.begin(&name, true)?;
+        self.files.begin(&name, true)?;
         let start = self.buffer.len();
         self.framing.head(self.part, &mut self.buffer);
         self.part_bytes = (self.buffer.len() - start) as u64;
@@ -85,9 +85,9 @@ impl<'a, F: Framing> Splitter<'a, F> {
 
     fn close(&mut self) -> io::Result<()> {
         self.buffer.extend_from_slice(self.framing.tail());
-        self.sink.write(std::mem::take(&mut self.buffer))?;
+        self.files.write(std::mem::take(&mut self.buffer))?;
         self.buffer = Vec::with_capacity(CHUNK * 2);
-        self.sink.end()
+        self.files.end()
     }
 
     /// Adds one row: `format` appends its bytes to the buffer it is given.
@@ -118,7 +118,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
         self.unmetered.0 += 1;
         self.unmetered.1 += added;
         if self.buffer.len() >= CHUNK {
-            self.sink.write(std::mem::replace(
+            self.files.write(std::mem::replace(
                 &mut self.buffer,
                 Vec::with_capacity(CHUNK * 2),
             ))?;
@@ -130,7 +130,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
     }
 
     /// Adds a block of rows formatted ahead of time. A block that fits the part goes to the
-    /// sink whole (a ZIP keeps its deflated bytes); one that would cross the part's end, or a
+    /// part writer whole (a ZIP keeps its deflated bytes); one that would cross the part's end, or a
     /// format that separates rows, takes the row-by-row path.
     pub fn block(&mut self, block: Block) -> io::Result<()> {
         let raw = block.raw.len() as u64;
@@ -142,7 +142,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
             return Ok(());
         }
         if !self.buffer.is_empty() {
-            self.sink.write(std::mem::replace(
+            self.files.write(std::mem::replace(
                 &mut self.buffer,
                 Vec::with_capacity(CHUNK * 2),
             ))?;
@@ -152,7 +152,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
         self.part_bytes += raw;
         self.part_rows += block.rows;
         self.rows += block.rows;
-        self.sink.write_block(block)
+        self.files.write_block(block)
     }
 
     fn report(&mut self) -> io::Result<()> {
