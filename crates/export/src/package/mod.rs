@@ -17,7 +17,8 @@ use crate::hashing::HashingWriter;
 pub use manifest::{DateRangeOut, Description, FileEntry, Kind, Manifest, RowCounts};
 use zip_stream::ZipStream;
 
-/// Deflate level of a person's package: small, so the smaller output is worth the time.
+/// Deflate level of a person's package: it is small, so level 6's smaller output costs little
+/// time (a bulk export picks its own level, usually 1).
 const LEVEL: u32 = 6;
 
 /// Row writers make many small writes; they are deflated and hashed in pieces this large.
