@@ -8,15 +8,15 @@
 //! profile.csv    user_id,email,name,created_at,property_<key>…
 //! ```
 //!
-//! URLs, titles and event properties come from web pages anyone can load, so a text cell that
-//! a spreadsheet would run as a formula (starting with `= + - @`, tab or CR) is prefixed with
-//! `'` unless `neutralise` is off. Numbers are written as they are.
+//! A text cell that a spreadsheet would run as a formula is prefixed with `'` unless
+//! `neutralise` is off ([`crate::formula`]). Numbers are written as they are.
 
 use std::io::{self, Write};
 
 use ferry_domain::export::{EventRow, PageviewRow, Profile, SessionRow};
 use serde_json::{Map, Value};
 
+use crate::formula;
 use crate::rows::timestamp;
 
 pub const PAGEVIEWS_HEADER: [&str; 7] = [
@@ -56,9 +56,8 @@ impl<W: Write> CsvFile<W> {
     }
 
     fn text<'a>(&self, cell: &'a str) -> std::borrow::Cow<'a, str> {
-        let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-        if self.neutralise && risky {
-            format!("'{cell}").into()
+        if self.neutralise {
+            formula::neutralised(cell)
         } else {
             cell.into()
         }

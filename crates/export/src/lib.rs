@@ -4,18 +4,23 @@
 //! - [`rows`]: the reference page's row layouts (field names and order), shared by the writers.
 //! - [`json`]: one streamed JSON document in the reference layout.
 //! - [`csv_files`]: one CSV file per data type with the reference headers.
+//! - [`formula`]: the one rule that defuses spreadsheet formulas in CSV text cells.
+//! - [`hashing`]: size and SHA-256 of a stream as it is written, for manifests and artifacts.
+//! - [`meter`]: rows and bytes written so far, the byte limit, cancellation.
 //! - [`ndjson`]: one JSON object per line.
-//! - [`package`]: the ZIP with `manifest.json` and `README.txt`, checksumming as it writes.
+//! - [`package`]: one package path for every export: ZIP writer, manifest, README.
 //! - [`bulk`]: a website's bulk export, split into parts, as one ZIP or separate files.
-//! - [`person`]: a person's whole export from a [`person::PersonSource`]; [`readme`] its README.
+//! - [`person`]: a person's whole export from a [`person::PersonSource`].
 
 pub mod bulk;
 pub mod csv_files;
+pub mod formula;
+pub mod hashing;
 pub mod json;
+pub mod meter;
 pub mod ndjson;
 pub mod package;
 pub mod person;
-pub mod readme;
 pub mod rows;
 
 /// A stream of rows from the store; an error ends the export.

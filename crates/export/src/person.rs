@@ -6,7 +6,6 @@
 //!
 //! Every ZIP also holds `README.txt` and `manifest.json`.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use ferry_domain::export::{
@@ -14,9 +13,9 @@ use ferry_domain::export::{
 };
 
 use crate::json::JsonDocument;
-use crate::package::{DateRangeOut, Manifest, Package};
+use crate::package::{DateRangeOut, Description, Kind, Package};
 use crate::rows::ProfileOut;
-use crate::{Rows, csv_files, ndjson, readme};
+use crate::{Rows, csv_files, ndjson};
 
 /// Where the rows come from: the store, through whatever bridge the caller builds. Each call
 /// starts that data type from its first row, in time order.
@@ -40,8 +39,7 @@ pub struct PersonExport<'a> {
     pub neutralise: bool,
 }
 
-/// Rows written per data type.
-pub type RowCounts = BTreeMap<String, u64>;
+pub use crate::package::RowCounts;
 
 impl PersonExport<'_> {
     fn wants(&self, t: DataType) -> bool {
@@ -96,23 +94,26 @@ impl PersonExport<'_> {
                 ));
             }
         };
-        let text = readme::text(self);
-        package.file("README.txt", |w| w.write_all(text.as_bytes()))?;
-        let manifest = Manifest {
-            export_id: self.export_id,
-            generated_at: self.generated_at,
-            subject: self.subject_ref,
-            identities: &self.subject.identities,
-            data_types: self.data_types.iter().map(|t| t.as_str()).collect(),
-            format: self.format.as_str(),
+        Ok((package.finish(&self.description(), &counts)?, counts))
+    }
+
+    /// What the manifest and README say about this export.
+    fn description(&self) -> Description {
+        Description {
+            export_id: self.export_id.to_string(),
+            generated_at: self.generated_at.to_string(),
+            kind: Kind::Person {
+                subject: self.subject_ref.clone(),
+                identities: self.subject.identities.clone(),
+            },
+            data_types: self.data_types.to_vec(),
+            format: self.format,
             date_range: DateRangeOut {
                 start: self.range.start.map(|d| d.to_string()),
                 end: self.range.end.map(|d| d.to_string()),
             },
-            row_counts: counts.clone(),
-            files: Vec::new(),
-        };
-        Ok((package.finish(manifest)?, counts))
+            neutralise: self.neutralise,
+        }
     }
 
     fn csv_files<W: Write>(

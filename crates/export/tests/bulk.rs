@@ -3,50 +3,25 @@
 //! zipfile; Parquet parts read back with every row.
 
 use std::io::{self, Write};
-use std::process::Command;
 
 use ferry_domain::analytics::VisitorRow;
 use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
 use ferry_domain::export::{DataType, Format};
 use ferry_export::Rows;
 use ferry_export::bulk::parts::Meter;
-use ferry_export::bulk::sink::{PartSink, ZipSink};
+use ferry_export::bulk::parts_out::{PartWriter, ZipParts};
 use ferry_export::bulk::{Batches, BulkExport, BulkSource};
 use ferry_export::package::DateRangeOut;
 
-/// Checks the ZIP at `path` with `unzip -t`, then runs `script` (with the path as `argv[1]`) in
-/// Python; returns what the script printed.
-fn opens_in_unzip_and_python(path: &std::path::Path, script: &str) -> String {
-    let unzip = Command::new("unzip")
-        .arg("-tq")
-        .arg(path)
-        .output()
-        .expect("Info-ZIP unzip is installed (scripts/test installs it)");
-    assert!(
-        unzip.status.success(),
-        "unzip -t: {}",
-        String::from_utf8_lossy(&unzip.stdout)
-    );
-    let python = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(path)
-        .output()
-        .expect("python3 is installed");
-    assert!(
-        python.status.success(),
-        "{}",
-        String::from_utf8_lossy(&python.stderr)
-    );
-    String::from_utf8_lossy(&python.stdout).trim().to_string()
-}
+mod support;
+use support::opens_in_unzip_and_python;
 
 #[test]
 fn a_zip_of_70000_entries_needs_zip64_and_opens_in_unzip_and_python() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("many.zip");
     let file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut zip = ZipSink::new(file, 1);
+    let mut zip = ZipParts::new(file, 1);
     for i in 0..70_000u32 {
         zip.begin(&format!("part-{i:05}.csv"), true).unwrap();
         zip.write(format!("n\r\n{i}\r\n").into_bytes()).unwrap();
@@ -232,8 +207,8 @@ fn a_cancelled_export_stops_with_cancelled() {
 
 #[test]
 fn an_entry_over_4_gib_of_spliced_blocks_opens_in_unzip_and_python() {
-    use ferry_export::bulk::deflate::deflate_block;
     use ferry_export::bulk::segment::Block;
+    use ferry_export::package::deflate::deflate_block;
     // One 1 MiB block of rows, deflated once and spliced 4,200 times: a 4.1 GiB entry whose
     // sizes need ZIP64, written in seconds and a few megabytes.
     let row = b"2024-05-01T10:00:00Z,https://shop.example/p/1,Product 1,,desktop,Firefox,DE,v1,sess_1\r\n";
@@ -252,7 +227,7 @@ fn an_entry_over_4_gib_of_spliced_blocks_opens_in_unzip_and_python() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.zip");
     let file = io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut zip = ZipSink::new(file, 1);
+    let mut zip = ZipParts::new(file, 1);
     zip.begin("pageviews-00001.csv", true).unwrap();
     zip.write(b"timestamp,url\r\n".to_vec()).unwrap();
     for _ in 0..4_200 {

@@ -10,6 +10,8 @@ use ferry_export::Rows;
 use ferry_export::person::{PersonExport, PersonSource};
 use serde_json::json;
 
+mod support;
+
 struct Fixed {
     pageviews: Vec<PageviewRow>,
     events: Vec<EventRow>,
@@ -242,6 +244,43 @@ fn the_csv_package_is_byte_identical_and_parses_back_to_the_same_rows() {
     let mut reader = csv::Reader::from_reader(files[3].1.as_slice());
     let profile = reader.records().next().unwrap().unwrap();
     assert_eq!(&profile[2], "Zoë \"Jo\" Ångström, Jr.");
+}
+
+#[test]
+fn every_person_package_opens_in_unzip_and_python() {
+    let (subject, mut source) = person();
+    let subject_ref = SubjectRef::UserId("user_123".into());
+    let dir = tempfile::tempdir().unwrap();
+    for format in [Format::Json, Format::Csv, Format::Ndjson] {
+        let (zip_bytes, _) = export(&subject, &subject_ref, format)
+            .write_zip(Vec::new(), &mut source)
+            .unwrap();
+        let path = dir.path().join(format!("{}.zip", format.as_str()));
+        std::fs::write(&path, zip_bytes).unwrap();
+        let printed = support::opens_in_unzip_and_python(
+            &path,
+            "import sys, json, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nm = json.loads(z.read('manifest.json'))\nprint(' '.join(z.namelist()), len(m['files']))",
+        );
+        let ext = if format == Format::Json {
+            "json"
+        } else {
+            format.as_str()
+        };
+        let data = if format == Format::Json {
+            "export.json".to_string()
+        } else {
+            ["pageviews", "events", "sessions", "profile"]
+                .map(|t| format!("{t}.{ext}"))
+                .join(" ")
+        };
+        assert_eq!(
+            printed,
+            format!(
+                "{data} README.txt manifest.json {}",
+                data.split(' ').count() + 1
+            )
+        );
+    }
 }
 
 use sha2::Digest;

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Datelike};
 use ferry_domain::Millis;
 
+use crate::formula;
+
 /// RFC 3339 UTC timestamps with `Z`, milliseconds only when there are any. Rows come in time
 /// order, so the date is formatted once per day.
 #[derive(Default)]
@@ -102,15 +104,15 @@ const SPECIAL: [bool; 256] = {
 };
 
 /// A CSV text cell: `'`-prefixed when a spreadsheet would run it as a formula (and
-/// `neutralise` is on), quoted when it holds a comma, quote or line break.
+/// `neutralise` is on; [`crate::formula`]), quoted when it holds a comma, quote or line break.
 pub fn csv_text(out: &mut Vec<u8>, cell: &str, neutralise: bool) {
-    let risky = neutralise && cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let risky = neutralise && formula::is_formula(cell);
     let needs_quotes = cell.bytes().any(|b| SPECIAL[b as usize]);
     if needs_quotes {
         out.push(b'"');
     }
     if risky {
-        out.push(b'\'');
+        out.push(formula::PREFIX as u8);
     }
     if needs_quotes {
         for part in cell.split_inclusive('"') {

@@ -1,42 +1,35 @@
 //! The size and SHA-256 of each file, computed on a thread of its own beside the one that
 //! writes (or deflates) the files: hashing a gigabyte costs about as much as writing it.
 
-use std::io;
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use sha2::{Digest, Sha256};
-
 use super::segment::Block;
+use crate::hashing::HashingWriter;
 use crate::package::FileEntry;
 
-/// Sizes and checksums of a file as it is written.
+/// A file's size and checksum, taken from bytes that were written elsewhere.
 pub(crate) struct Digesting {
     name: String,
-    hasher: Sha256,
-    bytes: u64,
+    hashing: HashingWriter<io::Sink>,
 }
 
 impl Digesting {
     pub(crate) fn new(name: &str) -> Self {
         Digesting {
             name: name.to_string(),
-            hasher: Sha256::new(),
-            bytes: 0,
+            hashing: HashingWriter::new(io::sink()),
         }
     }
 
     pub(crate) fn update(&mut self, chunk: &[u8]) {
-        self.hasher.update(chunk);
-        self.bytes += chunk.len() as u64;
+        // A sink takes every byte, so nothing is left unhashed.
+        let _ = self.hashing.write_all(chunk);
     }
 
     pub(crate) fn entry(self) -> FileEntry {
-        FileEntry {
-            name: self.name,
-            bytes: self.bytes,
-            sha256: hex::encode(self.hasher.finalize()),
-        }
+        self.hashing.into_entry(&self.name).1
     }
 }
 

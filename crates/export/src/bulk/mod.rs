@@ -1,39 +1,35 @@
 //! A website's bulk export: every page view, event, session and visitor of a date range, and
 //! its analytics summary, as CSV, JSON (one document per part), NDJSON or Parquet. Each data
-//! file is split into numbered parts ([`parts`]); the files go to a [`sink::PartSink`] (one
-//! ZIP, or separate files), followed by `README.txt` and, last, `manifest.json`.
+//! file is split into numbered parts ([`parts`]); the files go to a [`parts_out::PartWriter`]
+//! (one ZIP, or separate files), followed by `README.txt` and, last, `manifest.json`.
 //!
 //! Rows arrive in [`Batch`]es from a [`BulkSource`] and are formatted straight into the
-//! sink's chunks, so memory holds a few batches and chunks whatever the export's size.
+//! part writer's chunks, so memory holds a few batches and chunks whatever the export's size.
 
 pub mod cells;
-pub mod deflate;
 mod digest;
 pub mod formats;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod parts;
-pub mod readme;
+pub mod parts_out;
 pub mod segment;
-pub mod sink;
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 
 use ferry_domain::analytics::VisitorRow;
 use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
 use ferry_domain::export::{DataType, Format};
-use serde::Serialize;
 
 use crate::Rows;
-use crate::package::{DateRangeOut, FileEntry};
+use crate::package::{DateRangeOut, Description, FileEntry, Kind, Manifest, readme};
 use formats::{
     PAGEVIEW_COLUMNS, RowWriter, SESSION_COLUMNS, TextFormat, TextFraming, VISITOR_COLUMNS,
 };
 use parts::{Meter, Splitter};
+use parts_out::{DirParts, LastFile, PartWriter, ZipParts};
 use segment::Block;
-use sink::{DirSink, PartSink, ZipSink};
 
 /// Batches of rows from the store; an error ends the export.
 pub type Batches<'a, R> = Box<dyn Iterator<Item = io::Result<Batch<R>>> + 'a>;
@@ -81,8 +77,7 @@ pub trait BulkSource {
     fn summary(&mut self) -> io::Result<serde_json::Value>;
 }
 
-/// Rows written per data type.
-pub type RowCounts = BTreeMap<String, u64>;
+pub use crate::package::RowCounts;
 
 pub struct BulkExport<'a> {
     pub export_id: &'a str,
@@ -97,23 +92,6 @@ pub struct BulkExport<'a> {
     /// Defuse spreadsheet formulas in CSV text cells.
     pub neutralise: bool,
     pub meter: &'a Meter,
-}
-
-/// `manifest.json` of a bulk export.
-#[derive(Serialize)]
-struct Manifest<'a> {
-    export_id: &'a str,
-    kind: &'static str,
-    generated_at: &'a str,
-    website_id: &'a str,
-    domain: &'a str,
-    time_zone: &'a str,
-    data_types: Vec<&'static str>,
-    format: &'static str,
-    date_range: &'a DateRangeOut,
-    part_size: u64,
-    row_counts: &'a RowCounts,
-    files: &'a [FileEntry],
 }
 
 impl BulkExport<'_> {
@@ -143,33 +121,34 @@ impl BulkExport<'_> {
         }
     }
 
-    /// Writes every data file, then `README.txt`; the caller's sink adds the manifest.
+    /// Writes every data file, then `README.txt`; the caller's part writer adds the
+    /// manifest.
     pub fn write(
         &self,
-        sink: &mut dyn PartSink,
+        files: &mut dyn PartWriter,
         source: &mut dyn BulkSource,
     ) -> io::Result<RowCounts> {
         let mut counts = RowCounts::new();
         match self.text_format() {
-            Some(format) => self.write_text(format, sink, source, &mut counts)?,
-            None => self.write_parquet(sink, source, &mut counts)?,
+            Some(format) => self.write_text(format, files, source, &mut counts)?,
+            None => self.write_parquet(files, source, &mut counts)?,
         }
         if self.wants(DataType::Summary) {
             let summary = serde_json::to_vec_pretty(&source.summary()?)?;
-            sink.begin("summary.json", true)?;
-            sink.write(summary)?;
-            sink.end()?;
+            files.begin("summary.json", true)?;
+            files.write(summary)?;
+            files.end()?;
         }
-        sink.begin("README.txt", true)?;
-        sink.write(readme::text(self).into_bytes())?;
-        sink.end()?;
+        files.begin("README.txt", true)?;
+        files.write(readme::text(&self.description()).into_bytes())?;
+        files.end()?;
         Ok(counts)
     }
 
     fn write_text(
         &self,
         format: TextFormat,
-        sink: &mut dyn PartSink,
+        files: &mut dyn PartWriter,
         source: &mut dyn BulkSource,
         counts: &mut RowCounts,
     ) -> io::Result<()> {
@@ -182,7 +161,7 @@ impl BulkExport<'_> {
             let mut parts = self.splitter(
                 framing("pageviews", &owned(&PAGEVIEW_COLUMNS)),
                 "pageviews",
-                sink,
+                files,
             )?;
             let layout = self.layout(format, &[]);
             for piece in source.pageview_text(&layout)? {
@@ -208,7 +187,7 @@ impl BulkExport<'_> {
             columns.extend(owned(&["visitor_id", "session_id"]));
             let layout = self.layout(format, &keys);
             let mut rows = RowWriter::new(format, self.neutralise, keys.clone());
-            let mut parts = self.splitter(framing("events", &columns), "events", sink)?;
+            let mut parts = self.splitter(framing("events", &columns), "events", files)?;
             for piece in source.event_text(&layout)? {
                 match piece? {
                     Piece::Rows(batch) => {
@@ -226,7 +205,7 @@ impl BulkExport<'_> {
             let mut parts = self.splitter(
                 framing("sessions", &owned(&SESSION_COLUMNS)),
                 "sessions",
-                sink,
+                files,
             )?;
             for batch in source.sessions()? {
                 let batch = batch?;
@@ -241,7 +220,7 @@ impl BulkExport<'_> {
             let mut parts = self.splitter(
                 framing("visitors", &owned(&VISITOR_COLUMNS)),
                 "visitors",
-                sink,
+                files,
             )?;
             for row in source.visitors()? {
                 let row = row?;
@@ -264,25 +243,25 @@ impl BulkExport<'_> {
         &'s self,
         framing: TextFraming,
         stem: &'s str,
-        sink: &'s mut dyn PartSink,
+        files: &'s mut dyn PartWriter,
     ) -> io::Result<Splitter<'s, TextFraming>> {
-        Splitter::new(framing, stem, self.part_size, sink, self.meter)
+        Splitter::new(framing, stem, self.part_size, files, self.meter)
     }
 
     #[cfg(feature = "parquet")]
     fn write_parquet(
         &self,
-        sink: &mut dyn PartSink,
+        files: &mut dyn PartWriter,
         source: &mut dyn BulkSource,
         counts: &mut RowCounts,
     ) -> io::Result<()> {
-        parquet::write(self, sink, source, counts)
+        parquet::write(self, files, source, counts)
     }
 
     #[cfg(not(feature = "parquet"))]
     fn write_parquet(
         &self,
-        _sink: &mut dyn PartSink,
+        _files: &mut dyn PartWriter,
         _source: &mut dyn BulkSource,
         _counts: &mut RowCounts,
     ) -> io::Result<()> {
@@ -299,10 +278,9 @@ impl BulkExport<'_> {
         level: u32,
         source: &mut dyn BulkSource,
     ) -> io::Result<(W, Vec<FileEntry>, RowCounts)> {
-        let mut zip = ZipSink::new(out, level);
+        let mut zip = ZipParts::new(out, level);
         let counts = self.write(&mut zip, source)?;
-        let (manifest, owned_counts) = (self.manifest(), counts.clone());
-        let (out, files) = zip.finish(move |files| manifest.render(&owned_counts, files))?;
+        let (out, files) = zip.finish(self.manifest(counts.clone()))?;
         Ok((out, files, counts))
     }
 
@@ -314,60 +292,40 @@ impl BulkExport<'_> {
         durable: bool,
         source: &mut dyn BulkSource,
     ) -> io::Result<(Vec<FileEntry>, RowCounts)> {
-        let mut files = DirSink::new(dir, durable)?;
+        let mut files = DirParts::new(dir, durable)?;
         let counts = self.write(&mut files, source)?;
-        let (manifest, owned_counts) = (self.manifest(), counts.clone());
-        let entries = files.finish(move |entries| manifest.render(&owned_counts, entries))?;
+        let entries = files.finish(self.manifest(counts.clone()))?;
         Ok((entries, counts))
     }
 
-    fn manifest(&self) -> ManifestParts {
-        ManifestParts {
+    /// What the manifest and README say about this export.
+    fn description(&self) -> Description {
+        Description {
             export_id: self.export_id.to_string(),
             generated_at: self.generated_at.to_string(),
-            website_id: self.website_id.to_string(),
-            domain: self.domain.to_string(),
-            time_zone: self.time_zone.to_string(),
-            data_types: self.data_types.iter().map(|t| t.as_str()).collect(),
-            format: self.format.as_str(),
-            range: self.range.clone(),
-            part_size: self.part_size,
+            kind: Kind::Website {
+                website_id: self.website_id.to_string(),
+                domain: self.domain.to_string(),
+                time_zone: self.time_zone.to_string(),
+                part_size: self.part_size,
+            },
+            data_types: self.data_types.to_vec(),
+            format: self.format,
+            date_range: self.range.clone(),
+            neutralise: self.neutralise,
         }
     }
-}
 
-/// What the manifest needs, owned, for the ZIP thread that writes it last.
-struct ManifestParts {
-    export_id: String,
-    generated_at: String,
-    website_id: String,
-    domain: String,
-    time_zone: String,
-    data_types: Vec<&'static str>,
-    format: &'static str,
-    range: DateRangeOut,
-    part_size: u64,
-}
-
-impl ManifestParts {
-    fn render(&self, counts: &RowCounts, files: &[FileEntry]) -> io::Result<(String, Vec<u8>)> {
-        let manifest = Manifest {
-            export_id: &self.export_id,
-            kind: "bulk",
-            generated_at: &self.generated_at,
-            website_id: &self.website_id,
-            domain: &self.domain,
-            time_zone: &self.time_zone,
-            data_types: self.data_types.clone(),
-            format: self.format,
-            date_range: &self.range,
-            part_size: self.part_size,
-            row_counts: counts,
-            files,
-        };
-        Ok((
-            "manifest.json".into(),
-            serde_json::to_vec_pretty(&manifest)?,
-        ))
+    /// Builds `manifest.json` from the other files' entries, on the thread that wrote them.
+    fn manifest(&self, row_counts: RowCounts) -> LastFile {
+        let description = self.description();
+        Box::new(move |files| {
+            let manifest = Manifest {
+                description: &description,
+                row_counts: &row_counts,
+                files,
+            };
+            Ok(("manifest.json".into(), manifest.to_json()?))
+        })
     }
 }

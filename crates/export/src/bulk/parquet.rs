@@ -14,7 +14,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::parts::Meter;
-use super::sink::PartSink;
+use super::parts_out::PartWriter;
 use super::{BulkExport, BulkSource, RowCounts};
 
 const ROW_GROUP: usize = 65_536;
@@ -27,26 +27,26 @@ fn arrow_error(e: arrow_schema::ArrowError) -> io::Error {
     io::Error::other(e)
 }
 
-/// Passes the Parquet writer's bytes to the sink in chunks, counting them.
-struct SinkWriter<'a> {
-    sink: &'a mut dyn PartSink,
+/// Passes the Parquet writer's bytes to the part writer in chunks, counting them.
+struct PartBytes<'a> {
+    files: &'a mut dyn PartWriter,
     buffer: Vec<u8>,
     written: u64,
 }
 
-impl Write for SinkWriter<'_> {
+impl Write for PartBytes<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.buffer.extend_from_slice(buf);
         self.written += buf.len() as u64;
         if self.buffer.len() >= 256 * 1024 {
-            self.sink.write(std::mem::take(&mut self.buffer))?;
+            self.files.write(std::mem::take(&mut self.buffer))?;
         }
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         if !self.buffer.is_empty() {
-            self.sink.write(std::mem::take(&mut self.buffer))?;
+            self.files.write(std::mem::take(&mut self.buffer))?;
         }
         Ok(())
     }
@@ -98,8 +98,8 @@ struct Parts<'a> {
     rows: u64,
     /// Bytes of the open part the meter has been told of.
     counted: u64,
-    writer: Option<ArrowWriter<SinkWriter<'a>>>,
-    sink: Option<&'a mut dyn PartSink>,
+    writer: Option<ArrowWriter<PartBytes<'a>>>,
+    files: Option<&'a mut dyn PartWriter>,
 }
 
 impl<'a> Parts<'a> {
@@ -107,7 +107,7 @@ impl<'a> Parts<'a> {
         stem: &'static str,
         schema: Schema,
         export: &'a BulkExport,
-        sink: &'a mut dyn PartSink,
+        files: &'a mut dyn PartWriter,
     ) -> Self {
         Parts {
             stem,
@@ -118,20 +118,20 @@ impl<'a> Parts<'a> {
             rows: 0,
             counted: 0,
             writer: None,
-            sink: Some(sink),
+            files: Some(files),
         }
     }
 
     fn open(&mut self) -> io::Result<()> {
         self.part += 1;
-        let sink = self.sink.take().expect("a part is not open");
-        sink.begin(&format!("{}-{:05}.parquet", self.stem, self.part), false)?;
+        let files = self.files.take().expect("a part is not open");
+        files.begin(&format!("{}-{:05}.parquet", self.stem, self.part), false)?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP))
             .build();
-        let out = SinkWriter {
-            sink,
+        let out = PartBytes {
+            files,
             buffer: Vec::new(),
             written: 0,
         };
@@ -147,9 +147,9 @@ impl<'a> Parts<'a> {
         // The part's true size replaces the estimates counted while it was written.
         let rest = out.written.saturating_sub(self.counted);
         self.counted = 0;
-        out.sink.end()?;
+        out.files.end()?;
         self.meter.add(0, rest)?;
-        self.sink = Some(out.sink);
+        self.files = Some(out.files);
         Ok(())
     }
 
@@ -188,7 +188,7 @@ impl<'a> Parts<'a> {
 
 pub fn write(
     export: &BulkExport,
-    sink: &mut dyn PartSink,
+    files: &mut dyn PartWriter,
     source: &mut dyn BulkSource,
     counts: &mut RowCounts,
 ) -> io::Result<()> {
@@ -204,7 +204,7 @@ pub fn write(
             text("visitor_id"),
             text("session_id"),
         ]);
-        let mut parts = Parts::new("pageviews", schema, export, &mut *sink);
+        let mut parts = Parts::new("pageviews", schema, export, &mut *files);
         for batch in source.pageviews()? {
             let b = batch?;
             let r = &b.rows;
@@ -231,7 +231,7 @@ pub fn write(
             text("visitor_id"),
             text("session_id"),
         ]);
-        let mut parts = Parts::new("events", schema, export, &mut *sink);
+        let mut parts = Parts::new("events", schema, export, &mut *files);
         for batch in source.events()? {
             let b = batch?;
             let r = &b.rows;
@@ -254,7 +254,7 @@ pub fn write(
             count("events_triggered"),
             text("visitor_id"),
         ]);
-        let mut parts = Parts::new("sessions", schema, export, &mut *sink);
+        let mut parts = Parts::new("sessions", schema, export, &mut *files);
         for batch in source.sessions()? {
             let b = batch?;
             let r = &b.rows;
@@ -282,7 +282,7 @@ pub fn write(
             text("user_id"),
             text("email"),
         ]);
-        let mut parts = Parts::new("visitors", schema, export, &mut *sink);
+        let mut parts = Parts::new("visitors", schema, export, &mut *files);
         let mut rows = source.visitors()?;
         loop {
             let chunk: Vec<_> = rows.by_ref().take(4096).collect::<io::Result<_>>()?;

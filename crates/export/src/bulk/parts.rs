@@ -5,60 +5,14 @@
 //! to itself). An empty data file is one part with no rows.
 
 use std::io;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::parts_out::PartWriter;
 use super::segment::Block;
-use super::sink::PartSink;
+// The meter counts every kind of export now; it stays reachable here, where callers found it.
+pub use crate::meter::{Cancelled, LimitExceeded, Meter};
 
-/// Bytes handed to the sink at a time.
+/// Bytes handed to the part writer at a time.
 const CHUNK: usize = 256 * 1024;
-
-/// Counts what an export has written so far, for progress, and stops it at the byte limit.
-#[derive(Debug, Default)]
-pub struct Meter {
-    pub rows: AtomicU64,
-    /// Data bytes before compression.
-    pub bytes: AtomicU64,
-    /// The plan's bytes-per-export limit, if any.
-    pub limit: Option<u64>,
-    /// Set when the job was cancelled: the writers stop at the next rows they count.
-    pub cancelled: AtomicBool,
-}
-
-/// The error an export stops with once it was cancelled.
-#[derive(Debug, thiserror::Error)]
-#[error("the export was cancelled")]
-pub struct Cancelled;
-
-/// The error an export fails with when it crosses its plan's size limit.
-#[derive(Debug, thiserror::Error)]
-#[error("the export passed its limit of {limit} bytes after {rows} rows")]
-pub struct LimitExceeded {
-    pub limit: u64,
-    pub rows: u64,
-}
-
-impl Meter {
-    pub fn new(limit: Option<u64>) -> Arc<Self> {
-        Arc::new(Meter {
-            limit,
-            ..Meter::default()
-        })
-    }
-
-    pub(crate) fn add(&self, rows: u64, bytes: u64) -> io::Result<()> {
-        if self.cancelled.load(Ordering::Relaxed) {
-            return Err(io::Error::other(Cancelled));
-        }
-        let rows = self.rows.fetch_add(rows, Ordering::Relaxed) + rows;
-        let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        match self.limit {
-            Some(limit) if total > limit => Err(io::Error::other(LimitExceeded { limit, rows })),
-            _ => Ok(()),
-        }
-    }
-}
 
 /// How one format frames its rows within a part.
 pub trait Framing {
@@ -72,12 +26,12 @@ pub trait Framing {
     fn tail(&self) -> &'static [u8];
 }
 
-/// Writes rows into parts through a [`PartSink`].
+/// Writes rows into parts through a [`PartWriter`].
 pub struct Splitter<'a, F: Framing> {
     framing: F,
     stem: &'a str,
     part_size: u64,
-    sink: &'a mut dyn PartSink,
+    files: &'a mut dyn PartWriter,
     meter: &'a Meter,
     buffer: Vec<u8>,
     part: u32,
@@ -93,14 +47,14 @@ impl<'a, F: Framing> Splitter<'a, F> {
         framing: F,
         stem: &'a str,
         part_size: u64,
-        sink: &'a mut dyn PartSink,
+        files: &'a mut dyn PartWriter,
         meter: &'a Meter,
     ) -> io::Result<Self> {
         let mut splitter = Splitter {
             framing,
             stem,
             part_size: part_size.max(1),
-            sink,
+            files,
             meter,
             buffer: Vec::with_capacity(CHUNK * 2),
             part: 0,
@@ -121,7 +75,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
             self.part,
             self.framing.extension()
         );
-        self.sink.begin(&name, true)?;
+        self.files.begin(&name, true)?;
         let start = self.buffer.len();
         self.framing.head(self.part, &mut self.buffer);
         self.part_bytes = (self.buffer.len() - start) as u64;
@@ -131,9 +85,9 @@ impl<'a, F: Framing> Splitter<'a, F> {
 
     fn close(&mut self) -> io::Result<()> {
         self.buffer.extend_from_slice(self.framing.tail());
-        self.sink.write(std::mem::take(&mut self.buffer))?;
+        self.files.write(std::mem::take(&mut self.buffer))?;
         self.buffer = Vec::with_capacity(CHUNK * 2);
-        self.sink.end()
+        self.files.end()
     }
 
     /// Adds one row: `format` appends its bytes to the buffer it is given.
@@ -164,7 +118,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
         self.unmetered.0 += 1;
         self.unmetered.1 += added;
         if self.buffer.len() >= CHUNK {
-            self.sink.write(std::mem::replace(
+            self.files.write(std::mem::replace(
                 &mut self.buffer,
                 Vec::with_capacity(CHUNK * 2),
             ))?;
@@ -176,7 +130,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
     }
 
     /// Adds a block of rows formatted ahead of time. A block that fits the part goes to the
-    /// sink whole (a ZIP keeps its deflated bytes); one that would cross the part's end, or a
+    /// part writer whole (a ZIP keeps its deflated bytes); one that would cross the part's end, or a
     /// format that separates rows, takes the row-by-row path.
     pub fn block(&mut self, block: Block) -> io::Result<()> {
         let raw = block.raw.len() as u64;
@@ -188,7 +142,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
             return Ok(());
         }
         if !self.buffer.is_empty() {
-            self.sink.write(std::mem::replace(
+            self.files.write(std::mem::replace(
                 &mut self.buffer,
                 Vec::with_capacity(CHUNK * 2),
             ))?;
@@ -198,7 +152,7 @@ impl<'a, F: Framing> Splitter<'a, F> {
         self.part_bytes += raw;
         self.part_rows += block.rows;
         self.rows += block.rows;
-        self.sink.write_block(block)
+        self.files.write_block(block)
     }
 
     fn report(&mut self) -> io::Result<()> {

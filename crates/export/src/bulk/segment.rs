@@ -10,8 +10,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::deflate::deflate_block;
 use super::formats::TextFormat;
+use crate::package::deflate::deflate_block;
 
 /// The row layout segments are written in. Bump it whenever a CSV or NDJSON row changes:
 /// segments of another layout are then not used, and rebuilt.

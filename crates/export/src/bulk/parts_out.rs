@@ -1,24 +1,22 @@
 //! Where a bulk export's files go: entries of one streamed ZIP, or separate files in a
 //! directory (one download link each). Either way the files are written, checksummed and (for
 //! the ZIP) deflated by a thread of their own, so that work runs beside the reading and
-//! formatting that feed it.
+//! formatting that feed it. (Part writers, not sinks: a sink in Ferry is a delivery
+//! destination, in the `deliver` crate.)
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use rawzip::time::UtcDateTime;
-use rawzip::{CompressionMethod, DataDescriptorOutput, ZipArchiveWriter};
-use std::sync::Arc;
-
-use super::deflate::MixedDeflate;
 use super::digest::{Digesting, Digests, Shared};
 use super::segment::Block;
 use crate::package::FileEntry;
+use crate::package::zip_stream::ZipStream;
 
 /// A sequence of files, each begun, written in chunks, and ended.
-pub trait PartSink: Send {
+pub trait PartWriter: Send {
     /// `compress`: worth deflating (not for already compressed Parquet).
     fn begin(&mut self, name: &str, compress: bool) -> io::Result<()>;
     fn write(&mut self, chunk: Vec<u8>) -> io::Result<()>;
@@ -165,7 +163,7 @@ impl<O> Drop for Threaded<O> {
     }
 }
 
-impl<O: Send + 'static> PartSink for Threaded<O> {
+impl<O: Send + 'static> PartWriter for Threaded<O> {
     fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
         self.send(Message::Begin(name.to_string(), compress))
     }
@@ -183,10 +181,10 @@ impl<O: Send + 'static> PartSink for Threaded<O> {
     }
 }
 
-/// A sink that is a [`Threaded`] writer under its own name hands every call to it.
-macro_rules! forward_part_sink {
-    ([$($param:tt)*] $sink:ty) => {
-        impl<$($param)*> PartSink for $sink {
+/// A part writer that is a [`Threaded`] writer under its own name hands every call to it.
+macro_rules! forward_part_writer {
+    ([$($param:tt)*] $writer:ty) => {
+        impl<$($param)*> PartWriter for $writer {
             fn begin(&mut self, name: &str, compress: bool) -> io::Result<()> {
                 self.0.begin(name, compress)
             }
@@ -206,14 +204,7 @@ macro_rules! forward_part_sink {
     };
 }
 
-fn zip_error(e: rawzip::Error) -> io::Error {
-    io::Error::other(e)
-}
-
-struct ZipFiles<W: Write + Send + 'static> {
-    zip: ZipArchiveWriter<W>,
-    level: u32,
-}
+struct ZipFiles<W: Write + Send + 'static>(ZipStream<W>);
 
 impl<W: Write + Send + 'static> Files for ZipFiles<W> {
     type Output = W;
@@ -224,58 +215,30 @@ impl<W: Write + Send + 'static> Files for ZipFiles<W> {
         compress: bool,
         next: &mut dyn FnMut() -> io::Result<Option<Content>>,
     ) -> io::Result<()> {
-        let method = if compress {
-            CompressionMethod::DEFLATE
-        } else {
-            CompressionMethod::STORE
-        };
-        let dated = UtcDateTime::from_components(1980, 1, 1, 0, 0, 0, 0).expect("a valid date");
-        let (mut entry, _) = self
-            .zip
-            .new_file(name)
-            .compression_method(method)
-            .last_modified(dated)
-            .start()
-            .map_err(zip_error)?;
-        let mut crc = crc32fast::Hasher::new();
-        let mut bytes = 0u64;
-        let mut deflate = compress.then(|| MixedDeflate::new(self.level));
+        let mut entry = self.0.entry(name, compress)?;
         while let Some(content) = next()? {
-            let raw = content.raw();
-            crc.update(raw);
-            bytes += raw.len() as u64;
-            match (&mut deflate, &content) {
-                (Some(d), Shared::Block(block)) => d.splice(&block.deflated, &mut entry)?,
-                (Some(d), Shared::Chunk(chunk)) => d.write(chunk, &mut entry)?,
-                (None, _) => entry.write_all(raw)?,
+            match &content {
+                Shared::Block(block) => entry.splice(&block.raw, &block.deflated)?,
+                Shared::Chunk(chunk) => entry.write_all(chunk)?,
             }
         }
-        if let Some(d) = deflate {
-            d.finish(&mut entry)?;
-        }
-        entry
-            .finish(DataDescriptorOutput::new(crc.finalize(), bytes))
-            .map_err(zip_error)?;
-        Ok(())
+        entry.finish()
     }
 
     fn close(self) -> io::Result<W> {
-        self.zip.finish().map_err(zip_error)
+        self.0.finish()
     }
 }
 
-/// One ZIP (streamed, ZIP64, entries dated 1980), deflated on the writer thread.
-pub struct ZipSink<W: Write + Send + 'static>(Threaded<W>);
+/// One ZIP ([`ZipStream`]), deflated on the writer thread.
+pub struct ZipParts<W: Write + Send + 'static>(Threaded<W>);
 
-forward_part_sink!([W: Write + Send + 'static] ZipSink<W>);
+forward_part_writer!([W: Write + Send + 'static] ZipParts<W>);
 
-impl<W: Write + Send + 'static> ZipSink<W> {
+impl<W: Write + Send + 'static> ZipParts<W> {
     /// `level`: deflate level; 1 is several times faster than 6 for a few per cent more bytes.
     pub fn new(out: W, level: u32) -> Self {
-        ZipSink(Threaded::start(ZipFiles {
-            zip: ZipArchiveWriter::new(out),
-            level,
-        }))
+        ZipParts(Threaded::start(ZipFiles(ZipStream::new(out, level))))
     }
 
     /// Writes the manifest that `last` builds from the other files' entries, closes the ZIP and
@@ -319,15 +282,15 @@ impl Files for DirFiles {
 }
 
 /// Each file separately in a directory, written on the writer thread.
-pub struct DirSink(Threaded<()>);
+pub struct DirParts(Threaded<()>);
 
-forward_part_sink!([] DirSink);
+forward_part_writer!([] DirParts);
 
-impl DirSink {
+impl DirParts {
     /// `durable`: sync each file to disk when it ends (before a job may be marked completed).
     pub fn new(dir: &Path, durable: bool) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        Ok(DirSink(Threaded::start(DirFiles {
+        Ok(DirParts(Threaded::start(DirFiles {
             dir: dir.to_path_buf(),
             durable,
         })))

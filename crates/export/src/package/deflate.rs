@@ -1,4 +1,4 @@
-//! Raw deflate for bulk files, where one file's stream mixes data deflated as it is written
+//! Raw deflate for ZIP entries, where one entry's stream may mix data deflated as it is written
 //! with blocks deflated ahead of time (export segments). A block deflated ahead of time is a
 //! run of non-final deflate blocks that ends on a byte boundary (a sync flush) and refers to
 //! nothing before it, so such blocks can be placed one after another in any stream; the
