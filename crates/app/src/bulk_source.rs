@@ -13,7 +13,7 @@ use ferry_domain::{DateRange, Website};
 use ferry_export::Rows;
 use ferry_export::bulk::segment::LAYOUT;
 use ferry_export::bulk::{Batches, BulkSource, Piece, Pieces, TextLayout};
-use ferry_store::{BatchReceiver, Store, StoreError, Window};
+use ferry_store::{BatchStream, Store, StoreError, Window};
 use tokio::runtime::Handle;
 
 use crate::segments::plan::{Stretch, gaps, stretches};
@@ -88,7 +88,7 @@ pub async fn export_days(
     Ok(DateRange { from, to })
 }
 
-fn batches<'a, R: 'a>(receiver: BatchReceiver<R>) -> Batches<'a, R> {
+fn batches<'a, R: 'a>(receiver: BatchStream<R>) -> Batches<'a, R> {
     Box::new(
         receiver
             .into_iter()
@@ -152,7 +152,7 @@ impl BulkStoreSource {
     /// Every row of `window` from the store, as it comes.
     fn live_only<R: 'static>(
         &self,
-        live: fn(&dyn Store, &str, Window) -> BatchReceiver<R>,
+        live: fn(&dyn Store, &str, Window) -> BatchStream<R>,
         window: Window,
     ) -> Pieces<'static, R> {
         let rows = self.start(|s| live(s, &self.website.id, window));
@@ -167,7 +167,7 @@ impl BulkStoreSource {
         &mut self,
         data_type: &str,
         layout: &TextLayout,
-        live: fn(&dyn Store, &str, Window) -> BatchReceiver<R>,
+        live: fn(&dyn Store, &str, Window) -> BatchStream<R>,
     ) -> io::Result<Pieces<'static, R>> {
         let window = self.window();
         let format = format_name(layout.format).filter(|_| layout.neutralise);
@@ -221,7 +221,7 @@ impl BulkStoreSource {
         self.range.bounds(self.website.timezone)
     }
 
-    fn start<R>(&self, open: impl FnOnce(&dyn Store) -> BatchReceiver<R>) -> BatchReceiver<R> {
+    fn start<R>(&self, open: impl FnOnce(&dyn Store) -> BatchStream<R>) -> BatchStream<R> {
         let _inside = self.runtime.enter();
         open(self.store.as_ref())
     }

@@ -208,7 +208,9 @@ impl SubjectRef {
 /// was matched.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Identity {
-    /// The store's handle on this visitor, for reading its rows; never shown.
+    /// The store's handle on this visitor, for reading its rows; never shown. Opaque: only the
+    /// backend that handed it out knows what it means (a SQLite row id, a PostgreSQL bigint),
+    /// so it is passed back to that store and never compared, stored or put in a link.
     #[serde(skip)]
     pub visitor_key: i64,
     pub website_id: String,

@@ -3,19 +3,20 @@ use ferry_domain::analytics::{DayPoint, Totals, VisitorRow};
 use ferry_domain::bulk::{BulkCounts, BulkEvent, BulkPageview, BulkSession};
 use ferry_domain::{DateRange, Millis, Website};
 
-use crate::{BatchReceiver, RowReceiver, StoreError, Window};
+use crate::{BatchStream, RowReceiver, StoreError, Window};
 
 /// A whole website's rows for a bulk export, streamed, and the facts known before them.
 #[async_trait]
 pub trait BulkStore: Send + Sync {
     /// A website's page views in the window, oldest first.
-    fn bulk_pageviews(&self, website: &str, window: Window) -> BatchReceiver<BulkPageview>;
-    fn bulk_events(&self, website: &str, window: Window) -> BatchReceiver<BulkEvent>;
+    fn bulk_pageviews(&self, website: &str, window: Window) -> BatchStream<BulkPageview>;
+    fn bulk_events(&self, website: &str, window: Window) -> BatchStream<BulkEvent>;
     /// Sessions that started in the window.
-    fn bulk_sessions(&self, website: &str, window: Window) -> BatchReceiver<BulkSession>;
+    fn bulk_sessions(&self, website: &str, window: Window) -> BatchStream<BulkSession>;
     /// Visitors with a session started in the window, as the analytics visitor list has them.
     fn bulk_visitors(&self, website: &str, window: Window) -> RowReceiver<VisitorRow>;
-    /// [`crate::Store::totals`] for a bulk export: one pass, without filling a reader's cache.
+    /// [`crate::Analytics::totals`] for a bulk export: one pass, without filling a reader's
+    /// cache.
     async fn bulk_totals(
         &self,
         website: &Website,

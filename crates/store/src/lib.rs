@@ -1,31 +1,76 @@
 //! Ferry's storage. Everything the rest of Ferry reads or writes goes through the [`Store`] trait;
 //! no other crate builds SQL or sees a driver type.
 //!
-//! - [`Store`]: the one interface (accounts, websites, keys, ingest, analytics), with the
-//!   bulk reads ([`BulkStore`]) and export segment records ([`SegmentStore`]) as its parts.
+//! [`Store`] is every area at once; each area is a trait of its own, in its own file, with
+//! backend-neutral types:
+//! - [`Accounts`] (`accounts`): accounts and their websites.
+//! - [`Keys`] (`keys`): API keys.
+//! - [`Ingest`] (`ingest`): tracked activity coming in.
+//! - [`Analytics`] (`analytics`): totals, visitor and page lists.
+//! - [`Subjects`] (`subjects`): one person's identities and their rows, for data-subject exports.
+//! - [`Exports`] (`exports`): export jobs, their progress and downloads.
+//! - [`Audit`] (`audit`): the hash-chained audit trail and receipts.
+//! - [`Limits`] (`limits`): plan limits and per-account overrides.
+//! - [`BulkStore`] (`bulk`): a whole website's rows, streamed, for bulk exports.
+//! - [`SegmentStore`] (`segments`): records of export segments formatted ahead of time.
+//!
+//! Besides them:
+//! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
+//! - `stream`: how rows leave the store ([`RowReceiver`], [`BatchStream`]).
 //! - [`StoreError`]: what can go wrong, in terms a caller can act on.
-//! - [`sqlite`]: the embedded default, one WAL-mode database file in the data directory.
+//! - [`sqlite`]: the embedded default, one WAL-mode database file in the data directory; each
+//!   area's implementation sits beside its SQL there.
 //! - [`cursor`]: opaque pagination cursors.
+//!
+//! `tests/contract.rs` is the story every backend must pass.
 
+mod accounts;
+mod analytics;
+mod audit;
 mod bulk;
 pub mod cursor;
 mod error;
+mod exports;
+mod ingest;
+mod keys;
+mod limits;
 mod queue;
 mod segments;
 pub mod sqlite;
 mod store;
+mod stream;
+mod subjects;
 
+pub use accounts::Accounts;
+pub use analytics::Analytics;
+pub use audit::{Audit, AuditBreak, AuditFilter};
 pub use bulk::BulkStore;
 pub use error::StoreError;
+pub use exports::{ExportFilter, Exports, Queued};
+pub use ingest::{Ingest, IngestOutcome};
+pub use keys::Keys;
+pub use limits::Limits;
 pub use queue::JobQueue;
 pub use segments::SegmentStore;
 pub use sqlite::SqliteStore;
-pub use sqlite::audit::{AuditBreak, AuditFilter};
-pub use sqlite::jobs::{ExportFilter, Queued};
-pub use store::{BatchReceiver, IngestOutcome, RowReceiver, Store, Window};
+pub use store::{Store, Window};
+pub use stream::{BatchStream, RowReceiver};
+pub use subjects::Subjects;
 
 use std::path::Path;
 use std::sync::Arc;
+
+/// The area traits, for `use ferry_store::prelude::*;` where a concrete store is used (a
+/// backend's own tests, a `SqliteStore`): its methods need their trait in scope. Through
+/// `dyn Store` or a `T: Store` bound they resolve without it. Imported anonymously, because
+/// the names collide with the domain's (`Limits` is also the domain's limits); name a trait
+/// through the crate root when it must be named.
+pub mod prelude {
+    pub use crate::{
+        Accounts as _, Analytics as _, Audit as _, BulkStore as _, Exports as _, Ingest as _,
+        Keys as _, Limits as _, SegmentStore as _, Subjects as _,
+    };
+}
 
 /// Opens the store a database URL names: `sqlite://PATH` (or a bare path) for SQLite.
 pub async fn open(url: &str, data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {

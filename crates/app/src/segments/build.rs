@@ -13,7 +13,7 @@ use ferry_domain::bulk::{Batch, SegmentFacts, SegmentKey, SegmentRecord};
 use ferry_domain::{DateRange, Millis, Website};
 use ferry_export::bulk::formats::{RowWriter, TextFormat};
 use ferry_export::bulk::segment::{LAYOUT, SegmentWriter};
-use ferry_store::{BatchReceiver, Store, Window};
+use ferry_store::{BatchStream, Store, Window};
 use futures_util::StreamExt;
 
 use super::{DATA_TYPES, FORMATS, SegmentFiles};
@@ -307,7 +307,7 @@ type FormatRow<R> = fn(&mut RowWriter, &Batch<R>, &R, &mut Vec<u8>);
 
 /// Formats every row into each writer's segment; returns each segment's id and summary.
 fn format_rows<R>(
-    rows: BatchReceiver<R>,
+    rows: BatchStream<R>,
     mut writers: Vec<(i64, RowWriter, SegmentWriter)>,
     format: FormatRow<R>,
 ) -> io::Result<Vec<(i64, ferry_export::bulk::segment::SegmentSummary)>> {

@@ -6,7 +6,7 @@ use std::io;
 
 use ferry_export::bulk::Piece;
 use ferry_export::bulk::segment::SegmentReader;
-use ferry_store::{BatchReceiver, Window};
+use ferry_store::{BatchStream, Window};
 
 use super::SegmentFiles;
 use super::plan::Stretch;
@@ -17,7 +17,7 @@ const AHEAD: usize = 4;
 type Sender<R> = crossbeam_channel::Sender<io::Result<Piece<R>>>;
 
 /// Forwards a live stretch; false once the export stopped listening.
-fn forward<R>(batches: BatchReceiver<R>, to: &Sender<R>) -> bool {
+fn forward<R>(batches: BatchStream<R>, to: &Sender<R>) -> bool {
     for batch in batches {
         let piece = batch.map(Piece::Rows).map_err(io::Error::other);
         let failed = piece.is_err();
@@ -33,7 +33,7 @@ fn forward<R>(batches: BatchReceiver<R>, to: &Sender<R>) -> bool {
 pub fn pieces<R: Send + 'static>(
     stretches: Vec<Stretch>,
     files: SegmentFiles,
-    live: impl Fn(Window) -> BatchReceiver<R> + Send + 'static,
+    live: impl Fn(Window) -> BatchStream<R> + Send + 'static,
     damaged: impl Fn(i64) + Send + 'static,
 ) -> io::Result<crossbeam_channel::Receiver<io::Result<Piece<R>>>> {
     let (sender, receiver) = crossbeam_channel::bounded(AHEAD);

@@ -5,11 +5,12 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals};
+use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
 use ferry_domain::{DateRange, DayWindow, Website};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{StoreError, cursor};
+use super::{SqliteStore, visitors};
+use crate::{Analytics, StoreError, cursor};
 
 pub(super) fn website_pk(conn: &Connection, website: &Website) -> Result<i64, StoreError> {
     conn.prepare_cached("SELECT pk FROM websites WHERE public_id = ?1")?
@@ -224,4 +225,42 @@ pub(crate) fn pages(
         data: all,
         next_cursor,
     })
+}
+
+#[async_trait::async_trait]
+impl Analytics for SqliteStore {
+    async fn totals(
+        &self,
+        website: &Website,
+        range: DateRange,
+    ) -> Result<(Totals, Vec<DayPoint>), StoreError> {
+        let website = website.clone();
+        self.pool.read(move |c| totals(c, &website, range)).await
+    }
+
+    async fn visitors(
+        &self,
+        website: &Website,
+        range: DateRange,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<VisitorRow>, StoreError> {
+        let (website, cursor) = (website.clone(), cursor.map(str::to_string));
+        self.pool
+            .read(move |c| visitors::visitors(c, &website, range, cursor.as_deref(), limit))
+            .await
+    }
+
+    async fn pages(
+        &self,
+        website: &Website,
+        range: DateRange,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<PageRow>, StoreError> {
+        let (website, cursor) = (website.clone(), cursor.map(str::to_string));
+        self.pool
+            .read(move |c| pages(c, &website, range, cursor.as_deref(), limit))
+            .await
+    }
 }

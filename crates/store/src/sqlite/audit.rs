@@ -5,29 +5,9 @@ use ferry_domain::audit::{AuditEntry, AuditEvent, GENESIS, entry_hash};
 use ferry_domain::job::Receipt;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::SqliteStore;
 use super::convert::{now_ms, time};
-use crate::StoreError;
-
-/// Which entries to list.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    /// `data_export` matches every `data_export.*` action.
-    pub action: Option<String>,
-    pub subject: Option<String>,
-    pub actor: Option<String>,
-    pub from_ms: Option<i64>,
-    pub to_ms: Option<i64>,
-    /// Entries after this sequence number.
-    pub after: Option<i64>,
-    pub limit: u32,
-}
-
-/// The first entry that does not check out.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditBreak {
-    pub seq: i64,
-    pub reason: String,
-}
+use crate::{Audit, AuditBreak, AuditFilter, StoreError};
 
 pub(crate) fn append(
     conn: &mut Connection,
@@ -231,4 +211,33 @@ pub(crate) fn mark_delivered(conn: &Connection, export_id: &str) -> Result<bool,
         "UPDATE receipts SET delivered_at = ?2 WHERE export_id = ?1 AND delivered_at IS NULL",
         params![export_id, now_ms()],
     )? == 1)
+}
+
+#[async_trait::async_trait]
+impl Audit for SqliteStore {
+    async fn audit(&self, account: AccountId, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+        self.pool.write(move |c| append(c, account, &event)).await
+    }
+
+    async fn audit_entries(
+        &self,
+        account: AccountId,
+        filter: AuditFilter,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.pool.read(move |c| list(c, account, &filter)).await
+    }
+
+    async fn audit_verify(&self) -> Result<(u64, Option<AuditBreak>), StoreError> {
+        self.pool.read(verify).await
+    }
+
+    async fn receipt(&self, export_id: &str) -> Result<Option<Receipt>, StoreError> {
+        let id = export_id.to_string();
+        self.pool.read(move |c| receipt(c, &id)).await
+    }
+
+    async fn mark_delivered(&self, export_id: &str) -> Result<bool, StoreError> {
+        let id = export_id.to_string();
+        self.pool.write(move |c| mark_delivered(c, &id)).await
+    }
 }

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub(crate) use super::bulk_lookup::Lookups;
 
 use super::conn::{Pool, READER_CACHE_KIB};
-use crate::{BatchReceiver, StoreError};
+use crate::{BatchStream, StoreError};
 
 /// Batches waiting in a stream's channel: enough to keep the writer busy while SQLite reads.
 pub(crate) const QUEUED_BATCHES: usize = 4;
@@ -43,7 +43,7 @@ pub(crate) fn scanning<T>(
 
 /// Runs `query` on a reader connection on a blocking thread, handing its batches over a
 /// bounded channel: a slow consumer slows the query instead of filling memory.
-pub(crate) fn batches<R, Q>(pool: &Arc<Pool>, query: Q) -> BatchReceiver<R>
+pub(crate) fn batches<R, Q>(pool: &Arc<Pool>, query: Q) -> BatchStream<R>
 where
     R: std::marker::Send + 'static,
     Q: FnOnce(&Connection, Send<'_, R>) -> Result<(), StoreError> + std::marker::Send + 'static,
@@ -66,7 +66,7 @@ where
             let _ = errors.send(Err(e));
         }
     });
-    receiver
+    BatchStream::new(receiver)
 }
 
 pub(crate) fn website_pk(conn: &Connection, website: &str) -> Result<i64, StoreError> {

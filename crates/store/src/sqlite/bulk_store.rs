@@ -5,11 +5,11 @@ use ferry_domain::bulk::{BulkCounts, BulkEvent, BulkPageview, BulkSession};
 use ferry_domain::{DateRange, Millis, Website};
 
 use super::{SqliteStore, analytics, bulk, bulk_facts, split, stream, visitors};
-use crate::{BatchReceiver, BulkStore, RowReceiver, StoreError, Window};
+use crate::{BatchStream, BulkStore, RowReceiver, StoreError, Window};
 
 #[async_trait::async_trait]
 impl BulkStore for SqliteStore {
-    fn bulk_pageviews(&self, website: &str, window: Window) -> BatchReceiver<BulkPageview> {
+    fn bulk_pageviews(&self, website: &str, window: Window) -> BatchStream<BulkPageview> {
         split::table_rows(
             &self.pool,
             "pageviews",
@@ -19,7 +19,7 @@ impl BulkStore for SqliteStore {
         )
     }
 
-    fn bulk_events(&self, website: &str, window: Window) -> BatchReceiver<BulkEvent> {
+    fn bulk_events(&self, website: &str, window: Window) -> BatchStream<BulkEvent> {
         split::table_rows(
             &self.pool,
             "events",
@@ -29,7 +29,7 @@ impl BulkStore for SqliteStore {
         )
     }
 
-    fn bulk_sessions(&self, website: &str, window: Window) -> BatchReceiver<BulkSession> {
+    fn bulk_sessions(&self, website: &str, window: Window) -> BatchStream<BulkSession> {
         let website = website.to_string();
         bulk::batches(&self.pool, move |c, send| {
             bulk::sessions(c, &website, window, send)

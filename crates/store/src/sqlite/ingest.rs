@@ -12,9 +12,10 @@ use ferry_domain::{AccountId, Activity, ActivityKind, Identify, IngestLine, Line
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::{Map, Value};
 
+use super::SqliteStore;
 use super::rows::{EventRow, PageviewRow, Pending};
 use super::sessions::{SessionState, assign_session, latest_session, write_session};
-use crate::{IngestOutcome, StoreError};
+use crate::{Ingest, IngestOutcome, StoreError};
 
 /// Visitors (with their latest session) and URLs, kept from batch to batch by the one writer,
 /// so that a returning visitor costs no lookups. Another process's commit (seen through
@@ -364,5 +365,22 @@ fn upsert_user(
             .execute(params![pk, i.email, i.name, props, i.created_at, now])?;
             Ok(pk)
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl Ingest for SqliteStore {
+    async fn ingest(
+        &self,
+        account: Option<AccountId>,
+        lines: Vec<IngestLine>,
+        now: Millis,
+    ) -> Result<IngestOutcome, StoreError> {
+        let job = IngestJob {
+            account,
+            lines,
+            now,
+        };
+        self.ingest.ingest(job).await
     }
 }

@@ -11,7 +11,7 @@ use ferry_domain::queue::{JobId, JobKind, Lane, Lease, NewJob};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::convert::{opt_time, time};
-use crate::{StoreError, cursor};
+use crate::{ExportFilter, Queued, StoreError, cursor};
 
 const COLUMNS: &str =
     "pk, account_pk, export_id, spec, requested_by, status, attempts, rows_written,
@@ -110,18 +110,6 @@ pub(crate) fn create(
     })
 }
 
-/// What asking for an export gave.
-#[derive(Debug)]
-pub enum Queued {
-    /// `remaining`: exports left in the last 24 hours (`None`: no limit).
-    Created {
-        job: Box<ExportJob>,
-        remaining: Option<u32>,
-    },
-    /// The daily limit is used up until `retry_after_secs` from now.
-    Limited { limit: u32, retry_after_secs: u64 },
-}
-
 pub(crate) fn by_id(
     conn: &Connection,
     id: &str,
@@ -138,18 +126,6 @@ pub(crate) fn get(
     Ok(by_id(conn, id)?
         .filter(|(_, a, _)| *a == account)
         .map(|(_, _, job)| job))
-}
-
-/// Which jobs `GET /exports` lists.
-#[derive(Debug, Clone, Default)]
-pub struct ExportFilter {
-    pub status: Option<ExportStatus>,
-    /// A label such as `user_id:user_123`, or just the value (`user_123`).
-    pub subject: Option<String>,
-    pub created_from: Option<i64>,
-    pub created_to: Option<i64>,
-    pub cursor: Option<String>,
-    pub limit: u32,
 }
 
 pub(crate) fn list(

@@ -4,6 +4,7 @@
 use ferry_domain::{AccountId, LimitSetting, Limits, Plan};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::SqliteStore;
 use crate::StoreError;
 
 /// An account's limits: its overrides where set, else its plan's.
@@ -107,4 +108,30 @@ pub(crate) fn plans(conn: &Connection) -> Result<Vec<(Plan, Limits)>, StoreError
         }
     }
     Ok(out)
+}
+
+#[async_trait::async_trait]
+impl crate::Limits for SqliteStore {
+    async fn limits(&self, account: AccountId) -> Result<Limits, StoreError> {
+        self.pool.read(move |c| effective(c, account)).await
+    }
+
+    async fn set_account_limits(
+        &self,
+        account: AccountId,
+        exports_per_day: Option<LimitSetting<u32>>,
+        max_export_bytes: Option<LimitSetting<u64>>,
+    ) -> Result<(), StoreError> {
+        self.pool
+            .write(move |c| set_account(c, account, exports_per_day, max_export_bytes))
+            .await
+    }
+
+    async fn set_plan_limits(&self, plan: Plan, new: Limits) -> Result<(), StoreError> {
+        self.pool.write(move |c| set_plan(c, plan, new)).await
+    }
+
+    async fn plan_limits(&self) -> Result<Vec<(Plan, Limits)>, StoreError> {
+        self.pool.read(plans).await
+    }
 }

@@ -123,7 +123,7 @@ pub(crate) fn forget(
 }
 
 #[async_trait::async_trait]
-impl crate::segments::SegmentStore for super::SqliteStore {
+impl crate::SegmentStore for super::SqliteStore {
     async fn segments(
         &self,
         website: &str,
@@ -210,7 +210,7 @@ pub(crate) fn forget_touched(
 mod tests {
     use super::super::test_support::{DAY, pageview, store_with_website};
     use super::*;
-    use crate::{SegmentStore, Store};
+    use crate::prelude::*;
 
     /// A store with page views on days 1 to 3 and a ready page-view segment for each day.
     async fn three_days() -> (tempfile::TempDir, super::super::SqliteStore) {

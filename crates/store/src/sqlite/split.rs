@@ -11,7 +11,7 @@ use rusqlite::Connection;
 
 use super::bulk::{Lookups, QUEUED_BATCHES, Rowids, Send, scanning, shares_tables, website_pk};
 use super::conn::Pool;
-use crate::{BatchReceiver, StoreError, Window};
+use crate::{BatchStream, StoreError, Window};
 
 /// Row keys per chunk: big enough that a chunk's query start costs nothing, small enough that
 /// both readers stay busy.
@@ -36,7 +36,7 @@ pub(crate) fn table_rows<R: std::marker::Send + 'static>(
     website: String,
     window: Window,
     read: Read<R>,
-) -> BatchReceiver<R> {
+) -> BatchStream<R> {
     let (out, receiver) = crossbeam_channel::bounded(QUEUED_BATCHES);
     let pool = Arc::clone(pool);
     tokio::spawn(async move {
@@ -119,7 +119,7 @@ pub(crate) fn table_rows<R: std::marker::Send + 'static>(
         }
         tokio::task::spawn_blocking(move || merge(&lanes, &out));
     });
-    receiver
+    BatchStream::new(receiver)
 }
 
 /// Chunk k comes from lane k % lanes; a lane that has closed has no chunks left.

@@ -2,10 +2,13 @@
 //! visitor linked to it.
 
 use ferry_domain::AccountId;
-use ferry_domain::export::{Identity, Profile, Subject, SubjectRef};
+use ferry_domain::export::{
+    EventRow, ExportRange, Identity, PageviewRow, Profile, SessionRow, Subject, SubjectRef,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::StoreError;
+use super::{SqliteStore, stream, subject_rows};
+use crate::{RowReceiver, StoreError, Subjects};
 
 fn profile_row(r: &Row) -> rusqlite::Result<(i64, Profile)> {
     let properties: String = r.get(5)?;
@@ -106,4 +109,51 @@ fn anonymous(
         profile: None,
         identities,
     })
+}
+
+#[async_trait::async_trait]
+impl Subjects for SqliteStore {
+    async fn find_subject(
+        &self,
+        account: AccountId,
+        subject: &SubjectRef,
+        website_id: Option<&str>,
+    ) -> Result<Option<Subject>, StoreError> {
+        let (subject, website) = (subject.clone(), website_id.map(str::to_string));
+        self.pool
+            .read(move |c| find(c, account, &subject, website.as_deref()))
+            .await
+    }
+
+    fn subject_pageviews(
+        &self,
+        visitors: Vec<i64>,
+        range: ExportRange,
+    ) -> RowReceiver<PageviewRow> {
+        stream::rows(&self.pool, move |c, each| {
+            subject_rows::pageviews(c, &visitors, range, each)
+        })
+    }
+
+    fn subject_events(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<EventRow> {
+        stream::rows(&self.pool, move |c, each| {
+            subject_rows::events(c, &visitors, range, each)
+        })
+    }
+
+    fn subject_sessions(&self, visitors: Vec<i64>, range: ExportRange) -> RowReceiver<SessionRow> {
+        stream::rows(&self.pool, move |c, each| {
+            subject_rows::sessions(c, &visitors, range, each)
+        })
+    }
+
+    async fn subject_event_keys(
+        &self,
+        visitors: Vec<i64>,
+        range: ExportRange,
+    ) -> Result<Vec<String>, StoreError> {
+        self.pool
+            .read(move |c| subject_rows::event_property_keys(c, &visitors, range))
+            .await
+    }
 }

@@ -3,7 +3,7 @@
 use ferry_domain::{Activity, ActivityKind, IngestLine, Millis, Plan, ValidWebsite};
 
 use super::SqliteStore;
-use crate::Store;
+use crate::prelude::*;
 
 pub(crate) const MINUTE: Millis = 60_000;
 pub(crate) const DAY: Millis = 86_400_000;

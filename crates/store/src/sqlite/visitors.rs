@@ -119,7 +119,7 @@ pub(crate) fn visitors(
 mod tests {
     use super::super::test_support::{DAY, MINUTE, pageview, store_with_website};
     use super::*;
-    use crate::Store;
+    use crate::prelude::*;
 
     #[tokio::test]
     async fn the_one_pass_visitor_list_equals_the_paged_one_at_the_windows_edges() {

@@ -1,16 +1,13 @@
-//! Accounts, websites and API keys.
+//! Accounts and their websites, and [`Accounts`] on SQLite.
 
+use async_trait::async_trait;
 use chrono_tz::Tz;
-use ferry_domain::{
-    Account, AccountId, ApiKeyInfo, NewApiKey, Plan, Scopes, ValidWebsite, Website,
-};
+use ferry_domain::{Account, AccountId, Plan, ValidWebsite, Website};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::convert::{now_ms, opt_time, time};
-use crate::StoreError;
-
-/// A key's last use is recorded at most this often, so reads do not turn into writes.
-const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+use super::SqliteStore;
+use super::convert::{now_ms, time};
+use crate::{Accounts, StoreError};
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
@@ -179,93 +176,58 @@ pub(crate) fn websites(conn: &Connection, account: AccountId) -> Result<Vec<Webs
     Ok(rows.map(|r| r.map(|(_, w)| w)).collect::<Result<_, _>>()?)
 }
 
-const KEY_COLUMNS: &str =
-    "key_id, account_pk, name, prefix, scopes, created_at, last_used_at, revoked_at";
+#[async_trait]
+impl Accounts for SqliteStore {
+    async fn create_account(&self, name: &str, plan: Plan) -> Result<Account, StoreError> {
+        let name = name.to_string();
+        self.pool
+            .write(move |c| create_account(c, &name, plan))
+            .await
+    }
 
-fn key_row(row: &Row) -> rusqlite::Result<ApiKeyInfo> {
-    let scopes: String = row.get("scopes")?;
-    Ok(ApiKeyInfo {
-        id: row.get("key_id")?,
-        account: AccountId(row.get("account_pk")?),
-        name: row.get("name")?,
-        prefix: row.get("prefix")?,
-        scopes: Scopes::parse_list(&scopes).unwrap_or_default(),
-        created_at: time(row.get("created_at")?),
-        last_used_at: opt_time(row.get("last_used_at")?),
-        revoked_at: opt_time(row.get("revoked_at")?),
-    })
-}
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError> {
+        let name = name.to_string();
+        self.pool.read(move |c| account_by_name(c, &name)).await
+    }
 
-pub(crate) fn create_key(
-    conn: &Connection,
-    account: AccountId,
-    key: NewApiKey,
-) -> Result<ApiKeyInfo, StoreError> {
-    let created = now_ms();
-    conn.execute(
-        "INSERT INTO api_keys (key_id, account_pk, name, prefix, secret_hash, scopes, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            key.id,
-            account.0,
-            key.name,
-            key.prefix,
-            key.secret_hash,
-            key.scopes.to_list(),
-            created
-        ],
-    )?;
-    Ok(ApiKeyInfo {
-        id: key.id,
-        account,
-        name: key.name,
-        prefix: key.prefix,
-        scopes: key.scopes,
-        created_at: time(created),
-        last_used_at: None,
-        revoked_at: None,
-    })
-}
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.pool.read(accounts).await
+    }
 
-pub(crate) fn key_by_hash(conn: &Connection, hash: &str) -> Result<Option<ApiKeyInfo>, StoreError> {
-    let sql =
-        format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_hash = ?1 AND revoked_at IS NULL");
-    Ok(conn.query_row(&sql, [hash], key_row).optional()?)
-}
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        self.pool.read(move |c| account(c, id)).await
+    }
 
-/// Whether a key's `last_used_at` is stale enough to be worth a write.
-pub(crate) fn needs_touch(key: &ApiKeyInfo) -> bool {
-    key.last_used_at
-        .is_none_or(|t| now_ms() - t.timestamp_millis() >= LAST_USED_RESOLUTION_MS)
-}
+    async fn set_link_expiry(&self, id: AccountId, secs: Option<u64>) -> Result<(), StoreError> {
+        self.pool.write(move |c| set_link_expiry(c, id, secs)).await
+    }
 
-pub(crate) fn touch_key(conn: &Connection, key_id: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE api_keys SET last_used_at = ?2 WHERE key_id = ?1",
-        params![key_id, now_ms()],
-    )?;
-    Ok(())
-}
+    async fn create_website(
+        &self,
+        account: AccountId,
+        id: &str,
+        website: ValidWebsite,
+    ) -> Result<Website, StoreError> {
+        let id = id.to_string();
+        self.pool
+            .write(move |c| create_website(c, account, &id, website))
+            .await
+    }
 
-pub(crate) fn keys(conn: &Connection, account: AccountId) -> Result<Vec<ApiKeyInfo>, StoreError> {
-    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE account_pk = ?1 ORDER BY pk");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([account.0], key_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
+    async fn website(&self, account: AccountId, id: &str) -> Result<Option<Website>, StoreError> {
+        let id = id.to_string();
+        self.pool.read(move |c| website(c, account, &id)).await
+    }
 
-pub(crate) fn revoke_key(
-    conn: &Connection,
-    account: AccountId,
-    key_id: &str,
-) -> Result<Option<ApiKeyInfo>, StoreError> {
-    conn.execute(
-        "UPDATE api_keys SET revoked_at = ?3
-         WHERE key_id = ?1 AND account_pk = ?2 AND revoked_at IS NULL",
-        params![key_id, account.0, now_ms()],
-    )?;
-    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = ?1 AND account_pk = ?2");
-    Ok(conn
-        .query_row(&sql, params![key_id, account.0], key_row)
-        .optional()?)
+    async fn website_for_tracker(
+        &self,
+        id_or_domain: &str,
+    ) -> Result<Option<(AccountId, Website)>, StoreError> {
+        let key = id_or_domain.to_string();
+        self.pool.read(move |c| website_for_tracker(c, &key)).await
+    }
+
+    async fn websites(&self, account: AccountId) -> Result<Vec<Website>, StoreError> {
+        self.pool.read(move |c| websites(c, account)).await
+    }
 }

@@ -1,0 +1,31 @@
+use async_trait::async_trait;
+use ferry_domain::{Account, AccountId, Plan, ValidWebsite, Website};
+
+use crate::StoreError;
+
+/// Accounts and the websites they own.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    async fn create_account(&self, name: &str, plan: Plan) -> Result<Account, StoreError>;
+    async fn account_by_name(&self, name: &str) -> Result<Option<Account>, StoreError>;
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+    async fn account(&self, id: AccountId) -> Result<Option<Account>, StoreError>;
+    /// The account's default download-link lifetime (`None`: 7 days).
+    async fn set_link_expiry(&self, id: AccountId, secs: Option<u64>) -> Result<(), StoreError>;
+
+    /// `id` is the new website's public id, chosen by the caller.
+    async fn create_website(
+        &self,
+        account: AccountId,
+        id: &str,
+        website: ValidWebsite,
+    ) -> Result<Website, StoreError>;
+    /// A website of `account`; another account's website is `None`, as if it did not exist.
+    async fn website(&self, account: AccountId, id: &str) -> Result<Option<Website>, StoreError>;
+    /// A website by public id or domain, for the public tracker endpoints.
+    async fn website_for_tracker(
+        &self,
+        id_or_domain: &str,
+    ) -> Result<Option<(AccountId, Website)>, StoreError>;
+    async fn websites(&self, account: AccountId) -> Result<Vec<Website>, StoreError>;
+}

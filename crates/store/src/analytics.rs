@@ -1,0 +1,32 @@
+use async_trait::async_trait;
+use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
+use ferry_domain::{DateRange, Website};
+
+use crate::StoreError;
+
+/// The dashboard's and the API's reports over a website's days.
+#[async_trait]
+pub trait Analytics: Send + Sync {
+    /// Totals over the range and one point per local day.
+    async fn totals(
+        &self,
+        website: &Website,
+        range: DateRange,
+    ) -> Result<(Totals, Vec<DayPoint>), StoreError>;
+    /// Visitors who started a session in the range, ordered by first appearance in the store.
+    async fn visitors(
+        &self,
+        website: &Website,
+        range: DateRange,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<VisitorRow>, StoreError>;
+    /// URLs viewed in the range, most viewed first.
+    async fn pages(
+        &self,
+        website: &Website,
+        range: DateRange,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<PageRow>, StoreError>;
+}

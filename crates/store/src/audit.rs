@@ -1,0 +1,45 @@
+use async_trait::async_trait;
+use ferry_domain::AccountId;
+use ferry_domain::audit::{AuditEntry, AuditEvent};
+use ferry_domain::job::Receipt;
+
+use crate::StoreError;
+
+/// Which entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// `data_export` matches every `data_export.*` action.
+    pub action: Option<String>,
+    pub subject: Option<String>,
+    pub actor: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    /// Entries after this sequence number.
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+/// The first entry that does not check out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditBreak {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// The append-only, hash-chained audit trail (one chain for the whole store), and the
+/// receipts of finished exports.
+#[async_trait]
+pub trait Audit: Send + Sync {
+    /// Appends to the hash-chained audit trail.
+    async fn audit(&self, account: AccountId, event: AuditEvent) -> Result<AuditEntry, StoreError>;
+    async fn audit_entries(
+        &self,
+        account: AccountId,
+        filter: AuditFilter,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Checks the whole chain: how many entries, and the first that fails, if any.
+    async fn audit_verify(&self) -> Result<(u64, Option<AuditBreak>), StoreError>;
+    async fn receipt(&self, export_id: &str) -> Result<Option<Receipt>, StoreError>;
+    /// Records delivery; `true` the first time.
+    async fn mark_delivered(&self, export_id: &str) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,579 @@
+//! The story's export jobs, audit trail and limits.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use ferry_domain::audit::GENESIS;
+use ferry_domain::export::{DataType, ExportRange, Format, SubjectRef};
+use ferry_domain::job::{
+    ArtifactFile, CompletedExport, DownloadRecord, ExportSpec, ExportStatus, NewExport, Progress,
+    Receipt, ReceiptRange,
+};
+use ferry_domain::queue::{
+    ATTEMPTS_EXHAUSTED, JobFailure, JobFate, JobKind, JobStatus, Lane, NewJob,
+};
+use ferry_domain::{AccountId, LimitSetting, Limits, Plan};
+use ferry_store::{AuditFilter, ExportFilter, Queued, Store};
+
+use super::{DAY, day, event};
+
+fn spec() -> ExportSpec {
+    ExportSpec {
+        subject: Some(SubjectRef::UserId("u1".into())),
+        website_id: None,
+        data_types: vec![DataType::Pageviews],
+        format: Format::Json,
+        range: ExportRange::default(),
+        zip: false,
+        one_time: true,
+        expires_in: 3600,
+        part_size: None,
+        keep_formulas: false,
+    }
+}
+
+fn request(id: &str, account: AccountId, requested_by: &str, per_day: Option<u32>) -> NewExport {
+    NewExport {
+        id: id.into(),
+        account,
+        spec: spec(),
+        requested_by: requested_by.into(),
+        per_day,
+    }
+}
+
+/// The instants the story's workers see.
+const LEASE: i64 = 30_000;
+
+fn receipt(export_id: &str) -> Receipt {
+    Receipt {
+        receipt_id: "rcpt_story".into(),
+        export_id: export_id.into(),
+        requested_by: "key_story".into(),
+        subject_email: Some("ann@example.com".into()),
+        data_included: vec!["pageviews".into()],
+        date_range: ReceiptRange {
+            start: None,
+            end: None,
+        },
+        generated_at: Utc.timestamp_millis_opt(day() + DAY).unwrap(),
+        delivered_at: None,
+        delivery_method: "download".into(),
+    }
+}
+
+fn download(file: &str, complete: bool) -> DownloadRecord {
+    DownloadRecord {
+        at: Utc.timestamp_millis_opt(day() + 2 * DAY).unwrap(),
+        client: Some("192.0.2.1".into()),
+        bytes: if complete { 120 } else { 10 },
+        complete,
+        file: Some(file.into()),
+    }
+}
+
+fn listing() -> ExportFilter {
+    ExportFilter {
+        limit: 10,
+        ..ExportFilter::default()
+    }
+}
+
+/// `exp_1` for u1 from request (with its queue job and audit entry, in one go) through a
+/// lease, a completion a stale lease cannot make, a used-up one-time download and early
+/// retirement; `exp_2` reclaimed after its worker went quiet, failed transiently, then
+/// cancelled, which takes its lease away.
+pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) {
+    let t0 = day() + DAY;
+    let created = store
+        .create_export(
+            request("exp_1", acme, "key_story", Some(2)),
+            event("data_export.requested", Some("exp_1")),
+            t0,
+        )
+        .await
+        .unwrap();
+    let Queued::Created { job, remaining } = created else {
+        panic!("the day's first export is queued: {created:?}");
+    };
+    assert_eq!(
+        (job.id.as_str(), job.status, remaining),
+        ("exp_1", ExportStatus::Queued, Some(1))
+    );
+    assert_eq!(
+        (job.spec.clone(), job.requested_by.as_str()),
+        (spec(), "key_story")
+    );
+    let queue_job = job.queue_job.expect("an export has its queue job");
+    let queued = store.job(queue_job).await.unwrap().unwrap();
+    assert_eq!(
+        (queued.kind, queued.lane, queued.status),
+        (
+            JobKind::Export {
+                export_id: "exp_1".into()
+            },
+            Lane::Default,
+            JobStatus::Queued
+        )
+    );
+    let limited = store
+        .create_export(
+            request("exp_x", acme, "key_story", Some(1)),
+            event("data_export.requested", Some("exp_x")),
+            t0,
+        )
+        .await
+        .unwrap();
+    let Queued::Limited {
+        limit,
+        retry_after_secs,
+    } = limited
+    else {
+        panic!("one export a day was used: {limited:?}");
+    };
+    assert_eq!(limit, 1);
+    assert!(
+        (1..=86_400).contains(&retry_after_secs),
+        "{retry_after_secs}"
+    );
+    assert_eq!(
+        store.export_job(acme, "exp_x").await.unwrap(),
+        None,
+        "a refused export is no job"
+    );
+    assert_eq!(
+        store.export_job(other, "exp_1").await.unwrap(),
+        None,
+        "another account's"
+    );
+    assert_eq!(
+        store.export_job_any("exp_1").await.unwrap(),
+        Some((acme, *job.clone()))
+    );
+
+    let listed = store.export_jobs(acme, listing()).await.unwrap();
+    let ids: Vec<&str> = listed.data.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!((ids, listed.next_cursor), (vec!["exp_1"], None));
+    let running = ExportFilter {
+        status: Some(ExportStatus::Running),
+        ..listing()
+    };
+    assert!(
+        store
+            .export_jobs(acme, running)
+            .await
+            .unwrap()
+            .data
+            .is_empty()
+    );
+    assert!(
+        store
+            .export_jobs(other, listing())
+            .await
+            .unwrap()
+            .data
+            .is_empty()
+    );
+
+    assert!(
+        store.claim_job(&[Lane::Bulk], t0, LEASE).await.unwrap().is_none(),
+        "a person's export waits in the default lane"
+    );
+    let first = store
+        .claim_job(&[Lane::Default, Lane::Bulk], t0, LEASE)
+        .await
+        .unwrap()
+        .expect("a queued job");
+    assert_eq!((first.lease.job, first.lease.attempt), (queue_job, 1));
+    assert_eq!(first.lease.expires_at, t0 + LEASE);
+    let claimed = store.export_job(acme, "exp_1").await.unwrap().unwrap();
+    assert_eq!((claimed.status, claimed.attempts), (ExportStatus::Running, 1));
+    assert!(claimed.started_at.is_some());
+    assert!(
+        store.claim_job(&[Lane::Default], t0, LEASE).await.unwrap().is_none(),
+        "nothing else is queued"
+    );
+    store.set_export_total("exp_1", 3).await.unwrap();
+    let progress = Progress { rows: 2, bytes: 100 };
+    assert!(
+        store
+            .export_progress(&first.lease, "exp_1", progress, t0 + 1_000, LEASE)
+            .await
+            .unwrap()
+    );
+    let job = store.export_job(acme, "exp_1").await.unwrap().unwrap();
+    assert_eq!(
+        (job.rows_total, job.rows_written, job.bytes_written),
+        (Some(3), 2, 100)
+    );
+
+    // The worker stalls past its lease; another reclaims the job and finishes it.
+    let stalled = t0 + 1_000 + LEASE + 1;
+    let reclaimed = store.reclaim_expired(stalled).await.unwrap();
+    assert_eq!((reclaimed.requeued, reclaimed.failed), (vec![queue_job], vec![]));
+    let second = store
+        .claim_job(&[Lane::Default], stalled, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.lease.attempt, 2);
+    assert_ne!(second.lease.token, first.lease.token);
+    assert!(
+        !store
+            .export_progress(&first.lease, "exp_1", progress, stalled, LEASE)
+            .await
+            .unwrap(),
+        "a stale lease is refused"
+    );
+
+    let files = vec![ArtifactFile {
+        name: "export.json".into(),
+        bytes: 120,
+        sha256: "00".repeat(32),
+    }];
+    let expires = day() + 3 * DAY;
+    let completed = |artifact: &str| CompletedExport {
+        id: "exp_1".into(),
+        files: files.clone(),
+        artifact: artifact.into(),
+        rows: 3,
+        expires_at: expires,
+        receipt: receipt("exp_1"),
+    };
+    let stale = store
+        .complete_export(
+            &first.lease,
+            completed("art/stale"),
+            (acme, event("data_export.completed", Some("exp_1"))),
+            stalled,
+        )
+        .await
+        .unwrap();
+    assert!(!stale, "the stalled worker cannot complete");
+    assert_eq!(store.receipt("exp_1").await.unwrap(), None);
+    let done = store
+        .complete_export(
+            &second.lease,
+            completed("art/exp_1"),
+            (acme, event("data_export.completed", Some("exp_1"))),
+            stalled,
+        )
+        .await
+        .unwrap();
+    assert!(done);
+    assert_eq!(
+        store.job(queue_job).await.unwrap().unwrap().status,
+        JobStatus::Done
+    );
+    let job = store.export_job(acme, "exp_1").await.unwrap().unwrap();
+    assert_eq!(
+        (job.status, job.artifact.as_deref(), job.attempts),
+        (ExportStatus::Completed, Some("art/exp_1"), 2)
+    );
+    assert_eq!(
+        (job.files.clone(), job.rows_written, job.bytes_written),
+        (files, 3, 120)
+    );
+    assert_eq!(job.expires_at.map(|t| t.timestamp_millis()), Some(expires));
+    assert_eq!(
+        store.receipt("exp_1").await.unwrap(),
+        Some(receipt("exp_1"))
+    );
+    assert!(store.mark_delivered("exp_1").await.unwrap());
+    assert!(
+        !store.mark_delivered("exp_1").await.unwrap(),
+        "delivered once"
+    );
+    assert!(
+        store
+            .receipt("exp_1")
+            .await
+            .unwrap()
+            .unwrap()
+            .delivered_at
+            .is_some()
+    );
+    assert_eq!(store.receipt("exp_2").await.unwrap(), None);
+
+    assert!(
+        !store
+            .record_download("exp_1", download("export.json", false), true)
+            .await
+            .unwrap()
+    );
+    assert!(!store.fetched_whole("exp_1", "export.json").await.unwrap());
+    assert!(
+        store
+            .record_download("exp_1", download("export.json", true), true)
+            .await
+            .unwrap()
+    );
+    assert!(store.fetched_whole("exp_1", "export.json").await.unwrap());
+    let job = store.export_job(acme, "exp_1").await.unwrap().unwrap();
+    assert!(
+        job.consumed_at.is_some(),
+        "a one-time export fetched whole is used up"
+    );
+    let log = store.export_downloads("exp_1").await.unwrap();
+    assert_eq!(
+        log,
+        [
+            download("export.json", false),
+            download("export.json", true)
+        ]
+    );
+
+    assert_eq!(store.cancel_export(other, "exp_1", stalled).await.unwrap(), None);
+    let (retired, artifact) = store
+        .cancel_export(acme, "exp_1", stalled)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (retired.status, artifact.as_deref()),
+        (ExportStatus::Expired, Some("art/exp_1"))
+    );
+
+    let Queued::Created { remaining, job } = store
+        .create_export(
+            request("exp_2", acme, "cli", None),
+            event("data_export.requested", Some("exp_2")),
+            stalled,
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("no daily limit");
+    };
+    assert_eq!(remaining, None);
+    let claim = store
+        .claim_job(&[Lane::Default], stalled, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claim.lease.job, job.queue_job.unwrap());
+    let failure = JobFailure {
+        code: "io".into(),
+        message: "disk full".into(),
+        transient: true,
+    };
+    let fate = store.fail_job(&claim.lease, &failure, stalled).await.unwrap();
+    assert_eq!(fate, JobFate::Retry { at: stalled + 1_000 });
+    let job = store.export_job(acme, "exp_2").await.unwrap().unwrap();
+    let error = Some(("io".to_string(), "disk full".to_string()));
+    assert_eq!(
+        (job.status, job.error),
+        (ExportStatus::Queued, error),
+        "a transient failure retries"
+    );
+    assert!(
+        store.claim_job(&[Lane::Default], stalled, LEASE).await.unwrap().is_none(),
+        "after its back-off"
+    );
+    let retry = store
+        .claim_job(&[Lane::Default], stalled + 1_000, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    let (cancelled, artifact) = store
+        .cancel_export(acme, "exp_2", stalled + 2_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (cancelled.status, artifact),
+        (ExportStatus::Cancelled, None)
+    );
+    let progress = Progress::default();
+    assert!(
+        !store
+            .export_progress(&retry.lease, "exp_2", progress, stalled + 2_000, LEASE)
+            .await
+            .unwrap(),
+        "its worker stops"
+    );
+    assert_eq!(
+        store.fail_job(&retry.lease, &failure, stalled + 2_000).await.unwrap(),
+        JobFate::LeaseLost
+    );
+    assert!(
+        store
+            .claim_job(&[Lane::Default, Lane::Bulk], stalled + 60_000, LEASE)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// The generic queue on its own: unique keys, lanes, release at shutdown, and a job whose
+/// worker dies on every attempt, which fails once its attempts run out.
+pub async fn queue(store: &Arc<dyn Store>) {
+    let t0 = day() + 5 * DAY;
+    let kind = JobKind::Export {
+        export_id: "exp_none".into(),
+    };
+    let job = NewJob {
+        unique_key: Some("window:2024-05-01".into()),
+        ..NewJob::now(kind.clone(), Lane::Bulk, t0)
+    };
+    let id = store.enqueue(job.clone(), t0).await.unwrap().expect("queued");
+    assert_eq!(store.enqueue(job, t0).await.unwrap(), None, "one job per key");
+    let claimed = store
+        .claim_job(&[Lane::Bulk], t0, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((claimed.lease.job, claimed.lane), (id, Lane::Bulk));
+    assert!(store.extend_lease(&claimed.lease, t0 + 20_000, LEASE).await.unwrap());
+    assert!(
+        store.reclaim_expired(t0 + LEASE + 1).await.unwrap().requeued.is_empty(),
+        "the heartbeat kept it"
+    );
+    assert!(store.release_job(&claimed.lease, t0 + 21_000).await.unwrap());
+    let released = store.job(id).await.unwrap().unwrap();
+    assert_eq!(
+        (released.status, released.attempts),
+        (JobStatus::Queued, 0),
+        "a release does not count as an attempt"
+    );
+
+    let mut now = t0 + 30_000;
+    for attempt in 1..=3 {
+        let claim = store
+            .claim_job(&[Lane::Bulk], now, LEASE)
+            .await
+            .unwrap()
+            .expect("claimable again");
+        assert_eq!(claim.lease.attempt, attempt);
+        // The worker dies: no heartbeat, no report.
+        now += LEASE + 1;
+        let reclaimed = store.reclaim_expired(now).await.unwrap();
+        if attempt < 3 {
+            assert_eq!(reclaimed.requeued, [id]);
+        } else {
+            assert_eq!(reclaimed.failed, [(id, kind.clone())]);
+        }
+    }
+    let failed = store.job(id).await.unwrap().unwrap();
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert_eq!(failed.error.unwrap().0, ATTEMPTS_EXHAUSTED);
+    assert!(store.claim_job(&[Lane::Bulk], now + LEASE * 10, LEASE).await.unwrap().is_none());
+}
+
+/// One chain for the whole store; each account sees its own entries.
+pub async fn audit(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) {
+    let theirs = store
+        .audit(other, event("api_key.created", None))
+        .await
+        .unwrap();
+    let ours = store
+        .audit_entries(
+            acme,
+            AuditFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = ours.iter().map(|e| e.event.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "data_export.requested",
+            "data_export.completed",
+            "data_export.requested"
+        ],
+        "a refused request and a stale completion left no entry"
+    );
+    assert_eq!(ours[1].event, event("data_export.completed", Some("exp_1")));
+    assert_eq!(ours[0].prev_hash, GENESIS);
+    assert_eq!(ours[1].prev_hash, ours[0].hash);
+    assert_eq!(ours[2].prev_hash, ours[1].hash);
+    assert_eq!(theirs.prev_hash, ours[2].hash);
+    assert!(ours[1].seq < ours[2].seq && ours[2].seq < theirs.seq);
+
+    let filtered = move |f: AuditFilter| store.audit_entries(acme, AuditFilter { limit: 10, ..f });
+    let action = |a: &str| AuditFilter {
+        action: Some(a.into()),
+        ..Default::default()
+    };
+    assert_eq!(filtered(action("data_export")).await.unwrap().len(), 3);
+    assert_eq!(filtered(action("api_key")).await.unwrap().len(), 0);
+    let after = filtered(AuditFilter {
+        after: Some(ours[0].seq),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(after, ours[1..]);
+    let by_worker = AuditFilter {
+        actor: Some("worker".into()),
+        ..Default::default()
+    };
+    assert_eq!(filtered(by_worker).await.unwrap().len(), 0);
+    let theirs_listed = store.audit_entries(
+        other,
+        AuditFilter {
+            limit: 10,
+            ..Default::default()
+        },
+    );
+    assert_eq!(theirs_listed.await.unwrap(), [theirs]);
+
+    assert_eq!(store.audit_verify().await.unwrap(), (4, None));
+}
+
+/// The plans' limits as DESIGN.md sets them, then a plan's and an account's own settings.
+pub async fn limits(store: &Arc<dyn Store>, acme: AccountId) {
+    let limits = |per_day, bytes| Limits {
+        exports_per_day: per_day,
+        max_export_bytes: bytes,
+    };
+    let plans = store.plan_limits().await.unwrap();
+    let defaults = [
+        (Plan::Pro, limits(Some(50), Some(1_000_000_000))),
+        (Plan::Scale, limits(Some(200), Some(10_000_000_000))),
+        (Plan::Enterprise, limits(None, None)),
+    ];
+    assert_eq!(plans, defaults);
+    assert_eq!(
+        store.limits(acme).await.unwrap(),
+        defaults[0].1,
+        "acme is on Pro"
+    );
+
+    store
+        .set_plan_limits(Plan::Pro, limits(Some(3), None))
+        .await
+        .unwrap();
+    assert_eq!(store.limits(acme).await.unwrap(), limits(Some(3), None));
+    let own = (
+        Some(LimitSetting::Limited(7)),
+        Some(LimitSetting::Limited(5_000)),
+    );
+    store.set_account_limits(acme, own.0, own.1).await.unwrap();
+    assert_eq!(
+        store.limits(acme).await.unwrap(),
+        limits(Some(7), Some(5_000))
+    );
+    store
+        .set_account_limits(acme, Some(LimitSetting::Unlimited), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.limits(acme).await.unwrap(),
+        limits(None, Some(5_000)),
+        "bytes kept"
+    );
+    let follow = (Some(LimitSetting::Plan), Some(LimitSetting::Plan));
+    store
+        .set_account_limits(acme, follow.0, follow.1)
+        .await
+        .unwrap();
+    assert_eq!(store.limits(acme).await.unwrap(), limits(Some(3), None));
+    assert_eq!(
+        store.plan_limits().await.unwrap()[0],
+        (Plan::Pro, limits(Some(3), None))
+    );
+}
