@@ -25,6 +25,9 @@ impl Plan {
 pub struct Limits {
     pub exports_per_day: Option<u32>,
     pub max_export_bytes: Option<u64>,
+    /// The byte limit is the account's own setting, not its plan's (messages name which).
+    #[serde(default)]
+    pub bytes_set_for_account: bool,
 }
 
 /// One setting of an account's limits: follow its plan, a number, or no limit.

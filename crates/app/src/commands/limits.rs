@@ -50,6 +50,7 @@ pub async fn plans(args: &StoreArgs, cmd: PlansCommand) -> anyhow::Result<()> {
                 exports_per_day: fixed(per_day(&exports_per_day)?.map_limited(u64::from))?
                     .map(|v| v as u32),
                 max_export_bytes: fixed(size(&max_export_size)?)?,
+                bytes_set_for_account: false,
             };
             store.set_plan_limits(plan, limits).await?;
             let details = json!({"plan": plan.as_str(), "limits": limits});

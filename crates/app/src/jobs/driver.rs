@@ -59,7 +59,7 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
     };
     let outcome = match result {
         Ok(()) => Outcome::Done,
-        Err(failure) => report(&worker, &claimed, failure).await,
+        Err(failure) => report(&worker, &claimed, &ctx, failure).await,
     };
     let event = JobEvent {
         job: claimed.lease.job,
@@ -110,8 +110,20 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
 }
 
 /// Tells the queue how the attempt failed and writes the export's `failed` audit entry.
-async fn report(worker: &Worker, claimed: &Claimed, failure: Failure) -> Outcome {
+async fn report(worker: &Worker, claimed: &Claimed, ctx: &JobContext, failure: Failure) -> Outcome {
     let now = worker.clock.now();
+    // The last progress stays on record, so a failed export shows how far it got.
+    if let (JobKind::Export { export_id }, Some(meter)) = (&claimed.kind, ctx.meter.get()) {
+        let progress = Progress {
+            rows: meter.rows.load(Ordering::Relaxed),
+            bytes: meter.bytes.load(Ordering::Relaxed),
+        };
+        let lease_ms = worker.settings.lease.as_millis() as i64;
+        let _ = worker
+            .store
+            .export_progress(&claimed.lease, export_id, progress, now, lease_ms)
+            .await;
+    }
     let reported = JobFailure {
         code: failure.code.as_str().to_string(),
         message: failure.message.clone(),

@@ -82,14 +82,15 @@ async fn an_export_over_the_plan_size_stops_with_plan_size_exceeded() {
     let message = job["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("2 KB")
-            && message.contains("pro plan")
+            && message.contains("this account's own limit")
             && message.contains("shorter date range"),
         "{message}"
     );
     assert_eq!(job["attempts"], 1, "a limit is not retried");
+    let rows = job["progress"]["rows"].as_u64().unwrap();
     assert!(
-        job["progress"]["rows"].as_u64().unwrap() < 72,
-        "stopped before the end"
+        (1..72).contains(&rows),
+        "stopped before the end, and the progress shows how far it got: {rows}"
     );
     assert!(
         !app.data_dir().join("artifacts").join(&id).exists(),

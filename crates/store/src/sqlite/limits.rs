@@ -33,6 +33,7 @@ pub(crate) fn effective(conn: &Connection, account: AccountId) -> Result<Limits,
     Ok(Limits {
         exports_per_day: pick(row.0, row.2).map(|v| v.clamp(0, u32::MAX as i64) as u32),
         max_export_bytes: pick(row.1, row.3).map(|v| v.max(0) as u64),
+        bytes_set_for_account: row.1.is_some(),
     })
 }
 
@@ -97,6 +98,7 @@ pub(crate) fn plans(conn: &Connection) -> Result<Vec<(Plan, Limits)>, StoreError
             Limits {
                 exports_per_day: r.get(1)?,
                 max_export_bytes: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
+                bytes_set_for_account: false,
             },
         ))
     })?;

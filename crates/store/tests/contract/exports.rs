@@ -529,6 +529,11 @@ pub async fn limits(store: &Arc<dyn Store>, acme: AccountId) {
     let limits = |per_day, bytes| Limits {
         exports_per_day: per_day,
         max_export_bytes: bytes,
+        bytes_set_for_account: false,
+    };
+    let own_bytes = |per_day, bytes| Limits {
+        bytes_set_for_account: true,
+        ..limits(per_day, bytes)
     };
     let plans = store.plan_limits().await.unwrap();
     let defaults = [
@@ -555,7 +560,7 @@ pub async fn limits(store: &Arc<dyn Store>, acme: AccountId) {
     store.set_account_limits(acme, own.0, own.1).await.unwrap();
     assert_eq!(
         store.limits(acme).await.unwrap(),
-        limits(Some(7), Some(5_000))
+        own_bytes(Some(7), Some(5_000))
     );
     store
         .set_account_limits(acme, Some(LimitSetting::Unlimited), None)
@@ -563,7 +568,7 @@ pub async fn limits(store: &Arc<dyn Store>, acme: AccountId) {
         .unwrap();
     assert_eq!(
         store.limits(acme).await.unwrap(),
-        limits(None, Some(5_000)),
+        own_bytes(None, Some(5_000)),
         "bytes kept"
     );
     let follow = (Some(LimitSetting::Plan), Some(LimitSetting::Plan));

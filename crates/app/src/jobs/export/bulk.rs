@@ -61,6 +61,17 @@ pub(super) async fn run(
         .await
         .map_err(Failure::transient)?
         .map_or("your", |a| a.plan.as_str());
+    let own = worker
+        .store
+        .limits(account)
+        .await
+        .map_err(Failure::transient)?
+        .bytes_set_for_account;
+    let whose = if own {
+        "this account's own limit, set with ferry accounts limits".to_string()
+    } else {
+        format!("the {plan} plan's limit")
+    };
     let prefetch = spec.format == Format::Csv && spec.data_types.contains(&DataType::Events);
     let source = BulkStoreSource::new(
         worker.store.clone(),
@@ -77,7 +88,7 @@ pub(super) async fn run(
             .await;
     let (files, counts) = match written {
         Ok(Ok(done)) => done,
-        Ok(Err(e)) => return Err(failure(e, plan, &limit_meter)),
+        Ok(Err(e)) => return Err(failure(e, &whose, &limit_meter)),
         Err(e) => return Err(Failure::transient(e)),
     };
     Ok(Output {
@@ -91,7 +102,7 @@ pub(super) async fn run(
     })
 }
 
-fn failure(e: io::Error, plan: &str, meter: &Meter) -> Failure {
+fn failure(e: io::Error, whose: &str, meter: &Meter) -> Failure {
     if e.get_ref().is_some_and(|inner| inner.is::<Cancelled>()) {
         return Failure::permanent(ErrorCode::Cancelled, "the export was cancelled");
     }
@@ -102,11 +113,11 @@ fn failure(e: io::Error, plan: &str, meter: &Meter) -> Failure {
         Some(limit) => Failure {
             code: ErrorCode::PlanSizeExceeded,
             message: format!(
-                "the export passed the limit of {} per export ({} plan) after {} rows and was stopped: \
+                "the export passed the limit of {} per export ({}) after {} rows and was stopped: \
                  ask for a shorter date range (from/to) or fewer data types, or raise the limit \
                  (ferry accounts limits, or a larger plan)",
                 format_size(limit.limit),
-                plan,
+                whose,
                 limit
                     .rows
                     .max(meter.rows.load(std::sync::atomic::Ordering::Relaxed)),
