@@ -14,3 +14,4 @@ mod keys_and_websites;
 mod limits;
 mod segments;
 mod sessions;
+mod worker;
