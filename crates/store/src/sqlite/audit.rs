@@ -184,8 +184,14 @@ pub(crate) fn verify(conn: &Connection) -> Result<(u64, Option<AuditBreak>), Sto
 pub(crate) fn save_receipt(conn: &Connection, receipt: &Receipt) -> Result<(), StoreError> {
     let body = serde_json::to_string(receipt).map_err(|e| StoreError::Backend(Box::new(e)))?;
     conn.execute(
-        "INSERT INTO receipts (receipt_id, export_id, body) VALUES (?1, ?2, ?3) ON CONFLICT (export_id) DO NOTHING",
-        params![receipt.receipt_id, receipt.export_id, body],
+        "INSERT INTO receipts (receipt_id, export_id, body, delivered_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (export_id) DO NOTHING",
+        params![
+            receipt.receipt_id,
+            receipt.export_id,
+            body,
+            receipt.delivered_at.map(|t| t.timestamp_millis())
+        ],
     )?;
     Ok(())
 }
