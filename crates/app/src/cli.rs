@@ -116,6 +116,9 @@ pub struct WorkerArgs {
     /// Seconds between passes that build export segments of closed days; 0 builds none.
     #[arg(long, env = "FERRY_SEGMENT_INTERVAL", default_value_t = crate::config::DEFAULT_SEGMENT_INTERVAL)]
     pub segment_interval: u64,
+    /// Days the download log keeps each client's address; 0 keeps them for good.
+    #[arg(long, env = "FERRY_CLIENT_ADDRESS_RETENTION_DAYS", default_value_t = crate::jobs::DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS)]
+    pub client_address_retention_days: u64,
 }
 
 #[derive(Debug, clap::Args)]

@@ -65,6 +65,9 @@ pub struct ServeArgs {
     /// person's export never waits behind one.
     #[arg(long, env = "FERRY_WORKER_SLOTS", default_value_t = crate::jobs::DEFAULT_SLOTS)]
     pub worker_slots: usize,
+    /// Days the download log keeps each client's address; 0 keeps them for good.
+    #[arg(long, env = "FERRY_CLIENT_ADDRESS_RETENTION_DAYS", default_value_t = crate::jobs::DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS)]
+    pub client_address_retention_days: u64,
 }
 
 /// 1,200 requests a minute per key: far above a polling script, well below a flood.
@@ -83,6 +86,7 @@ impl ServeArgs {
             api_rate_limit: DEFAULT_API_RATE_LIMIT,
             segment_interval: DEFAULT_SEGMENT_INTERVAL,
             worker_slots: crate::jobs::DEFAULT_SLOTS,
+            client_address_retention_days: crate::jobs::DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS,
         }
     }
 }

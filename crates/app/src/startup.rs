@@ -77,6 +77,8 @@ impl App {
         worker.compact_every = (args.segment_interval > 0)
             .then(|| std::time::Duration::from_secs(args.segment_interval));
         worker.settings.slots = args.worker_slots.max(1);
+        worker.settings.client_address_retention =
+            crate::jobs::retention_days(args.client_address_retention_days);
         let state = AppState {
             store,
             enricher: Arc::new(Enricher::from_args(args)?),

@@ -99,4 +99,7 @@ pub trait Exports: Send + Sync {
     /// Whether `file` of the export was downloaded whole already.
     async fn fetched_whole(&self, id: &str, file: &str) -> Result<bool, StoreError>;
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError>;
+    /// Forgets the client address of downloads made before `before` (retention); returns
+    /// how many it blanked.
+    async fn forget_download_clients(&self, before: Millis) -> Result<u64, StoreError>;
 }

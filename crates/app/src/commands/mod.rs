@@ -45,6 +45,8 @@ async fn worker(store_args: &StoreArgs, args: crate::cli::WorkerArgs) -> anyhow:
     let mut worker =
         crate::jobs::Worker::new(store, &store_args.data_dir, crate::clock::system());
     worker.settings.slots = args.slots.max(1);
+    worker.settings.client_address_retention =
+        crate::jobs::retention_days(args.client_address_retention_days);
     worker.compact_every = (args.segment_interval > 0)
         .then(|| std::time::Duration::from_secs(args.segment_interval));
     let stop = tokio_util::sync::CancellationToken::new();

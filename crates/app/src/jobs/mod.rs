@@ -47,6 +47,17 @@ pub struct WorkerSettings {
     pub heartbeat: Duration,
     /// How long running jobs may take to finish once shutdown starts.
     pub grace: Duration,
+    /// How long the download log keeps a client's address (`None`: for good).
+    pub client_address_retention: Option<Duration>,
+}
+
+/// The download log keeps client addresses for 90 days, long enough to answer "who fetched
+/// this?" about any export (links live at most 30 days).
+pub const DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS: u64 = 90;
+
+/// A retention in days as the worker keeps it (0: for good).
+pub fn retention_days(days: u64) -> Option<Duration> {
+    (days > 0).then(|| Duration::from_secs(days * 86_400))
 }
 
 /// Two slots: one bulk export and one person's export can always run side by side.
@@ -59,6 +70,9 @@ impl Default for WorkerSettings {
             lease: Duration::from_secs(30),
             heartbeat: Duration::from_secs(1),
             grace: Duration::from_secs(30),
+            client_address_retention: Some(Duration::from_secs(
+                DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS * 86_400,
+            )),
         }
     }
 }

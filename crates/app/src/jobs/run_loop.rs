@@ -43,6 +43,7 @@ impl Worker {
                 if let Err(e) = self.reclaim().await {
                     tracing::error!(error = %e, "cannot reclaim expired jobs");
                 }
+                self.forget_old_client_addresses().await;
             }
             let mut failed = false;
             while running.len() < slots {
@@ -114,6 +115,19 @@ impl Worker {
                 Ok(_) => tracing::info!(job.id = lease.job.0, "released a running job at shutdown"),
                 Err(e) => tracing::warn!(error = %e, "cannot release a job; its lease will expire"),
             }
+        }
+    }
+
+    /// Retention of the download log's client addresses.
+    pub async fn forget_old_client_addresses(&self) {
+        let Some(keep) = self.settings.client_address_retention else {
+            return;
+        };
+        let before = self.clock.now() - keep.as_millis() as i64;
+        match self.store.forget_download_clients(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(downloads = n, "forgot client addresses past their retention"),
+            Err(e) => tracing::warn!(error = %e, "cannot apply the download log's retention"),
         }
     }
 

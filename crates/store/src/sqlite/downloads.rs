@@ -79,3 +79,12 @@ pub(crate) fn downloads(conn: &Connection, id: &str) -> Result<Vec<DownloadRecor
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Blanks the client address of downloads made before `before`: the log keeps when and how
+/// much, the address only as long as the operator's retention allows.
+pub(crate) fn forget_clients(conn: &Connection, before: i64) -> Result<u64, StoreError> {
+    Ok(conn.execute(
+        "UPDATE downloads SET client = NULL WHERE at < ?1 AND client IS NOT NULL",
+        [before],
+    )? as u64)
+}

@@ -118,4 +118,10 @@ impl Exports for SqliteStore {
         let id = id.to_string();
         self.pool.read(move |c| downloads::downloads(c, &id)).await
     }
+
+    async fn forget_download_clients(&self, before: Millis) -> Result<u64, StoreError> {
+        self.pool
+            .write(move |c| downloads::forget_clients(c, before))
+            .await
+    }
 }

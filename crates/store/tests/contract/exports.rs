@@ -323,6 +323,15 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
         ]
     );
 
+    assert_eq!(
+        store.forget_download_clients(day() + 2 * DAY).await.unwrap(),
+        0,
+        "addresses younger than the retention stay"
+    );
+    assert_eq!(store.forget_download_clients(day() + 3 * DAY).await.unwrap(), 2);
+    let log = store.export_downloads("exp_1").await.unwrap();
+    assert!(log.iter().all(|d| d.client.is_none() && d.bytes > 0), "{log:?}");
+
     assert_eq!(store.cancel_export(other, "exp_1", stalled).await.unwrap(), None);
     let (retired, artifact) = store
         .cancel_export(acme, "exp_1", stalled)
