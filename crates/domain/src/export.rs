@@ -289,7 +289,12 @@ mod tests {
         let bad: Include = serde_json::from_str("\"everything\"").unwrap();
         assert!(bad.resolve().is_err());
         let unknown: Include = serde_json::from_str(r#"["clicks"]"#).unwrap();
-        assert!(unknown.resolve().unwrap_err().contains("`clicks` is not a data type"));
+        assert!(
+            unknown
+                .resolve()
+                .unwrap_err()
+                .contains("`clicks` is not a data type")
+        );
     }
 
     #[test]

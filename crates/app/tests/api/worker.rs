@@ -57,7 +57,11 @@ async fn ended(events: &mut broadcast::Receiver<JobEvent>, id: &str) -> Outcome 
     let wait = async {
         loop {
             let event = events.recv().await.expect("the worker reports");
-            if event.kind == (JobKind::Export { export_id: id.into() }) {
+            if event.kind
+                == (JobKind::Export {
+                    export_id: id.into(),
+                })
+            {
                 return event.outcome;
             }
         }
@@ -113,7 +117,10 @@ async fn a_worker_whose_lease_expired_cannot_complete_a_reclaimed_job_and_its_fi
     b_gate.release.add_permits(1);
     assert_eq!(b.await.unwrap().outcome, Outcome::Done);
     let done = status(&app, &id).await;
-    assert_eq!((done["status"].as_str(), done["attempts"].as_u64()), (Some("completed"), Some(2)));
+    assert_eq!(
+        (done["status"].as_str(), done["attempts"].as_u64()),
+        (Some("completed"), Some(2))
+    );
     let stored = app.worker.artifacts.list(&id).await.unwrap();
     assert_eq!(stored.len(), 1, "only B's file is stored: {stored:?}");
     let (_, bytes) = fetch(&app, done["download_url"].as_str().unwrap(), None).await;
@@ -197,18 +204,29 @@ async fn a_job_whose_worker_dies_on_every_attempt_fails_after_the_attempt_limit(
         run.abort();
         let _ = run.await;
         let job = status(&app, &id).await;
-        assert_eq!((job["status"].as_str(), job["attempts"].as_u64()), (Some("running"), Some(attempt)));
+        assert_eq!(
+            (job["status"].as_str(), job["attempts"].as_u64()),
+            (Some("running"), Some(attempt))
+        );
         app.clock.advance(31_000);
         app.worker.reclaim().await.unwrap();
     }
     let job = status(&app, &id).await;
     assert_eq!(job["status"], "failed", "{job}");
     assert_eq!(job["error"]["code"], "attempts_exhausted");
-    assert!(app.run_jobs().await.is_empty(), "it is not tried a fourth time");
-    let trail = app.get_json(&app.api("/audit?action=data_export.failed")).await;
+    assert!(
+        app.run_jobs().await.is_empty(),
+        "it is not tried a fourth time"
+    );
+    let trail = app
+        .get_json(&app.api("/audit?action=data_export.failed"))
+        .await;
     let entry = &trail["data"][0];
     assert_eq!(
-        (entry["status"].as_str(), entry["details"]["will_retry"].as_bool()),
+        (
+            entry["status"].as_str(),
+            entry["details"]["will_retry"].as_bool()
+        ),
         (Some("attempts_exhausted"), Some(false))
     );
     assert!(app.worker.artifacts.list(&id).await.unwrap().is_empty());

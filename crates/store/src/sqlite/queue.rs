@@ -19,7 +19,11 @@ fn bad_json(e: serde_json::Error) -> StoreError {
 }
 
 /// Inserts a job; `None` when its unique key is taken.
-pub(crate) fn insert(conn: &Connection, job: &NewJob, now: Millis) -> Result<Option<JobId>, StoreError> {
+pub(crate) fn insert(
+    conn: &Connection,
+    job: &NewJob,
+    now: Millis,
+) -> Result<Option<JobId>, StoreError> {
     let payload = serde_json::to_string(&job.kind).map_err(bad_json)?;
     let inserted = conn.execute(
         "INSERT INTO jobs (kind, lane, payload, status, max_attempts, run_after, unique_key, created_at)
@@ -218,43 +222,42 @@ fn reclaim(conn: &mut Connection, now: Millis) -> Result<Reclaimed, StoreError> 
     Ok(done)
 }
 
-fn record(r: &Row) -> rusqlite::Result<(i64, String, String, String, u32, u32, i64, Option<String>, Option<String>)> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
-}
-
 fn get(conn: &Connection, id: JobId) -> Result<Option<JobRecord>, StoreError> {
+    let read = |r: &Row| -> rusqlite::Result<(String, JobRecord)> {
+        let code: Option<String> = r.get("error_code")?;
+        let message: Option<String> = r.get("error_message")?;
+        let lane: String = r.get("lane")?;
+        let status: String = r.get("status")?;
+        let record = JobRecord {
+            id: JobId(r.get("pk")?),
+            // Filled in from the payload below, outside the row callback.
+            kind: JobKind::Export {
+                export_id: String::new(),
+            },
+            lane: Lane::parse(&lane).unwrap_or(Lane::Default),
+            status: JobStatus::parse(&status).unwrap_or(JobStatus::Failed),
+            attempts: r.get("attempts")?,
+            max_attempts: r.get("max_attempts")?,
+            run_after: r.get("run_after")?,
+            error: code.map(|c| (c, message.unwrap_or_default())),
+        };
+        Ok((r.get("payload")?, record))
+    };
     let row = conn
         .query_row(
             "SELECT pk, lane, payload, status, attempts, max_attempts, run_after, error_code, error_message
              FROM jobs WHERE pk = ?1",
             [id.0],
-            record,
+            read,
         )
         .optional()?;
-    let Some((pk, lane, payload, status, attempts, max_attempts, run_after, code, message)) = row
-    else {
-        return Ok(None);
-    };
-    Ok(Some(JobRecord {
-        id: JobId(pk),
-        kind: serde_json::from_str(&payload).map_err(bad_json)?,
-        lane: Lane::parse(&lane).unwrap_or(Lane::Default),
-        status: JobStatus::parse(&status).unwrap_or(JobStatus::Failed),
-        attempts,
-        max_attempts,
-        run_after,
-        error: code.map(|c| (c, message.unwrap_or_default())),
-    }))
+    row.map(|(payload, record)| {
+        Ok(JobRecord {
+            kind: serde_json::from_str(&payload).map_err(bad_json)?,
+            ..record
+        })
+    })
+    .transpose()
 }
 
 #[async_trait]
@@ -335,7 +338,9 @@ impl JobQueue for SqliteStore {
         now: Millis,
     ) -> Result<JobFate, StoreError> {
         let (lease, failure) = (lease.clone(), failure.clone());
-        self.pool.write(move |c| fail(c, &lease, &failure, now)).await
+        self.pool
+            .write(move |c| fail(c, &lease, &failure, now))
+            .await
     }
 
     async fn release_job(&self, lease: &Lease, now: Millis) -> Result<bool, StoreError> {
