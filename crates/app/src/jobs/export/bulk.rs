@@ -15,11 +15,12 @@ use ferry_export::bulk::BulkExport;
 use ferry_export::bulk::parts::{Cancelled, LimitExceeded, Meter};
 use ferry_export::package::{DateRangeOut, FileEntry};
 
-use super::{Hashing, Output, RowCounts};
+use super::{Output, RowCounts, hashing};
 use crate::bulk_source::{BulkStoreSource, export_days};
 use crate::error_code::ErrorCode;
 use crate::jobs::{Failure, RunOptions, Worker};
 use crate::segments::count::expected_rows;
+use ferry_export::hashing::HashingWriter;
 
 /// Deflate level of bulk ZIPs: level 1 compresses CSV about 2.5 times faster than level 6.
 pub const BULK_DEFLATE_LEVEL: u32 = 1;
@@ -184,9 +185,9 @@ fn write(
     if spec.zip {
         let name = format!("{job_id}.zip");
         let file = std::fs::File::create(dir.join(&name))?;
-        let out = Hashing::new(io::BufWriter::with_capacity(1 << 20, file), None);
+        let out = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file));
         let (out, _, counts) = export.write_zip(out, BULK_DEFLATE_LEVEL, &mut source)?;
-        Ok((vec![out.finish(&name, durable)?], counts))
+        Ok((vec![hashing::finish(out, &name, durable)?], counts))
     } else {
         let (entries, counts) = export.write_dir(&PathBuf::from(dir), durable, &mut source)?;
         Ok((manifest_first(entries), counts))

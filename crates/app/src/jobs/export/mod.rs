@@ -9,7 +9,6 @@ mod hashing;
 mod person;
 
 pub use bulk::BULK_DEFLATE_LEVEL;
-pub(crate) use hashing::Hashing;
 
 use std::path::Path;
 use std::sync::atomic::Ordering;

@@ -12,10 +12,11 @@ use ferry_domain::job::{ExportJob, ReceiptRange};
 use ferry_export::bulk::parts::Meter;
 use ferry_export::person::PersonExport;
 
-use super::{Hashing, Output, RowCounts};
+use super::{Output, RowCounts, hashing};
 use crate::error_code::ErrorCode;
 use crate::jobs::{Failure, RunOptions, Worker};
 use crate::pipeline::StoreSource;
+use ferry_export::hashing::HashingWriter;
 
 pub(super) async fn run(
     worker: &Worker,
@@ -69,13 +70,14 @@ pub(super) async fn run(
             neutralise: !spec.keep_formulas,
         };
         let file = std::fs::File::create(&path)?;
-        let out = Hashing::new(io::BufWriter::with_capacity(1 << 20, file), Some(meter));
+        let out =
+            HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file)).with_meter(Some(meter));
         let (out, counts) = if zip {
             export.write_zip(out, &mut source)?
         } else {
             export.write_json(out, &mut source)?
         };
-        Ok((vec![out.finish(&name, durable)?], counts))
+        Ok((vec![hashing::finish(out, &name, durable)?], counts))
     })
     .await;
     let (files, counts) = match written {
