@@ -294,3 +294,86 @@ async fn on_shutdown_a_job_past_the_grace_period_is_given_back_for_the_next_work
     assert_eq!(events[0].outcome, Outcome::Done);
     assert_eq!(status(&app, &id).await["attempts"], 1);
 }
+
+#[tokio::test]
+async fn an_export_that_kills_its_process_every_time_stops_after_the_attempt_limit() {
+    use ferry_domain::Millis;
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(crate::cli::run(d, &["accounts", "create", "acme"]).await.0);
+    let (ok, site, err) = crate::cli::run(
+        d,
+        &["websites", "create", "--account", "acme", "--domain", "a.test"],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let lines = [
+        pageview(&site, "v1", "2024-05-01T10:00:00Z", "/"),
+        json!({"type": "identify", "website_id": site, "visitor_id": "v1", "user_id": "u1"}),
+    ];
+    std::fs::write(d.join("in.ndjson"), ndjson(&lines)).unwrap();
+    assert!(crate::cli::run(d, &["import", d.join("in.ndjson").to_str().unwrap()]).await.0);
+
+    // A real process each time: the first is `ferry export`, which runs its own job; the
+    // others are `ferry worker`s that pick the job up again. Each one dies mid-export.
+    let ferry = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferry"));
+        cmd.arg("--data-dir")
+            .arg(d)
+            .args(args)
+            .env("FERRY_LOG", "error")
+            .env("FERRY_TEST_ABORT_EXPORTS", "1")
+            .kill_on_drop(true);
+        cmd
+    };
+    let out = d.join("u1.json");
+    let status = ferry(&["export", "--user", "u1", "-o", out.to_str().unwrap()])
+        .status()
+        .await
+        .unwrap();
+    assert!(!status.success(), "the export's process died");
+    assert!(!out.exists());
+
+    let store = ferry_store::open("", d).await.unwrap();
+    let acme = store.account_by_name("acme").await.unwrap().unwrap().id;
+    let filter = ferry_store::ExportFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    let export = store.export_jobs(acme, filter).await.unwrap().data.remove(0);
+    // The leases those processes held expire; the store is asked as a worker would be,
+    // 31 s after each death, instead of the test waiting.
+    let mut now: Millis = 0;
+    for attempt in 1..=3u32 {
+        let job = store.export_job(acme, &export.id).await.unwrap().unwrap();
+        assert_eq!(
+            (job.status, job.attempts),
+            (ferry_domain::job::ExportStatus::Running, attempt)
+        );
+        now = chrono::Utc::now().timestamp_millis().max(now) + 31_000;
+        let reclaimed = store.reclaim_expired(now).await.unwrap();
+        if attempt < 3 {
+            assert_eq!(reclaimed.requeued.len(), 1);
+            let mut worker = ferry(&["worker"]).spawn().unwrap();
+            let status = tokio::time::timeout(Duration::from_secs(60), worker.wait())
+                .await
+                .expect("the worker takes the job up at once")
+                .unwrap();
+            assert!(!status.success(), "the worker's process died");
+        } else {
+            assert_eq!(reclaimed.failed.len(), 1);
+        }
+    }
+    let job = store.export_job(acme, &export.id).await.unwrap().unwrap();
+    assert_eq!(job.status, ferry_domain::job::ExportStatus::Failed);
+    assert_eq!(job.error.unwrap().0, "attempts_exhausted");
+    assert!(
+        store
+            .claim_job(&[Lane::Default, Lane::Bulk], now + 3_600_000, 30_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing is left to try"
+    );
+}

@@ -65,6 +65,12 @@ pub(super) async fn run(worker: &Worker, ctx: &JobContext, export_id: &str) -> R
     if let Some(hook) = &worker.hook {
         hook(&job).await;
     }
+    // Debug builds only: lets a test make every export kill its own process, to show that a
+    // job whose process dies on each attempt stops at the attempt limit.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("FERRY_TEST_ABORT_EXPORTS").is_some() {
+        std::process::abort();
+    }
     let meter = match &ctx.options.meter {
         Some(meter) => meter.clone(),
         None => {
