@@ -72,11 +72,20 @@ impl ArtifactStore for LocalArtifacts {
     async fn delete(&self, prefix: &str) -> io::Result<()> {
         let path = self.path(prefix)?;
         match tokio::fs::metadata(&path).await {
-            Ok(meta) if meta.is_dir() => tokio::fs::remove_dir_all(&path).await,
-            Ok(_) => tokio::fs::remove_file(&path).await,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
+            Ok(meta) if meta.is_dir() => tokio::fs::remove_dir_all(&path).await?,
+            Ok(_) => tokio::fs::remove_file(&path).await?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
         }
+        // Directories left empty go too (an export's, once its last attempt's files are gone).
+        let mut parent = path.parent();
+        while let Some(dir) = parent.filter(|d| *d != self.root) {
+            if tokio::fs::remove_dir(dir).await.is_err() {
+                break;
+            }
+            parent = dir.parent();
+        }
+        Ok(())
     }
 
     async fn list(&self, prefix: &str) -> io::Result<Vec<String>> {
@@ -137,7 +146,14 @@ mod tests {
             assert!(store.open(hostile, 0..1).await.is_err(), "{hostile}");
             assert!(store.delete(hostile).await.is_err(), "{hostile}");
         }
-        store.delete("exp_1").await.unwrap();
-        assert!(store.list("exp_1").await.unwrap().is_empty());
+        store.put("exp_1/b/other.txt", Box::new(&b"x"[..])).await.unwrap();
+        store.delete("exp_1/a").await.unwrap();
+        assert_eq!(store.list("exp_1").await.unwrap(), vec!["exp_1/b/other.txt"]);
+        store.delete("exp_1/b").await.unwrap();
+        assert!(store.list("").await.is_err(), "the root is not a key");
+        assert!(
+            !dir.path().join("artifacts/exp_1").exists(),
+            "an export's emptied directory goes"
+        );
     }
 }

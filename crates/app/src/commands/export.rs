@@ -91,6 +91,7 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
             bail!("{code}: {message} (export {})", job.id);
         }
     }
+    retire_stored_copy(&worker, &account, &job.id).await;
     let rows = finished.rows_written;
     let per_type: Vec<String> = counts
         .lock()
@@ -116,6 +117,36 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+/// The files now live at `-o`; the artifact store's copy would only take disk space until a
+/// sweep, and nobody was given a link to it. The export is kept (status `expired`, receipt
+/// and trail intact), its stored files are deleted, and the trail says why.
+async fn retire_stored_copy(worker: &Worker, account: &Account, export_id: &str) {
+    let now = worker.clock.now();
+    let retired = match worker.store.cancel_export(account.id, export_id, now).await {
+        Ok(Some((job, artifact))) => (job, artifact),
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, export.id = export_id, "cannot retire the stored copy");
+            return;
+        }
+    };
+    let (job, artifact) = retired;
+    if let Some(prefix) = artifact {
+        let _ = worker.artifacts.delete(&prefix).await;
+    }
+    let details =
+        serde_json::json!({"reason": "delivered to a local path; the stored copy is not kept"});
+    let entry = crate::audit::export_event(
+        "cli",
+        "data_export.deleted",
+        export_id,
+        &job.spec,
+        "ok",
+        details,
+    );
+    crate::audit::record_or_log(worker.store.as_ref(), account.id, entry).await;
 }
 
 /// The flags as the export service takes them.

@@ -151,10 +151,17 @@ async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
     };
     let jobs = store.export_jobs(acme, filter).await.unwrap().data;
     assert_eq!(jobs.len(), 2, "a refused request leaves no job");
+    let stored = std::fs::read_dir(d.join("artifacts")).unwrap().count();
+    assert_eq!(stored, 0, "no stored copies left behind");
     for job in &jobs {
         assert_eq!(
-            (job.status, job.requested_by.as_str()),
-            (ferry_domain::job::ExportStatus::Completed, "cli")
+            (
+                job.status,
+                job.requested_by.as_str(),
+                job.artifact.as_deref()
+            ),
+            (ferry_domain::job::ExportStatus::Expired, "cli", None),
+            "delivered to -o, the stored copy is not kept"
         );
         let receipt = store.receipt(&job.id).await.unwrap().expect("a receipt");
         assert_eq!(receipt.delivery_method, "local");
@@ -182,6 +189,7 @@ async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
                 ("worker", "data_export.started"),
                 ("worker", "data_export.completed"),
                 ("worker", "data_export.delivered"),
+                ("cli", "data_export.deleted"),
             ]
         );
     }

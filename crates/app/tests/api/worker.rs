@@ -304,7 +304,14 @@ async fn an_export_that_kills_its_process_every_time_stops_after_the_attempt_lim
     assert!(crate::cli::run(d, &["accounts", "create", "acme"]).await.0);
     let (ok, site, err) = crate::cli::run(
         d,
-        &["websites", "create", "--account", "acme", "--domain", "a.test"],
+        &[
+            "websites",
+            "create",
+            "--account",
+            "acme",
+            "--domain",
+            "a.test",
+        ],
     )
     .await;
     assert!(ok, "{err}");
@@ -313,7 +320,11 @@ async fn an_export_that_kills_its_process_every_time_stops_after_the_attempt_lim
         json!({"type": "identify", "website_id": site, "visitor_id": "v1", "user_id": "u1"}),
     ];
     std::fs::write(d.join("in.ndjson"), ndjson(&lines)).unwrap();
-    assert!(crate::cli::run(d, &["import", d.join("in.ndjson").to_str().unwrap()]).await.0);
+    assert!(
+        crate::cli::run(d, &["import", d.join("in.ndjson").to_str().unwrap()])
+            .await
+            .0
+    );
 
     // A real process each time: the first is `ferry export`, which runs its own job; the
     // others are `ferry worker`s that pick the job up again. Each one dies mid-export.
@@ -341,7 +352,12 @@ async fn an_export_that_kills_its_process_every_time_stops_after_the_attempt_lim
         limit: 10,
         ..Default::default()
     };
-    let export = store.export_jobs(acme, filter).await.unwrap().data.remove(0);
+    let export = store
+        .export_jobs(acme, filter)
+        .await
+        .unwrap()
+        .data
+        .remove(0);
     // The leases those processes held expire; the store is asked as a worker would be,
     // 31 s after each death, instead of the test waiting.
     let mut now: Millis = 0;
