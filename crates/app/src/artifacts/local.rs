@@ -146,9 +146,15 @@ mod tests {
             assert!(store.open(hostile, 0..1).await.is_err(), "{hostile}");
             assert!(store.delete(hostile).await.is_err(), "{hostile}");
         }
-        store.put("exp_1/b/other.txt", Box::new(&b"x"[..])).await.unwrap();
+        store
+            .put("exp_1/b/other.txt", Box::new(&b"x"[..]))
+            .await
+            .unwrap();
         store.delete("exp_1/a").await.unwrap();
-        assert_eq!(store.list("exp_1").await.unwrap(), vec!["exp_1/b/other.txt"]);
+        assert_eq!(
+            store.list("exp_1").await.unwrap(),
+            vec!["exp_1/b/other.txt"]
+        );
         store.delete("exp_1/b").await.unwrap();
         assert!(store.list("").await.is_err(), "the root is not a key");
         assert!(

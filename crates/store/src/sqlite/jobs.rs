@@ -199,11 +199,7 @@ pub(crate) fn progress(
     lease_ms: Millis,
 ) -> Result<bool, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let extended = tx.execute(
-        "UPDATE jobs SET lease_expires_at = ?3 + ?4
-         WHERE pk = ?1 AND lease_token = ?2 AND status = 'running'",
-        params![lease.job.0, lease.token, now, lease_ms],
-    )? == 1;
+    let extended = super::queue::extend(&tx, lease, now, lease_ms)?;
     if extended {
         tx.execute(
             "UPDATE export_jobs SET rows_written = ?2, bytes_written = ?3, heartbeat_at = ?4

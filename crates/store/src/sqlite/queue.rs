@@ -102,6 +102,20 @@ pub(crate) fn holds(conn: &Connection, lease: &Lease) -> Result<bool, StoreError
         .is_some())
 }
 
+/// Extends a running job's lease; `false` when the lease is no longer the job's.
+pub(crate) fn extend(
+    conn: &Connection,
+    lease: &Lease,
+    now: Millis,
+    lease_ms: Millis,
+) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE jobs SET lease_expires_at = ?3 + ?4
+         WHERE pk = ?1 AND lease_token = ?2 AND status = 'running'",
+        params![lease.job.0, lease.token, now, lease_ms],
+    )? == 1)
+}
+
 /// Ends a leased job as done; `false` when the lease was lost.
 pub(crate) fn finish(conn: &Connection, lease: &Lease, now: Millis) -> Result<bool, StoreError> {
     Ok(conn.execute(
@@ -316,13 +330,7 @@ impl JobQueue for SqliteStore {
     ) -> Result<bool, StoreError> {
         let lease = lease.clone();
         self.pool
-            .write(move |c| {
-                Ok(c.execute(
-                    "UPDATE jobs SET lease_expires_at = ?3 + ?4
-                     WHERE pk = ?1 AND lease_token = ?2 AND status = 'running'",
-                    params![lease.job.0, lease.token, now, lease_ms],
-                )? == 1)
-            })
+            .write(move |c| extend(c, &lease, now, lease_ms))
             .await
     }
 

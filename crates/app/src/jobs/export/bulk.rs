@@ -4,35 +4,35 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{SecondsFormat, Utc};
 use ferry_domain::export::{DataType, Format};
 use ferry_domain::job::{ArtifactFile, DEFAULT_PART_SIZE, ExportJob, ReceiptRange};
 use ferry_domain::plan::format_size;
-use ferry_domain::{AccountId, DateRange, Website};
+use ferry_domain::{DateRange, Website};
 use ferry_export::bulk::BulkExport;
 use ferry_export::bulk::parts::{Cancelled, LimitExceeded, Meter};
 use ferry_export::package::{DateRangeOut, FileEntry};
 
-use super::{Output, RowCounts, hashing};
+use super::{Attempt, Output, RowCounts, hashing};
 use crate::bulk_source::{BulkStoreSource, export_days};
 use crate::error_code::ErrorCode;
-use crate::jobs::{Failure, RunOptions, Worker};
+use crate::jobs::{Failure, Worker};
 use crate::segments::count::expected_rows;
 use ferry_export::hashing::HashingWriter;
 
 /// Deflate level of bulk ZIPs: level 1 compresses CSV about 2.5 times faster than level 6.
 pub const BULK_DEFLATE_LEVEL: u32 = 1;
 
-pub(super) async fn run(
-    worker: &Worker,
-    account: AccountId,
-    job: &ExportJob,
-    dir: &Path,
-    meter: Arc<Meter>,
-    options: &RunOptions,
-) -> Result<Output, Failure> {
+pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
+    let Attempt {
+        worker,
+        account,
+        job,
+        dir,
+        meter,
+        options,
+    } = attempt;
     let spec = job.spec.clone();
     let website_id = spec.website_id.clone().unwrap_or_default();
     let website = worker

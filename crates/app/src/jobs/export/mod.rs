@@ -30,6 +30,17 @@ use crate::keys::random_id;
 
 pub type RowCounts = std::collections::BTreeMap<String, u64>;
 
+/// What one attempt at an export works with.
+pub(crate) struct Attempt<'a> {
+    pub worker: &'a Worker,
+    pub account: AccountId,
+    pub job: &'a ExportJob,
+    /// The attempt's own scratch directory.
+    pub dir: &'a Path,
+    pub meter: std::sync::Arc<Meter>,
+    pub options: &'a super::RunOptions,
+}
+
 /// What a finished export left in its scratch directory.
 pub(crate) struct Output {
     pub files: Vec<ArtifactFile>,
@@ -90,12 +101,18 @@ pub(super) async fn run(worker: &Worker, ctx: &JobContext, export_id: &str) -> R
         .scratch
         .join(format!("{}.{}", job.id, ctx.lease.token));
     let _ = std::fs::remove_dir_all(&scratch);
+    let attempt = Attempt {
+        worker,
+        account,
+        job: &job,
+        dir: &scratch,
+        meter,
+        options: &ctx.options,
+    };
     let written = match std::fs::create_dir_all(&scratch) {
         Err(e) => Err(Failure::transient(e)),
-        Ok(()) if job.spec.is_bulk() => {
-            bulk::run(worker, account, &job, &scratch, meter, &ctx.options).await
-        }
-        Ok(()) => person::run(worker, account, &job, &scratch, meter, &ctx.options).await,
+        Ok(()) if job.spec.is_bulk() => bulk::run(attempt).await,
+        Ok(()) => person::run(attempt).await,
     };
     let stored = match written {
         Ok(output) => {

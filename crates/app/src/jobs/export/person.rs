@@ -1,31 +1,29 @@
 //! A person's export job: find them, stream their rows into `{id}.zip` or `{id}.json`.
 
 use std::io;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::{SecondsFormat, Utc};
-use ferry_domain::AccountId;
 use ferry_domain::export::Format;
-use ferry_domain::job::{ExportJob, ReceiptRange};
-use ferry_export::bulk::parts::Meter;
+use ferry_domain::job::ReceiptRange;
 use ferry_export::person::PersonExport;
 
-use super::{Output, RowCounts, hashing};
+use super::{Attempt, Output, RowCounts, hashing};
 use crate::error_code::ErrorCode;
-use crate::jobs::{Failure, RunOptions, Worker};
+use crate::jobs::Failure;
 use crate::pipeline::StoreSource;
 use ferry_export::hashing::HashingWriter;
 
-pub(super) async fn run(
-    worker: &Worker,
-    account: AccountId,
-    job: &ExportJob,
-    dir: &Path,
-    meter: Arc<Meter>,
-    options: &RunOptions,
-) -> Result<Output, Failure> {
+pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
+    let Attempt {
+        worker,
+        account,
+        job,
+        dir,
+        meter,
+        options,
+    } = attempt;
     let spec = job.spec.clone();
     let subject_ref = spec
         .subject
