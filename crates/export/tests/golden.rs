@@ -219,13 +219,15 @@ fn the_csv_package_is_byte_identical_and_parses_back_to_the_same_rows() {
             "referrer",
             "device",
             "browser",
-            "country"
+            "country",
+            "website_id"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(&rows[1][1], "/search?q=a,b");
     assert_eq!(&rows[1][2], "Results for \"a,b\"\nline two — 日本語");
     assert_eq!(&rows[2][2], "'=1+1", "formulas are defused");
+    assert_eq!(&rows[2][7], "web_1", "each row names its website");
     let mut reader = csv::Reader::from_reader(files[1].1.as_slice());
     assert_eq!(
         reader.headers().unwrap(),
@@ -235,12 +237,26 @@ fn the_csv_package_is_byte_identical_and_parses_back_to_the_same_rows() {
             "property_note",
             "property_price",
             "property_product_id",
-            "property_quantity"
+            "property_quantity",
+            "website_id"
         ]
     );
     let purchase = reader.records().nth(1).unwrap().unwrap();
     assert_eq!(&purchase[2], "'+gift, \"wrap\"");
     assert_eq!(&purchase[3], "99.99");
+    assert_eq!(&purchase[6], "web_1");
+    let mut reader = csv::Reader::from_reader(files[2].1.as_slice());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "session_id",
+            "started_at",
+            "ended_at",
+            "pages_viewed",
+            "events_triggered",
+            "website_id"
+        ]
+    );
     let mut reader = csv::Reader::from_reader(files[3].1.as_slice());
     let profile = reader.records().next().unwrap().unwrap();
     assert_eq!(&profile[2], "Zoë \"Jo\" Ångström, Jr.");
