@@ -29,7 +29,9 @@ pub struct DayPoint {
 pub struct VisitorRow {
     pub visitor_id: String,
     /// First and last activity ever seen from this visitor.
+    #[serde(serialize_with = "crate::time::serde_rfc3339::option::serialize")]
     pub first_seen: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::time::serde_rfc3339::option::serialize")]
     pub last_seen: Option<DateTime<Utc>>,
     /// Page views in the range.
     pub pageviews: u64,
@@ -55,3 +57,4 @@ pub struct Page<T> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
 }
+

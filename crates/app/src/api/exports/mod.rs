@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use chrono::NaiveDate;
 use ferry_domain::Scope;
 use ferry_domain::export::SubjectRef;
-use ferry_domain::job::ExportStatus;
+use ferry_domain::job::{ExportStatus, Receipt};
 use ferry_store::ExportFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -205,11 +205,13 @@ pub async fn delete(
 }
 
 /// `GET /exports/{id}/receipt`: the reference page's receipt, once the export is generated.
+/// Answered from the struct itself, so its fields keep the page's order (a `Value` would sort
+/// them).
 pub async fn receipt(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Receipt>, ApiError> {
     let key = caller.require(Scope::ExportsRead)?;
     state
         .store
@@ -221,5 +223,5 @@ pub async fn receipt(
             "the receipt exists once the export has completed: poll GET /exports/{id}",
         )
     })?;
-    Ok(Json(serde_json::to_value(receipt).unwrap_or_default()))
+    Ok(Json(receipt))
 }

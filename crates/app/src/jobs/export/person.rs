@@ -5,14 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use chrono::{SecondsFormat, Utc};
 use ferry_domain::AccountId;
 use ferry_domain::export::Format;
-use ferry_domain::job::{ExportJob, ReceiptRange};
+use ferry_domain::job::ExportJob;
+use ferry_domain::time::{rfc3339, whole_seconds};
 use ferry_export::bulk::parts::Meter;
-use ferry_export::person::PersonExport;
+use ferry_export::person::{PersonExport, Written};
 
-use super::{Hashing, Output, RowCounts};
+use super::{Hashing, Output};
 use crate::jobs::{Failure, RunOptions, Worker};
 use crate::error_code::ErrorCode;
 use crate::pipeline::StoreSource;
@@ -55,9 +55,11 @@ pub(super) async fn run(
     let zip = spec.zip || spec.format != Format::Json;
     let name = format!("{}.{}", job.id, if zip { "zip" } else { "json" });
     let (path, job_id, durable) = (dir.join(&name), job.id.clone(), options.durable);
-    let written = tokio::task::spawn_blocking(move || -> io::Result<(Vec<_>, RowCounts)> {
+    // One instant for the file and the receipt, in whole seconds.
+    let generated = whole_seconds(worker.clock.now());
+    let written = tokio::task::spawn_blocking(move || -> io::Result<(Vec<_>, Written)> {
         let mut source = source;
-        let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+        let generated_at = rfc3339(generated);
         let export = PersonExport {
             export_id: &job_id,
             generated_at: &generated_at,
@@ -70,15 +72,15 @@ pub(super) async fn run(
         };
         let file = std::fs::File::create(&path)?;
         let out = Hashing::new(io::BufWriter::with_capacity(1 << 20, file), Some(meter));
-        let (out, counts) = if zip {
+        let (out, written) = if zip {
             export.write_zip(out, &mut source)?
         } else {
             export.write_json(out, &mut source)?
         };
-        Ok((vec![out.finish(&name, durable)?], counts))
+        Ok((vec![out.finish(&name, durable)?], written))
     })
     .await;
-    let (files, counts) = match written {
+    let (files, Written { counts, range }) = match written {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => return Err(Failure::transient(e)),
         Err(e) => return Err(Failure::transient(e)),
@@ -87,9 +89,7 @@ pub(super) async fn run(
         files,
         counts,
         subject_email,
-        range: ReceiptRange {
-            start: job.spec.range.start,
-            end: job.spec.range.end,
-        },
+        range,
+        generated_at: generated,
     })
 }
