@@ -294,6 +294,17 @@ impl ExportRange {
             end: self.end.or_else(|| Some(day(last))),
         }
     }
+
+    /// The days in words, for messages: `2024-01-01 to 2024-12-31`, `2024-01-01 onwards`,
+    /// `everything up to 2024-12-31`, `all time`.
+    pub fn in_words(self) -> String {
+        match (self.start, self.end) {
+            (Some(a), Some(b)) => format!("{a} to {b}"),
+            (Some(a), None) => format!("{a} onwards"),
+            (None, Some(b)) => format!("everything up to {b}"),
+            (None, None) => "all time".into(),
+        }
+    }
 }
 
 #[cfg(test)]

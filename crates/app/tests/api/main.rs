@@ -12,5 +12,6 @@ mod helpers;
 mod ingest;
 mod keys_and_websites;
 mod limits;
+mod output;
 mod segments;
 mod sessions;

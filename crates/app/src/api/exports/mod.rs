@@ -3,8 +3,10 @@
 //! `DELETE /exports/{id}`. Jobs run in the worker; clients poll until `completed`, then fetch
 //! `download_url` (or each file's own link). Exports per day are limited by plan.
 //!
-//! - `request`: the bodies and their checks; `view`: the job as the API shows it.
+//! - `request`: the bodies and their checks; `view`: the job as the API shows it; `notice`:
+//!   what a completed export without rows says about where the data is.
 
+mod notice;
 mod request;
 mod view;
 
@@ -120,7 +122,10 @@ pub async fn show(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let downloads = state.store.export_downloads(&id).await?;
-    Ok(Json(view(&state, &job, Some(downloads))))
+    let mut shown = view(&state, &job, Some(downloads));
+    // One export's view only: a list would pay a lookup per empty export.
+    shown["notice"] = json!(notice::empty_export_notice(&state, key.account, &job).await?);
+    Ok(Json(shown))
 }
 
 #[derive(Debug, Deserialize)]
