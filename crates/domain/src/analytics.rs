@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::Millis;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Totals {
     pub pageviews: u64,
@@ -29,7 +31,9 @@ pub struct DayPoint {
 pub struct VisitorRow {
     pub visitor_id: String,
     /// First and last activity ever seen from this visitor.
+    #[serde(serialize_with = "crate::time::serde_rfc3339::option::serialize")]
     pub first_seen: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::time::serde_rfc3339::option::serialize")]
     pub last_seen: Option<DateTime<Utc>>,
     /// Page views in the range.
     pub pageviews: u64,
@@ -54,4 +58,65 @@ pub struct PageRow {
 pub struct Page<T> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// The first and last day a website (or a person) has any activity on, in the days its
+/// reader counts in (the website's time zone for analytics, UTC for a person's export).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DataSpan {
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+}
+
+impl DataSpan {
+    /// The days of the first and last activity (instants, as the store keeps them) in `tz`.
+    pub fn of(first: Millis, last: Millis, tz: chrono_tz::Tz) -> DataSpan {
+        let day = |ms: Millis| {
+            DateTime::from_timestamp_millis(ms)
+                .unwrap_or_default()
+                .with_timezone(&tz)
+                .date_naive()
+        };
+        DataSpan {
+            first: day(first),
+            last: day(last),
+        }
+    }
+}
+
+/// What an answer says when the days asked for hold no data, so that zeros or an empty file
+/// are not mistaken for "nothing happened": where the data is, or that there is none yet.
+/// `asked`: the days in words (`2024-01-01 to 2024-12-31`); `whose`: `this website`,
+/// `this person`.
+pub fn empty_range_notice(asked: &str, whose: &str, span: Option<DataSpan>) -> String {
+    match span {
+        Some(DataSpan { first, last }) => format!(
+            "no data in {asked}: {whose} has data from {first} to {last}; ask for days in that span"
+        ),
+        None => format!("no data in {asked}: {whose} has no recorded activity yet"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_reads_in_the_readers_days_and_the_notice_names_it() {
+        // 2025-01-01T03:00:00Z is still 2024-12-31 in New York.
+        let at = 1_735_700_400_000;
+        let span = DataSpan::of(at, at, chrono_tz::America::New_York);
+        assert_eq!(span.first.to_string(), "2024-12-31");
+        assert_eq!(
+            DataSpan::of(at, at, chrono_tz::UTC).first.to_string(),
+            "2025-01-01"
+        );
+        assert_eq!(
+            empty_range_notice("2024-01-01 to 2024-06-30", "this website", Some(span)),
+            "no data in 2024-01-01 to 2024-06-30: this website has data from 2024-12-31 to 2024-12-31; ask for days in that span"
+        );
+        assert!(
+            empty_range_notice("all time", "this person", None).contains("no recorded activity")
+        );
+    }
 }

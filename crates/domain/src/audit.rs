@@ -28,6 +28,7 @@ pub struct AuditEvent {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     pub seq: i64,
+    #[serde(serialize_with = "crate::time::serde_rfc3339::serialize")]
     pub at: DateTime<Utc>,
     #[serde(flatten)]
     pub event: AuditEvent,

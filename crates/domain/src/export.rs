@@ -266,16 +266,82 @@ pub struct SessionRow {
     pub website_id: String,
 }
 
-/// Optional inclusive bounds in UTC days; `None` on a side means unbounded.
+/// Optional inclusive bounds in UTC days; `None` on a side means unbounded. The one
+/// `{start, end}` of days that requests, manifests and receipts all carry: serialised as
+/// `{"start": "2024-01-01", "end": null}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ExportRange {
     pub start: Option<NaiveDate>,
     pub end: Option<NaiveDate>,
 }
 
+impl ExportRange {
+    /// The days an export of this range covers, given the first and last instants of the rows
+    /// it wrote: a bound that was asked for stays; an open side closes at the UTC day of the
+    /// first or last row. With no rows, the range stays as asked (open sides `None`): there is
+    /// no day to name.
+    pub fn covering(self, rows: Option<(Millis, Millis)>) -> ExportRange {
+        let Some((first, last)) = rows else {
+            return self;
+        };
+        let day = |ms: Millis| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap_or_default()
+                .date_naive()
+        };
+        ExportRange {
+            start: self.start.or_else(|| Some(day(first))),
+            end: self.end.or_else(|| Some(day(last))),
+        }
+    }
+
+    /// The days in words, for messages: `2024-01-01 to 2024-12-31`, `2024-01-01 onwards`,
+    /// `everything up to 2024-12-31`, `all time`.
+    pub fn in_words(self) -> String {
+        match (self.start, self.end) {
+            (Some(a), Some(b)) => format!("{a} to {b}"),
+            (Some(a), None) => format!("{a} onwards"),
+            (None, Some(b)) => format!("everything up to {b}"),
+            (None, None) => "all time".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_open_range_closes_at_the_days_of_the_rows_written() {
+        let d = |s: &str| s.parse::<NaiveDate>().ok();
+        // 2025-01-14T15:30:00Z and 2025-02-01T00:00:00Z.
+        let rows = Some((1_736_868_600_000, 1_738_368_000_000));
+        let open = ExportRange::default();
+        assert_eq!(
+            open.covering(rows),
+            ExportRange {
+                start: d("2025-01-14"),
+                end: d("2025-02-01")
+            }
+        );
+        let half = ExportRange {
+            start: d("2025-01-01"),
+            end: None,
+        };
+        assert_eq!(
+            half.covering(rows),
+            ExportRange {
+                start: d("2025-01-01"),
+                end: d("2025-02-01")
+            },
+            "a requested bound stays as asked"
+        );
+        assert_eq!(open.covering(None), open, "no rows: nothing to name");
+        assert_eq!(
+            serde_json::to_string(&half).unwrap(),
+            r#"{"start":"2025-01-01","end":null}"#
+        );
+    }
 
     #[test]
     fn include_all_or_a_list_resolves_in_a_fixed_order() {

@@ -132,6 +132,7 @@ pub struct ArtifactFile {
 /// for it, to answer "who fetched this?") and never logged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DownloadRecord {
+    #[serde(serialize_with = "crate::time::serde_rfc3339::serialize")]
     pub at: DateTime<Utc>,
     pub client: Option<String>,
     pub bytes: u64,
@@ -168,7 +169,10 @@ pub struct ExportJob {
     pub queue_job: Option<crate::queue::JobId>,
 }
 
-/// An export's receipt, with exactly the reference page's fields.
+/// An export's receipt, with exactly the reference page's fields in the page's order (the
+/// API answers with this struct as it is, so the order below is the order on the wire).
+/// `generated_at` equals the export file's own `generated_at`: both are the one instant,
+/// cut to whole seconds, taken when the files were written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Receipt {
     pub receipt_id: String,
@@ -176,14 +180,12 @@ pub struct Receipt {
     pub requested_by: String,
     pub subject_email: Option<String>,
     pub data_included: Vec<String>,
-    pub date_range: ReceiptRange,
+    /// The days the export covers: the requested bounds, and where one was left open, the
+    /// first or last day of the rows actually exported (`null` when there were none).
+    pub date_range: ExportRange,
+    #[serde(with = "crate::time::serde_rfc3339")]
     pub generated_at: DateTime<Utc>,
+    #[serde(with = "crate::time::serde_rfc3339::option")]
     pub delivered_at: Option<DateTime<Utc>>,
     pub delivery_method: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReceiptRange {
-    pub start: Option<chrono::NaiveDate>,
-    pub end: Option<chrono::NaiveDate>,
 }

@@ -14,6 +14,7 @@
 //! - [`job`]: export jobs and their states.
 //! - [`queue`]: the generic job queue: job kinds, lanes, leases.
 //! - [`session`]: the rule that splits activity into sessions.
+//! - [`time`]: the one RFC 3339 formatter of every output, and its serde helpers.
 
 pub mod account;
 pub mod analytics;
@@ -27,6 +28,7 @@ pub mod plan;
 pub mod queue;
 pub mod scope;
 pub mod session;
+pub mod time;
 pub mod website;
 
 pub use account::{Account, AccountId, ApiKeyInfo, NewApiKey};

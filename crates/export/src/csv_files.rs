@@ -1,12 +1,16 @@
 //! One CSV file per data type, RFC 4180 (comma, CRLF, quotes only where needed), headers as
-//! the reference page gives them:
+//! the reference page gives them, then Ferry's own columns at the end:
 //!
 //! ```text
-//! pageviews.csv  timestamp,url,title,referrer,device,browser,country
-//! events.csv     timestamp,name,property_<key>…   (one column per key seen, sorted)
-//! sessions.csv   session_id,started_at,ended_at,pages_viewed,events_triggered
+//! pageviews.csv  timestamp,url,title,referrer,device,browser,country,website_id
+//! events.csv     timestamp,name,property_<key>…,website_id   (one column per key seen, sorted)
+//! sessions.csv   session_id,started_at,ended_at,pages_viewed,events_triggered,website_id
 //! profile.csv    user_id,email,name,created_at,property_<key>…
 //! ```
+//!
+//! The reference columns are a promise to scripts that read them by position: columns may be
+//! added at the end, never renamed, reordered or dropped. `website_id` (as every JSON and
+//! NDJSON row carries it) tells apart the rows of a person seen on several websites.
 //!
 //! A text cell that a spreadsheet would run as a formula is prefixed with `'` unless
 //! `neutralise` is off ([`crate::formula`]). Numbers are written as they are.
@@ -35,6 +39,8 @@ pub const SESSIONS_HEADER: [&str; 5] = [
     "pages_viewed",
     "events_triggered",
 ];
+/// After every reference column (and after the property columns of events).
+pub const WEBSITE_ID: &str = "website_id";
 
 /// A CSV file being written.
 pub struct CsvFile<W: Write> {
@@ -82,11 +88,13 @@ impl<W: Write> CsvFile<W> {
     }
 }
 
-fn header(fixed: &[&str], keys: &[String]) -> Vec<String> {
+/// `fixed`, one `property_<key>` column per key, then `trailing`.
+fn header(fixed: &[&str], keys: &[String], trailing: &[&str]) -> Vec<String> {
     fixed
         .iter()
         .map(|s| s.to_string())
         .chain(keys.iter().map(|k| format!("property_{k}")))
+        .chain(trailing.iter().map(|s| s.to_string()))
         .collect()
 }
 
@@ -103,7 +111,8 @@ pub fn pageviews<W: Write>(
     rows: impl Iterator<Item = io::Result<PageviewRow>>,
     neutralise: bool,
 ) -> io::Result<(W, u64)> {
-    let mut file = CsvFile::new(out, &header(&PAGEVIEWS_HEADER, &[]), neutralise)?;
+    let header = header(&PAGEVIEWS_HEADER, &[], &[WEBSITE_ID]);
+    let mut file = CsvFile::new(out, &header, neutralise)?;
     let mut count = 0;
     for row in rows {
         let r = row?;
@@ -115,6 +124,7 @@ pub fn pageviews<W: Write>(
             file.text(r.device.as_deref().unwrap_or("")).into_owned(),
             file.text(r.browser.as_deref().unwrap_or("")).into_owned(),
             file.text(r.country.as_deref().unwrap_or("")).into_owned(),
+            r.website_id,
         ];
         file.record(&cells.each_ref().map(String::as_str))?;
         count += 1;
@@ -129,12 +139,14 @@ pub fn events<W: Write>(
     rows: impl Iterator<Item = io::Result<EventRow>>,
     neutralise: bool,
 ) -> io::Result<(W, u64)> {
-    let mut file = CsvFile::new(out, &header(&["timestamp", "name"], keys), neutralise)?;
+    let header = header(&["timestamp", "name"], keys, &[WEBSITE_ID]);
+    let mut file = CsvFile::new(out, &header, neutralise)?;
     let mut count = 0;
     for row in rows {
         let r = row?;
         let mut cells = vec![timestamp(r.timestamp), file.text(&r.name).into_owned()];
         cells.extend(keys.iter().map(|k| file.value(r.properties.get(k))));
+        cells.push(r.website_id);
         let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
         file.record(&refs)?;
         count += 1;
@@ -146,7 +158,7 @@ pub fn sessions<W: Write>(
     out: W,
     rows: impl Iterator<Item = io::Result<SessionRow>>,
 ) -> io::Result<(W, u64)> {
-    let mut file = CsvFile::new(out, &header(&SESSIONS_HEADER, &[]), false)?;
+    let mut file = CsvFile::new(out, &header(&SESSIONS_HEADER, &[], &[WEBSITE_ID]), false)?;
     let mut count = 0;
     for row in rows {
         let r = row?;
@@ -156,6 +168,7 @@ pub fn sessions<W: Write>(
             timestamp(r.ended_at),
             r.pages_viewed.to_string(),
             r.events_triggered.to_string(),
+            r.website_id,
         ];
         file.record(&cells.each_ref().map(String::as_str))?;
         count += 1;
@@ -172,7 +185,7 @@ pub fn profile<W: Write>(
     let keys = property_keys(profile.map(|p| &p.properties).into_iter());
     let mut file = CsvFile::new(
         out,
-        &header(&["user_id", "email", "name", "created_at"], &keys),
+        &header(&["user_id", "email", "name", "created_at"], &keys, &[]),
         neutralise,
     )?;
     let Some(p) = profile else {
@@ -227,9 +240,9 @@ mod tests {
         assert_eq!(n, 2);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "timestamp,name,property_delta,property_note,property_price,property_product_id,property_quantity\r\n\
-             2025-01-14T15:45:00Z,add_to_cart,,,99.99,SKU-001,\r\n\
-             2025-01-14T15:45:00Z,\"'=HYPERLINK(\"\"x\"\")\",-5,\"a, \"\"quoted\"\"\nline\",,,1\r\n"
+            "timestamp,name,property_delta,property_note,property_price,property_product_id,property_quantity,website_id\r\n\
+             2025-01-14T15:45:00Z,add_to_cart,,,99.99,SKU-001,,web_1\r\n\
+             2025-01-14T15:45:00Z,\"'=HYPERLINK(\"\"x\"\")\",-5,\"a, \"\"quoted\"\"\nline\",,,1,web_1\r\n"
         );
     }
 }

@@ -5,15 +5,21 @@
 //! - NDJSON: `pageviews.ndjson`, `events.ndjson`, `sessions.ndjson`, `profile.ndjson` in a ZIP.
 //!
 //! Every ZIP also holds `README.txt` and `manifest.json`.
+//!
+//! The rows' first and last instants are noted as they stream past ([`Span`]), so the days an
+//! export without `from`/`to` really covers are known when it ends, without reading the rows
+//! twice: the manifest (written last) and the receipt name them instead of `null`.
 
+use std::cell::Cell;
 use std::io::{self, Write};
 
+use ferry_domain::Millis;
 use ferry_domain::export::{
     DataType, EventRow, ExportRange, Format, PageviewRow, SessionRow, Subject, SubjectRef,
 };
 
 use crate::json::JsonDocument;
-use crate::package::{DateRangeOut, Description, Kind, Package};
+use crate::package::{Description, Kind, Package};
 use crate::rows::ProfileOut;
 use crate::{Rows, csv_files, ndjson};
 
@@ -41,6 +47,63 @@ pub struct PersonExport<'a> {
 
 pub use crate::package::RowCounts;
 
+/// What a person's export wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// Rows per data type.
+    pub counts: RowCounts,
+    /// The days covered: the requested range with each open side closed at the first or
+    /// last row's UTC day ([`ExportRange::covering`]).
+    pub range: ExportRange,
+}
+
+/// The first and last instants of the rows seen so far. A `Cell`, so that each data type's
+/// row iterator can note into it while the writers hold the rest of the export.
+#[derive(Default)]
+struct Span(Cell<Option<(Millis, Millis)>>);
+
+/// A row's first and last instant (a session lasts; a page view or event is one moment).
+trait Timed {
+    fn instants(&self) -> (Millis, Millis);
+}
+
+impl Timed for PageviewRow {
+    fn instants(&self) -> (Millis, Millis) {
+        (self.timestamp, self.timestamp)
+    }
+}
+
+impl Timed for EventRow {
+    fn instants(&self) -> (Millis, Millis) {
+        (self.timestamp, self.timestamp)
+    }
+}
+
+impl Timed for SessionRow {
+    fn instants(&self) -> (Millis, Millis) {
+        (self.started_at, self.ended_at)
+    }
+}
+
+impl Span {
+    /// `rows`, noting each row's instants as it passes.
+    fn track<'s, R: Timed + 's>(
+        &'s self,
+        rows: impl Iterator<Item = io::Result<R>> + 's,
+    ) -> impl Iterator<Item = io::Result<R>> + 's {
+        rows.inspect(move |row| {
+            if let Ok(row) = row {
+                let (first, last) = row.instants();
+                let seen = self
+                    .0
+                    .get()
+                    .map_or((first, last), |(a, b)| (a.min(first), b.max(last)));
+                self.0.set(Some(seen));
+            }
+        })
+    }
+}
+
 impl PersonExport<'_> {
     fn wants(&self, t: DataType) -> bool {
         self.data_types.contains(&t)
@@ -51,6 +114,18 @@ impl PersonExport<'_> {
         &self,
         out: W,
         source: &mut dyn PersonSource,
+    ) -> io::Result<(W, Written)> {
+        let span = Span::default();
+        let (out, counts) = self.json_document(out, source, &span)?;
+        let range = self.range.covering(span.0.get());
+        Ok((out, Written { counts, range }))
+    }
+
+    fn json_document<W: Write>(
+        &self,
+        out: W,
+        source: &mut dyn PersonSource,
+        span: &Span,
     ) -> io::Result<(W, RowCounts)> {
         let user = self
             .wants(DataType::Profile)
@@ -61,15 +136,15 @@ impl PersonExport<'_> {
             counts.insert("profile".into(), u64::from(self.subject.profile.is_some()));
         }
         if self.wants(DataType::Pageviews) {
-            let n = doc.array("pageviews", source.pageviews()?)?;
+            let n = doc.array("pageviews", span.track(source.pageviews()?))?;
             counts.insert("pageviews".into(), n);
         }
         if self.wants(DataType::Events) {
-            let n = doc.array("events", source.events()?)?;
+            let n = doc.array("events", span.track(source.events()?))?;
             counts.insert("events".into(), n);
         }
         if self.wants(DataType::Sessions) {
-            let n = doc.array("sessions", source.sessions()?)?;
+            let n = doc.array("sessions", span.track(source.sessions()?))?;
             counts.insert("sessions".into(), n);
         }
         Ok((doc.finish()?, counts))
@@ -80,25 +155,28 @@ impl PersonExport<'_> {
         &self,
         out: W,
         source: &mut dyn PersonSource,
-    ) -> io::Result<(W, RowCounts)> {
+    ) -> io::Result<(W, Written)> {
         let mut package = Package::new(out);
+        let span = Span::default();
         let counts = match self.format {
             Format::Json => package.file("export.json", |w| {
-                self.write_json(w, source).map(|(_, c)| c)
+                self.json_document(w, source, &span).map(|(_, c)| c)
             })?,
-            Format::Csv => self.csv_files(&mut package, source)?,
-            Format::Ndjson => self.ndjson_files(&mut package, source)?,
+            Format::Csv => self.csv_files(&mut package, source, &span)?,
+            Format::Ndjson => self.ndjson_files(&mut package, source, &span)?,
             Format::Parquet => {
                 return Err(io::Error::other(
                     "Parquet is a bulk export format; a person's export is JSON, CSV or NDJSON",
                 ));
             }
         };
-        Ok((package.finish(&self.description(), &counts)?, counts))
+        let range = self.range.covering(span.0.get());
+        let out = package.finish(&self.description(range), &counts)?;
+        Ok((out, Written { counts, range }))
     }
 
-    /// What the manifest and README say about this export.
-    fn description(&self) -> Description {
+    /// What the manifest and README say about this export, which covers `range`.
+    fn description(&self, range: ExportRange) -> Description {
         Description {
             export_id: self.export_id.to_string(),
             generated_at: self.generated_at.to_string(),
@@ -108,10 +186,7 @@ impl PersonExport<'_> {
             },
             data_types: self.data_types.to_vec(),
             format: self.format,
-            date_range: DateRangeOut {
-                start: self.range.start.map(|d| d.to_string()),
-                end: self.range.end.map(|d| d.to_string()),
-            },
+            date_range: range,
             neutralise: self.neutralise,
         }
     }
@@ -120,11 +195,12 @@ impl PersonExport<'_> {
         &self,
         package: &mut Package<W>,
         source: &mut dyn PersonSource,
+        span: &Span,
     ) -> io::Result<RowCounts> {
         let mut counts = RowCounts::new();
         let n = self.neutralise;
         if self.wants(DataType::Pageviews) {
-            let rows = source.pageviews()?;
+            let rows = span.track(source.pageviews()?);
             let c = package.file("pageviews.csv", |w| {
                 csv_files::pageviews(w, rows, n).map(|r| r.1)
             })?;
@@ -132,14 +208,14 @@ impl PersonExport<'_> {
         }
         if self.wants(DataType::Events) {
             let keys = source.event_property_keys()?;
-            let rows = source.events()?;
+            let rows = span.track(source.events()?);
             let c = package.file("events.csv", |w| {
                 csv_files::events(w, &keys, rows, n).map(|r| r.1)
             })?;
             counts.insert("events".into(), c);
         }
         if self.wants(DataType::Sessions) {
-            let rows = source.sessions()?;
+            let rows = span.track(source.sessions()?);
             let c = package.file("sessions.csv", |w| {
                 csv_files::sessions(w, rows).map(|r| r.1)
             })?;
@@ -159,20 +235,21 @@ impl PersonExport<'_> {
         &self,
         package: &mut Package<W>,
         source: &mut dyn PersonSource,
+        span: &Span,
     ) -> io::Result<RowCounts> {
         let mut counts = RowCounts::new();
         if self.wants(DataType::Pageviews) {
-            let rows = source.pageviews()?;
+            let rows = span.track(source.pageviews()?);
             let c = package.file("pageviews.ndjson", |w| ndjson::write_lines(w, rows))?;
             counts.insert("pageviews".into(), c);
         }
         if self.wants(DataType::Events) {
-            let rows = source.events()?;
+            let rows = span.track(source.events()?);
             let c = package.file("events.ndjson", |w| ndjson::write_lines(w, rows))?;
             counts.insert("events".into(), c);
         }
         if self.wants(DataType::Sessions) {
-            let rows = source.sessions()?;
+            let rows = span.track(source.sessions()?);
             let c = package.file("sessions.ndjson", |w| ndjson::write_lines(w, rows))?;
             counts.insert("sessions".into(), c);
         }

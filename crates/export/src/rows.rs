@@ -1,17 +1,12 @@
 //! Rows as the reference page lays them out. Field order here is the order in every file.
-//! Timestamps are RFC 3339 UTC with `Z`, with milliseconds only when there are any.
+//! Timestamps are RFC 3339 UTC with `Z`, with milliseconds only when there are any: Ferry's
+//! one formatter, [`ferry_domain::time::rfc3339_millis`], re-exported here as [`timestamp`].
 
-use chrono::{DateTime, SecondsFormat};
-use ferry_domain::Millis;
 use ferry_domain::export::{EventRow, PageviewRow, Profile, SessionRow};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-pub fn timestamp(ms: Millis) -> String {
-    DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
+pub use ferry_domain::time::rfc3339_millis as timestamp;
 
 #[derive(Serialize)]
 pub struct PageviewOut<'a> {

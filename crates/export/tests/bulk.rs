@@ -6,12 +6,11 @@ use std::io::{self, Write};
 
 use ferry_domain::analytics::VisitorRow;
 use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
-use ferry_domain::export::{DataType, Format};
+use ferry_domain::export::{DataType, ExportRange, Format};
 use ferry_export::Rows;
 use ferry_export::bulk::parts::Meter;
 use ferry_export::bulk::parts_out::{PartWriter, ZipParts};
 use ferry_export::bulk::{Batches, BulkExport, BulkSource};
-use ferry_export::package::DateRangeOut;
 
 mod support;
 use support::opens_in_unzip_and_python;
@@ -120,10 +119,7 @@ fn parquet_parts_read_back_with_every_row() {
         time_zone: "UTC",
         data_types: &[DataType::Pageviews, DataType::Events],
         format: Format::Parquet,
-        range: DateRangeOut {
-            start: None,
-            end: None,
-        },
+        range: ExportRange::default(),
         part_size: 200_000,
         neutralise: true,
         meter: &meter,
@@ -182,10 +178,7 @@ fn a_cancelled_export_stops_with_cancelled() {
         time_zone: "UTC",
         data_types: &[DataType::Pageviews],
         format: Format::Csv,
-        range: DateRangeOut {
-            start: None,
-            end: None,
-        },
+        range: ExportRange::default(),
         part_size: 1_000_000,
         neutralise: true,
         meter: &meter,

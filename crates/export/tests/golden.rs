@@ -141,9 +141,10 @@ fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 fn the_json_document_is_byte_identical_and_in_the_reference_layout() {
     let (subject, mut source) = person();
     let subject_ref = SubjectRef::UserId("user_123".into());
-    let (bytes, counts) = export(&subject, &subject_ref, Format::Json)
+    let (bytes, written) = export(&subject, &subject_ref, Format::Json)
         .write_json(Vec::new(), &mut source)
         .unwrap();
+    let counts = written.counts;
     golden("export.json", &bytes);
     let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(doc["export_id"], "exp_abc123");
@@ -208,6 +209,11 @@ fn the_csv_package_is_byte_identical_and_parses_back_to_the_same_rows() {
         manifest["row_counts"],
         json!({"pageviews": 3, "events": 2, "sessions": 1, "profile": 1})
     );
+    assert_eq!(
+        manifest["date_range"],
+        json!({"start": "2025-01-14", "end": "2025-01-14"}),
+        "asked for no from/to: the manifest names the days the rows cover, not nulls"
+    );
 
     let mut reader = csv::Reader::from_reader(files[0].1.as_slice());
     assert_eq!(
@@ -219,13 +225,15 @@ fn the_csv_package_is_byte_identical_and_parses_back_to_the_same_rows() {
             "referrer",
             "device",
             "browser",
-            "country"
+            "country",
+            "website_id"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(&rows[1][1], "/search?q=a,b");
     assert_eq!(&rows[1][2], "Results for \"a,b\"\nline two — 日本語");
     assert_eq!(&rows[2][2], "'=1+1", "formulas are defused");
+    assert_eq!(&rows[2][7], "web_1", "each row names its website");
     let mut reader = csv::Reader::from_reader(files[1].1.as_slice());
     assert_eq!(
         reader.headers().unwrap(),
@@ -235,15 +243,64 @@ fn the_csv_package_is_byte_identical_and_parses_back_to_the_same_rows() {
             "property_note",
             "property_price",
             "property_product_id",
-            "property_quantity"
+            "property_quantity",
+            "website_id"
         ]
     );
     let purchase = reader.records().nth(1).unwrap().unwrap();
     assert_eq!(&purchase[2], "'+gift, \"wrap\"");
     assert_eq!(&purchase[3], "99.99");
+    assert_eq!(&purchase[6], "web_1");
+    let mut reader = csv::Reader::from_reader(files[2].1.as_slice());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "session_id",
+            "started_at",
+            "ended_at",
+            "pages_viewed",
+            "events_triggered",
+            "website_id"
+        ]
+    );
     let mut reader = csv::Reader::from_reader(files[3].1.as_slice());
     let profile = reader.records().next().unwrap().unwrap();
     assert_eq!(&profile[2], "Zoë \"Jo\" Ångström, Jr.");
+}
+
+#[test]
+fn the_days_covered_are_the_rows_days_where_no_bound_was_asked_and_null_without_rows() {
+    let (subject, mut source) = person();
+    let subject_ref = SubjectRef::UserId("user_123".into());
+    let day = |s: &str| s.parse().ok();
+    // The session ends the next day (UTC): the last day is the session's end, not its start.
+    source.sessions[0].ended_at = T + 9 * 3_600_000;
+    let mut asked = export(&subject, &subject_ref, Format::Ndjson);
+    asked.range.start = day("2025-01-01");
+    let (_, written) = asked.write_zip(Vec::new(), &mut source).unwrap();
+    assert_eq!(
+        written.range,
+        ExportRange {
+            start: day("2025-01-01"),
+            end: day("2025-01-15")
+        }
+    );
+    let mut nothing = Fixed {
+        pageviews: Vec::new(),
+        events: Vec::new(),
+        sessions: Vec::new(),
+    };
+    let (json, written) = export(&subject, &subject_ref, Format::Json)
+        .write_json(Vec::new(), &mut nothing)
+        .unwrap();
+    assert_eq!(
+        written.range,
+        ExportRange::default(),
+        "no rows: no day to name"
+    );
+    assert_eq!(written.counts["profile"], 1);
+    let doc: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(doc["pageviews"], json!([]));
 }
 
 #[test]

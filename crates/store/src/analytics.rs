@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
-use ferry_domain::{DateRange, Website};
+use ferry_domain::{DateRange, Millis, Website};
 
 use crate::StoreError;
 
@@ -29,4 +29,10 @@ pub trait Analytics: Send + Sync {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Page<PageRow>, StoreError>;
+    /// The first and last instant of any activity on the website, `None` without any: where
+    /// its data lies, for an answer whose range turned out empty.
+    async fn activity_span(
+        &self,
+        website: &Website,
+    ) -> Result<Option<(Millis, Millis)>, StoreError>;
 }

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
-use ferry_domain::AccountId;
 use ferry_domain::export::{EventRow, ExportRange, PageviewRow, SessionRow, Subject, SubjectRef};
+use ferry_domain::{AccountId, Millis};
 
 use crate::{RowReceiver, StoreError};
 
@@ -28,4 +28,9 @@ pub trait Subjects: Send + Sync {
         visitors: Vec<i64>,
         range: ExportRange,
     ) -> Result<Vec<String>, StoreError>;
+    /// The first and last instant of those visitors' activity, `None` without any.
+    async fn subject_activity_span(
+        &self,
+        visitors: Vec<i64>,
+    ) -> Result<Option<(Millis, Millis)>, StoreError>;
 }

@@ -253,6 +253,11 @@ async fn ingest(store: &Arc<dyn Store>, acme: AccountId) -> Website {
     };
     let (untouched, _) = store.totals(&web_o, day_one).await.unwrap();
     assert_eq!(untouched.pageviews, 0, "the refused line was not kept");
+    assert_eq!(
+        store.activity_span(&web_o).await.unwrap(),
+        None,
+        "no data yet"
+    );
     store.website(acme, "web_a").await.unwrap().unwrap()
 }
 
@@ -278,6 +283,11 @@ async fn analytics(store: &Arc<dyn Store>, website: &Website) {
         .map(|d| (d.date, d.pageviews, d.sessions))
         .collect();
     assert_eq!(per_day, [(date(1), 5, 3), (date(2), 0, 0)]);
+    assert_eq!(
+        store.activity_span(website).await.unwrap(),
+        Some((at_ten(0), at_ten(120))),
+        "the first and last activity of the website"
+    );
 
     let first = store.visitors(website, range, None, 1).await.unwrap();
     assert_eq!(first.data.len(), 1);

@@ -4,7 +4,9 @@ use crate::error_code::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::Utc;
-use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
+use ferry_domain::analytics::{
+    DataSpan, DayPoint, Page, PageRow, Totals, VisitorRow, empty_range_notice,
+};
 use ferry_domain::{DateRange, Scope, Website};
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +83,11 @@ pub struct Summary {
     scope: RangeEcho,
     totals: Totals,
     series: Vec<DayPoint>,
+    /// Beyond the page: the first and last day (website time) with any data, `null` without
+    /// any, so that zeros for a range outside it read as "wrong days", not "no visitors".
+    data_span: Option<DataSpan>,
+    /// Set when the range holds nothing: says where the data is.
+    notice: Option<String>,
 }
 
 pub async fn summary(
@@ -92,10 +99,22 @@ pub async fn summary(
     let website = readable_website(&state, &caller, &website_id).await?;
     let range = query.range(&website)?;
     let (totals, series) = state.store.totals(&website, range).await?;
+    let data_span = state
+        .store
+        .activity_span(&website)
+        .await?
+        .map(|(first, last)| DataSpan::of(first, last, website.timezone));
+    let empty = totals.pageviews == 0 && totals.events == 0 && totals.sessions == 0;
+    let notice = empty.then(|| {
+        let asked = format!("{} to {}", range.from, range.to);
+        empty_range_notice(&asked, "this website", data_span)
+    });
     Ok(Json(Summary {
         scope: scope_of(&website, range),
         totals,
         series,
+        data_span,
+        notice,
     }))
 }
 

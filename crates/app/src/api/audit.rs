@@ -81,7 +81,7 @@ pub async fn list(
         for e in &entries {
             out.write_record([
                 e.seq.to_string(),
-                e.at.to_rfc3339(),
+                ferry_domain::time::rfc3339(e.at),
                 e.event.actor.clone(),
                 e.event.action.clone(),
                 e.event.subject.clone().unwrap_or_default(),

@@ -102,10 +102,14 @@ async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
         ("/a,b", "Quotes \"and\" commas, 日本")
     );
     assert_eq!(&rows[1][1], "/post");
+    // Which website each row comes from, in the last column.
+    assert_eq!((&rows[0][7], &rows[1][7]), (shop.as_str(), blog.as_str()));
     let events = String::from_utf8(files[1].1.clone()).unwrap();
     assert_eq!(
         events,
-        "timestamp,name,property_price,property_sku\r\n2024-05-01T10:01:00Z,add_to_cart,9.5,'=X\r\n"
+        format!(
+            "timestamp,name,property_price,property_sku,website_id\r\n2024-05-01T10:01:00Z,add_to_cart,9.5,'=X,{shop}\r\n"
+        )
     );
 
     // The same person by visitor id; JSON in the reference layout.

@@ -16,37 +16,48 @@ async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows
     )
     .await;
     let id = job["export_id"].as_str().unwrap();
-    let receipt = app
-        .get_json(&app.api(&format!("/exports/{id}/receipt")))
-        .await;
-    let fields: Vec<&str> = receipt
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
+    let text = app
+        .get_with(&app.admin_key, &app.api(&format!("/exports/{id}/receipt")))
+        .await
+        .text()
+        .await
+        .unwrap();
+    // The page's order, as raw text: a client that reads the body as written sees it so.
+    let order = [
+        "receipt_id",
+        "export_id",
+        "requested_by",
+        "subject_email",
+        "data_included",
+        "date_range",
+        "generated_at",
+        "delivered_at",
+        "delivery_method",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|k| text.find(&format!("\"{k}\":")).expect(k))
         .collect();
-    assert_eq!(
-        fields,
-        [
-            "data_included",
-            "date_range",
-            "delivered_at",
-            "delivery_method",
-            "export_id",
-            "generated_at",
-            "receipt_id",
-            "requested_by",
-            "subject_email"
-        ]
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(
+        text.contains(r#""date_range":{"start":"2024-05-01","end":"2024-05-31"}"#),
+        "{text}"
     );
+    let receipt: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(receipt.as_object().unwrap().len(), order.len());
+    // Whole seconds with `Z`, and the very instant the export's own files carry.
+    let generated = receipt["generated_at"].as_str().unwrap();
+    assert!(is_whole_seconds_utc(generated), "{generated}");
+    let (_, zip) = fetch(&app, job["download_url"].as_str().unwrap(), None).await;
+    let files = unzip(&zip);
+    let manifest: Value = serde_json::from_slice(&files.last().unwrap().1).unwrap();
+    assert_eq!(manifest["generated_at"], generated);
     assert_eq!(receipt["subject_email"], "user@example.com");
     assert_eq!(
         receipt["date_range"],
         json!({"start": "2024-05-01", "end": "2024-05-31"})
     );
     assert_eq!(receipt["delivered_at"], Value::Null);
-    fetch(&app, job["download_url"].as_str().unwrap(), None).await;
-
     app.downloads_recorded(1).await;
     let trail = app.get_json(&app.api("/audit?action=data_export")).await;
     let actions: Vec<String> = trail["data"]
@@ -68,9 +79,10 @@ async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows
     let receipt = app
         .get_json(&app.api(&format!("/exports/{id}/receipt")))
         .await;
+    let delivered = receipt["delivered_at"].as_str().unwrap_or_default();
     assert!(
-        receipt["delivered_at"].is_string(),
-        "delivery is on the receipt: {receipt}"
+        is_whole_seconds_utc(delivered),
+        "delivery is on the receipt, in whole seconds: {receipt}"
     );
     let csv = app
         .get_with(
@@ -88,6 +100,13 @@ async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 6);
+    for line in csv.lines().skip(1) {
+        let at = line.split(',').nth(1).unwrap();
+        assert!(
+            at.ends_with('Z') && at.parse::<chrono::DateTime<chrono::Utc>>().is_ok(),
+            "the audit CSV's times are RFC 3339 UTC with Z, as every other output: {at}"
+        );
+    }
 
     let verify = || crate::cli::run(app.data_dir(), &["audit", "verify"]);
     let (ok, out, err) = verify().await;
@@ -307,4 +326,9 @@ async fn a_transient_failure_is_retried_after_a_back_off_and_reported_once_the_a
         .map(|e| e["details"]["will_retry"].as_bool().unwrap())
         .collect();
     assert_eq!(retries, [true, true, false]);
+}
+
+/// `2025-01-15T10:30:00Z`: RFC 3339, UTC, whole seconds, as the reference page's receipt.
+fn is_whole_seconds_utc(text: &str) -> bool {
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%SZ").is_ok() && text.len() == 20
 }

@@ -12,6 +12,7 @@ mod helpers;
 mod ingest;
 mod keys_and_websites;
 mod limits;
+mod output;
 mod segments;
 mod sessions;
 mod worker;

@@ -20,10 +20,10 @@ use std::path::Path;
 
 use ferry_domain::analytics::VisitorRow;
 use ferry_domain::bulk::{Batch, BulkEvent, BulkPageview, BulkSession};
-use ferry_domain::export::{DataType, Format};
+use ferry_domain::export::{DataType, ExportRange, Format};
 
 use crate::Rows;
-use crate::package::{DateRangeOut, Description, FileEntry, Kind, Manifest, readme};
+use crate::package::{Description, FileEntry, Kind, Manifest, readme};
 use formats::{
     PAGEVIEW_COLUMNS, RowWriter, SESSION_COLUMNS, TextFormat, TextFraming, VISITOR_COLUMNS,
 };
@@ -87,7 +87,8 @@ pub struct BulkExport<'a> {
     pub time_zone: &'a str,
     pub data_types: &'a [DataType],
     pub format: Format,
-    pub range: DateRangeOut,
+    /// The days of the export, resolved before it starts (both sides known).
+    pub range: ExportRange,
     pub part_size: u64,
     /// Defuse spreadsheet formulas in CSV text cells.
     pub neutralise: bool,
@@ -311,7 +312,7 @@ impl BulkExport<'_> {
             },
             data_types: self.data_types.to_vec(),
             format: self.format,
-            date_range: self.range.clone(),
+            date_range: self.range,
             neutralise: self.neutralise,
         }
     }

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use ferry_domain::export::{DataType, Format, Identity, SubjectRef};
+use ferry_domain::export::{DataType, ExportRange, Format, Identity, SubjectRef};
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 
@@ -27,13 +27,6 @@ pub struct FileEntry {
     pub name: String,
     pub bytes: u64,
     pub sha256: String,
-}
-
-/// The export's days, as given (`None`: unbounded on that side).
-#[derive(Debug, Clone, Serialize)]
-pub struct DateRangeOut {
-    pub start: Option<String>,
-    pub end: Option<String>,
 }
 
 /// Rows written per data type.
@@ -48,7 +41,9 @@ pub struct Description {
     pub kind: Kind,
     pub data_types: Vec<DataType>,
     pub format: Format,
-    pub date_range: DateRangeOut,
+    /// The days the export covers (`null` on a side: unbounded, and no rows to name a day).
+    /// A bulk export's is resolved before it starts; a person's, from the rows it wrote.
+    pub date_range: ExportRange,
     /// CSV text cells had spreadsheet formulas defused; the README says so.
     pub neutralise: bool,
 }
@@ -143,8 +138,8 @@ mod tests {
             },
             data_types: vec![DataType::Pageviews],
             format: Format::Csv,
-            date_range: DateRangeOut {
-                start: Some("2024-01-01".into()),
+            date_range: ExportRange {
+                start: "2024-01-01".parse().ok(),
                 end: None,
             },
             neutralise: true,
@@ -182,5 +177,11 @@ mod tests {
             ]
         );
         assert!(text.contains("\"kind\": \"bulk\""));
+        assert!(
+            text.contains(
+                "\"date_range\": {\n    \"start\": \"2024-01-01\",\n    \"end\": null\n  }"
+            ),
+            "days are written as YYYY-MM-DD text, an open side as null: {text}"
+        );
     }
 }

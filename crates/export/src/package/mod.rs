@@ -14,7 +14,7 @@ pub mod zip_stream;
 use std::io::{self, BufWriter, Write};
 
 use crate::hashing::HashingWriter;
-pub use manifest::{DateRangeOut, Description, FileEntry, Kind, Manifest, RowCounts};
+pub use manifest::{Description, FileEntry, Kind, Manifest, RowCounts};
 use zip_stream::ZipStream;
 
 /// Deflate level of a person's package: it is small, so level 6's smaller output costs little

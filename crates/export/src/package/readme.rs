@@ -20,9 +20,9 @@ pub fn text(export: &Description) -> String {
     }
 }
 
-const PAGEVIEWS: &str = "Pages you viewed: timestamp (UTC), url, title of the page, referrer (the page you came from), device (desktop, mobile, tablet), browser, country (two-letter code).";
-const EVENTS: &str = "Actions recorded on the sites, such as adding to a cart: timestamp (UTC), name of the action, and its details (in CSV, one property_<name> column per detail).";
-const SESSIONS: &str = "Visits: a visit ends after 30 minutes without activity. session_id, started_at and ended_at (UTC), pages_viewed, events_triggered.";
+const PAGEVIEWS: &str = "Pages you viewed: timestamp (UTC), url, title of the page, referrer (the page you came from), device (desktop, mobile, tablet), browser, country (two-letter code), website_id (which website).";
+const EVENTS: &str = "Actions recorded on the sites, such as adding to a cart: timestamp (UTC), name of the action, and its details (in CSV, one property_<name> column per detail), website_id (which website).";
+const SESSIONS: &str = "Visits: a visit ends after 30 minutes without activity. session_id, started_at and ended_at (UTC), pages_viewed, events_triggered, website_id (which website).";
 const PROFILE: &str = "What the site knows about you as a user: user_id, email, name, created_at (UTC), and other properties the site recorded (such as plan or company).";
 
 fn person(export: &Description) -> String {

@@ -263,4 +263,14 @@ impl Analytics for SqliteStore {
             .read(move |c| pages(c, &website, range, cursor.as_deref(), limit))
             .await
     }
+
+    async fn activity_span(
+        &self,
+        website: &Website,
+    ) -> Result<Option<(ferry_domain::Millis, ferry_domain::Millis)>, StoreError> {
+        let website = website.clone();
+        self.pool
+            .read(move |c| super::spans::website(c, &website))
+            .await
+    }
 }

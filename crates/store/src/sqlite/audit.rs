@@ -211,11 +211,13 @@ pub(crate) fn receipt(conn: &Connection, export_id: &str) -> Result<Option<Recei
     }))
 }
 
-/// Sets the delivery time once; `true` the first time.
+/// Sets the delivery time once; `true` the first time. Whole seconds, as the receipt shows
+/// it (and as its `generated_at` is).
 pub(crate) fn mark_delivered(conn: &Connection, export_id: &str) -> Result<bool, StoreError> {
+    let at = now_ms().div_euclid(1000) * 1000;
     Ok(conn.execute(
         "UPDATE receipts SET delivered_at = ?2 WHERE export_id = ?1 AND delivered_at IS NULL",
-        params![export_id, now_ms()],
+        params![export_id, at],
     )? == 1)
 }
 

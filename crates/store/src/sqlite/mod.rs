@@ -25,6 +25,7 @@
 //!   export's big tables read by two connections at once; `bulk_store`: all of them as
 //!   [`crate::BulkStore`].
 //! - `segments`: export segment records ([`crate::SegmentStore`]).
+//! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
 mod analytics;
@@ -48,6 +49,7 @@ mod queue;
 mod rows;
 mod segments;
 mod sessions;
+mod spans;
 mod split;
 mod stream;
 mod subject;

@@ -156,4 +156,13 @@ impl Subjects for SqliteStore {
             .read(move |c| subject_rows::event_property_keys(c, &visitors, range))
             .await
     }
+
+    async fn subject_activity_span(
+        &self,
+        visitors: Vec<i64>,
+    ) -> Result<Option<(ferry_domain::Millis, ferry_domain::Millis)>, StoreError> {
+        self.pool
+            .read(move |c| super::spans::visitors(c, &visitors))
+            .await
+    }
 }

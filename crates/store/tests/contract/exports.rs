@@ -7,7 +7,7 @@ use ferry_domain::audit::GENESIS;
 use ferry_domain::export::{DataType, ExportRange, Format, SubjectRef};
 use ferry_domain::job::{
     ArtifactFile, CompletedExport, DownloadRecord, ExportSpec, ExportStatus, NewExport, Progress,
-    Receipt, ReceiptRange,
+    Receipt,
 };
 use ferry_domain::queue::{
     ATTEMPTS_EXHAUSTED, JobFailure, JobFate, JobKind, JobStatus, Lane, NewJob,
@@ -52,10 +52,7 @@ fn receipt(export_id: &str) -> Receipt {
         requested_by: "key_story".into(),
         subject_email: Some("ann@example.com".into()),
         data_included: vec!["pageviews".into()],
-        date_range: ReceiptRange {
-            start: None,
-            end: None,
-        },
+        date_range: ExportRange::default(),
         generated_at: Utc.timestamp_millis_opt(day() + DAY).unwrap(),
         delivered_at: None,
         delivery_method: "download".into(),
@@ -301,14 +298,11 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
         !store.mark_delivered("exp_1").await.unwrap(),
         "delivered once"
     );
-    assert!(
-        store
-            .receipt("exp_1")
-            .await
-            .unwrap()
-            .unwrap()
-            .delivered_at
-            .is_some()
+    let delivered = store.receipt("exp_1").await.unwrap().unwrap().delivered_at;
+    assert_eq!(
+        delivered.map(|t| t.timestamp_subsec_nanos()),
+        Some(0),
+        "delivered, in whole seconds as the receipt shows it"
     );
     assert_eq!(store.receipt("exp_2").await.unwrap(), None);
 

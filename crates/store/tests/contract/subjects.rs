@@ -101,6 +101,12 @@ pub async fn subject_rows(store: &Arc<dyn Store>, v1: i64) {
         store.subject_event_keys(vec![v1], all).await.unwrap(),
         ["plan"]
     );
+    assert_eq!(
+        store.subject_activity_span(vec![v1]).await.unwrap(),
+        Some((at_ten(0), at_ten(120))),
+        "from the first session's start to the last one's end"
+    );
+    assert_eq!(store.subject_activity_span(Vec::new()).await.unwrap(), None);
 
     let later = ExportRange {
         start: Some(date(2)),

@@ -3,8 +3,10 @@
 //! `DELETE /exports/{id}`. Jobs run in the worker; clients poll until `completed`, then fetch
 //! `download_url` (or each file's own link). Exports per day are limited by plan.
 //!
-//! - `request`: the bodies and their checks; `view`: the job as the API shows it.
+//! - `request`: the bodies and their checks; `view`: the job as the API shows it; `notice`:
+//!   what a completed export without rows says about where the data is.
 
+mod notice;
 mod request;
 mod view;
 
@@ -15,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use chrono::NaiveDate;
 use ferry_domain::Scope;
 use ferry_domain::export::SubjectRef;
-use ferry_domain::job::ExportStatus;
+use ferry_domain::job::{ExportStatus, Receipt};
 use ferry_store::ExportFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -121,7 +123,10 @@ pub async fn show(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let downloads = state.store.export_downloads(&id).await?;
-    Ok(Json(view(&state, &job, Some(downloads))))
+    let mut shown = view(&state, &job, Some(downloads));
+    // One export's view only: a list would pay a lookup per empty export.
+    shown["notice"] = json!(notice::empty_export_notice(&state, key.account, &job).await?);
+    Ok(Json(shown))
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,11 +213,13 @@ pub async fn delete(
 }
 
 /// `GET /exports/{id}/receipt`: the reference page's receipt, once the export is generated.
+/// Answered from the struct itself, so its fields keep the page's order (a `Value` would sort
+/// them).
 pub async fn receipt(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Receipt>, ApiError> {
     let key = caller.require(Scope::ExportsRead)?;
     state
         .store
@@ -225,5 +232,5 @@ pub async fn receipt(
             "the receipt exists once the export has completed: poll GET /exports/{id}",
         )
     })?;
-    Ok(Json(serde_json::to_value(receipt).unwrap_or_default()))
+    Ok(Json(receipt))
 }

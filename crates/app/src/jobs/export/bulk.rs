@@ -5,14 +5,15 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use chrono::{SecondsFormat, Utc};
-use ferry_domain::export::{DataType, Format};
-use ferry_domain::job::{ArtifactFile, DEFAULT_PART_SIZE, ExportJob, ReceiptRange};
+use chrono::{DateTime, Utc};
+use ferry_domain::export::{DataType, ExportRange, Format};
+use ferry_domain::job::{ArtifactFile, DEFAULT_PART_SIZE, ExportJob};
 use ferry_domain::plan::format_size;
+use ferry_domain::time::{rfc3339, whole_seconds};
 use ferry_domain::{DateRange, Website};
 use ferry_export::bulk::BulkExport;
 use ferry_export::bulk::parts::{Cancelled, LimitExceeded, Meter};
-use ferry_export::package::{DateRangeOut, FileEntry};
+use ferry_export::package::FileEntry;
 
 use super::{Attempt, Output, RowCounts, hashing};
 use crate::bulk_source::{BulkStoreSource, export_days};
@@ -84,9 +85,12 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
     );
     let (dir, job_id, limit_meter) = (dir.to_path_buf(), job.id.clone(), meter.clone());
     let durable = options.durable;
-    let written =
-        tokio::task::spawn_blocking(move || write(source, &spec, &job_id, &dir, &meter, durable))
-            .await;
+    // One instant for the files and the receipt, in whole seconds.
+    let generated = whole_seconds(worker.clock.now());
+    let written = tokio::task::spawn_blocking(move || {
+        write(source, &spec, &job_id, &dir, &meter, durable, generated)
+    })
+    .await;
     let (files, counts) = match written {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => return Err(failure(e, &whose, &limit_meter)),
@@ -96,10 +100,11 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
         files,
         counts,
         subject_email: None,
-        range: ReceiptRange {
+        range: ExportRange {
             start: Some(range.from),
             end: Some(range.to),
         },
+        generated_at: generated,
     })
 }
 
@@ -162,8 +167,9 @@ fn write(
     dir: &Path,
     meter: &Meter,
     durable: bool,
+    generated: DateTime<Utc>,
 ) -> io::Result<(Vec<ArtifactFile>, RowCounts)> {
-    let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let generated_at = rfc3339(generated);
     let website = source.website.clone();
     let range = source.range;
     let export = BulkExport {
@@ -174,9 +180,9 @@ fn write(
         time_zone: website.timezone.name(),
         data_types: &spec.data_types,
         format: spec.format,
-        range: DateRangeOut {
-            start: Some(range.from.to_string()),
-            end: Some(range.to.to_string()),
+        range: ExportRange {
+            start: Some(range.from),
+            end: Some(range.to),
         },
         part_size: spec.part_size.unwrap_or(DEFAULT_PART_SIZE),
         neutralise: !spec.keep_formulas,

@@ -13,12 +13,12 @@ pub use bulk::BULK_DEFLATE_LEVEL;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use ferry_deliver::{FileSource, PackageFile};
 use ferry_domain::AccountId;
-use ferry_domain::job::{
-    ArtifactFile, CompletedExport, ExportJob, ExportStatus, Receipt, ReceiptRange,
-};
+use ferry_domain::export::ExportRange;
+use ferry_domain::job::{ArtifactFile, CompletedExport, ExportJob, ExportStatus, Receipt};
+use ferry_domain::time::whole_seconds;
 use ferry_export::bulk::parts::Meter;
 use serde_json::json;
 
@@ -48,7 +48,9 @@ pub(crate) struct Output {
     pub counts: RowCounts,
     pub subject_email: Option<String>,
     /// The days covered, for the receipt.
-    pub range: ReceiptRange,
+    pub range: ExportRange,
+    /// The `generated_at` written into the files (whole seconds), repeated on the receipt.
+    pub generated_at: DateTime<Utc>,
 }
 
 pub(super) async fn run(worker: &Worker, ctx: &JobContext, export_id: &str) -> Result<(), Failure> {
@@ -233,11 +235,6 @@ async fn deliver_and_complete(
         })?;
     let rows: u64 = output.counts.values().sum();
     let now = worker.clock.now();
-    let at = |ms: i64| {
-        Utc.timestamp_millis_opt(ms)
-            .single()
-            .unwrap_or_else(Utc::now)
-    };
     let spec = &job.spec;
     let receipt = Receipt {
         receipt_id: random_id("rcpt_", 8),
@@ -250,8 +247,9 @@ async fn deliver_and_complete(
             .map(|t| t.as_str().to_string())
             .collect(),
         date_range: output.range,
-        generated_at: at(now),
-        delivered_at: delivery.delivered.then(|| at(now)),
+        generated_at: output.generated_at,
+        // Whole seconds, as the page's receipt shows them.
+        delivered_at: delivery.delivered.then(|| whole_seconds(now)),
         delivery_method: delivery.method.to_string(),
     };
     let details = json!({

@@ -4,12 +4,11 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use chrono::{SecondsFormat, Utc};
 use ferry_domain::export::Format;
-use ferry_domain::job::ReceiptRange;
-use ferry_export::person::PersonExport;
+use ferry_domain::time::{rfc3339, whole_seconds};
+use ferry_export::person::{PersonExport, Written};
 
-use super::{Attempt, Output, RowCounts, hashing};
+use super::{Attempt, Output, hashing};
 use crate::error_code::ErrorCode;
 use crate::jobs::Failure;
 use crate::pipeline::StoreSource;
@@ -54,9 +53,11 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
     let zip = spec.zip || spec.format != Format::Json;
     let name = format!("{}.{}", job.id, if zip { "zip" } else { "json" });
     let (path, job_id, durable) = (dir.join(&name), job.id.clone(), options.durable);
-    let written = tokio::task::spawn_blocking(move || -> io::Result<(Vec<_>, RowCounts)> {
+    // One instant for the file and the receipt, in whole seconds.
+    let generated = whole_seconds(worker.clock.now());
+    let written = tokio::task::spawn_blocking(move || -> io::Result<(Vec<_>, Written)> {
         let mut source = source;
-        let generated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+        let generated_at = rfc3339(generated);
         let export = PersonExport {
             export_id: &job_id,
             generated_at: &generated_at,
@@ -70,15 +71,15 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
         let file = std::fs::File::create(&path)?;
         let out =
             HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file)).with_meter(Some(meter));
-        let (out, counts) = if zip {
+        let (out, written) = if zip {
             export.write_zip(out, &mut source)?
         } else {
             export.write_json(out, &mut source)?
         };
-        Ok((vec![hashing::finish(out, &name, durable)?], counts))
+        Ok((vec![hashing::finish(out, &name, durable)?], written))
     })
     .await;
-    let (files, counts) = match written {
+    let (files, Written { counts, range }) = match written {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => return Err(Failure::transient(e)),
         Err(e) => return Err(Failure::transient(e)),
@@ -87,9 +88,7 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
         files,
         counts,
         subject_email,
-        range: ReceiptRange {
-            start: job.spec.range.start,
-            end: job.spec.range.end,
-        },
+        range,
+        generated_at: generated,
     })
 }
