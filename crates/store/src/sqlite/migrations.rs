@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_bulk.sql"),
     include_str!("migrations/0005_segments.sql"),
     include_str!("migrations/0006_queue.sql"),
+    include_str!("migrations/0007_audit_person.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
