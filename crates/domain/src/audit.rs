@@ -62,7 +62,11 @@ pub fn entry_hash(prev_hash: &str, seq: i64, at_ms: i64, event: &AuditEvent) -> 
         event.export_id.as_deref().unwrap_or(""),
     ];
     let later: Option<&str> = event.person.as_deref();
-    for field in fields.iter().chain([details.as_str()].iter()).chain(later.iter()) {
+    for field in fields
+        .iter()
+        .chain([details.as_str()].iter())
+        .chain(later.iter())
+    {
         hasher.update((field.len() as u64).to_be_bytes());
         hasher.update(field.as_bytes());
     }

@@ -243,7 +243,9 @@ impl Subject {
     pub fn person(&self) -> Option<String> {
         match (&self.profile, self.identities.first()) {
             (Some(profile), _) => Some(SubjectRef::UserId(profile.user_id.clone()).label()),
-            (None, Some(visitor)) => Some(SubjectRef::VisitorId(visitor.visitor_id.clone()).label()),
+            (None, Some(visitor)) => {
+                Some(SubjectRef::VisitorId(visitor.visitor_id.clone()).label())
+            }
             (None, None) => None,
         }
     }
@@ -302,7 +304,12 @@ mod tests {
         let bad: Include = serde_json::from_str("\"everything\"").unwrap();
         assert!(bad.resolve().is_err());
         let unknown: Include = serde_json::from_str(r#"["clicks"]"#).unwrap();
-        assert!(unknown.resolve().unwrap_err().contains("`clicks` is not a data type"));
+        assert!(
+            unknown
+                .resolve()
+                .unwrap_err()
+                .contains("`clicks` is not a data type")
+        );
     }
 
     #[test]

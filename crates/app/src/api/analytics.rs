@@ -36,7 +36,8 @@ impl RangeQuery {
     fn limit(&self) -> Result<u32, ApiError> {
         match self.limit.unwrap_or(DEFAULT_LIMIT) {
             n @ 1..=MAX_LIMIT => Ok(n),
-            _ => Err(ApiError::new(ErrorCode::InvalidQuery,
+            _ => Err(ApiError::new(
+                ErrorCode::InvalidQuery,
                 format!("`limit` must be between 1 and {MAX_LIMIT}"),
             )),
         }

@@ -31,7 +31,8 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let claim = state.links.verify(&token).ok_or_else(|| {
-        ApiError::new(ErrorCode::LinkInvalid,
+        ApiError::new(
+            ErrorCode::LinkInvalid,
             "this download link is not one Ferry issued: check that it was copied whole",
         )
     })?;
@@ -80,7 +81,8 @@ pub async fn download(
         Some(range) => match parse_range(range, length) {
             Some(r) => r,
             None => {
-                let mut response = ApiError::new(ErrorCode::InvalidRange,
+                let mut response = ApiError::new(
+                    ErrorCode::InvalidRange,
                     format!("ask for one range within the file's {length} bytes, e.g. bytes=0-"),
                 )
                 .into_response();
@@ -92,12 +94,17 @@ pub async fn download(
         },
     };
     let key = format!("{relative}/{}", file.name);
-    let handle = state.worker.artifacts.open(&key, start..end).await.map_err(|_| {
-        gone(
-            ErrorCode::LinkExpired,
-            "this export's file is gone: ask for a new export",
-        )
-    })?;
+    let handle = state
+        .worker
+        .artifacts
+        .open(&key, start..end)
+        .await
+        .map_err(|_| {
+            gone(
+                ErrorCode::LinkExpired,
+                "this export's file is gone: ask for a new export",
+            )
+        })?;
     let body = Recorded {
         inner: ReaderStream::with_capacity(handle, 256 * 1024),
         sent: 0,

@@ -41,9 +41,7 @@ impl From<StoreError> for ApiError {
                 ErrorCode::NotFound,
                 "what this request names no longer exists",
             ),
-            StoreError::Unsupported(message) => {
-                Self::new(ErrorCode::NotImplemented, message)
-            }
+            StoreError::Unsupported(message) => Self::new(ErrorCode::NotImplemented, message),
             StoreError::Backend(source) => {
                 tracing::error!(error = %source, "store failed");
                 Self::new(

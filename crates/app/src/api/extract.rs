@@ -25,7 +25,8 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::body_too_large())
             }
-            Err(rejection) => Err(ApiError::new(ErrorCode::UnreadableBody,
+            Err(rejection) => Err(ApiError::new(
+                ErrorCode::UnreadableBody,
                 rejection.body_text(),
             )),
         }
@@ -46,7 +47,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// An empty body means `{}`: an endpoint whose fields are all optional takes no body at all.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.trim_ascii().is_empty() { b"{}" } else { bytes };
+    let bytes: &[u8] = if bytes.trim_ascii().is_empty() {
+        b"{}"
+    } else {
+        bytes
+    };
     serde_json::from_slice(bytes).map_err(|e| {
         let line = ferry_domain::ingest::json_error(&e);
         ApiError::new(
@@ -79,7 +84,8 @@ impl Caller {
         if self.0.scopes.allows(scope) {
             return Ok(&self.0);
         }
-        Err(ApiError::new(ErrorCode::InsufficientScope,
+        Err(ApiError::new(
+            ErrorCode::InsufficientScope,
             format!(
                 "this API key lacks the `{}` scope: create a key that has it (ferry keys create --scopes {})",
                 scope.as_str(),
@@ -110,7 +116,8 @@ impl FromRequestParts<AppState> for Caller {
             })
             .filter(|v| !v.is_empty());
         let Some(secret) = presented else {
-            return Err(ApiError::new(ErrorCode::MissingApiKey,
+            return Err(ApiError::new(
+                ErrorCode::MissingApiKey,
                 "send your API key in the X-API-Key header (or Authorization: Bearer KEY)",
             ));
         };

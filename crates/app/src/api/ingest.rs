@@ -64,7 +64,8 @@ pub async fn ingest_ndjson(
             )
         })?;
     if numbers.is_empty() && errors.is_empty() {
-        return Err(ApiError::new(ErrorCode::EmptyBody,
+        return Err(ApiError::new(
+            ErrorCode::EmptyBody,
             "the body has no lines: send NDJSON, one JSON object per line",
         ));
     }

@@ -28,7 +28,8 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let key = caller.require(Scope::Admin)?;
     if body.scopes.is_empty() {
-        return Err(ApiError::new(ErrorCode::InvalidScopes,
+        return Err(ApiError::new(
+            ErrorCode::InvalidScopes,
             "a key needs at least one scope: analytics:read, exports:read, exports:write, ingest or admin",
         ));
     }
@@ -63,7 +64,8 @@ pub async fn revoke(
     let key = caller.require(Scope::Admin)?;
     let revoked = state.store.revoke_key(key.account, &key_id).await?;
     let revoked = revoked.ok_or_else(|| {
-        ApiError::new(ErrorCode::KeyNotFound,
+        ApiError::new(
+            ErrorCode::KeyNotFound,
             format!("no key `{key_id}` in this account: list keys with GET /api/external/v1/keys"),
         )
     })?;

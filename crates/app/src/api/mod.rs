@@ -106,14 +106,16 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn not_found() -> Response {
-    ApiError::new(ErrorCode::NotFound,
+    ApiError::new(
+        ErrorCode::NotFound,
         "no such endpoint: see the API reference in README.md",
     )
     .into_response()
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::new(ErrorCode::MethodNotAllowed,
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
         "this endpoint does not take that HTTP method: see the API reference in README.md",
     )
     .into_response()

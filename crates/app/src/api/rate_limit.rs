@@ -34,7 +34,8 @@ impl ApiRateLimit {
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                Err(ApiError::too_many(ErrorCode::RateLimited,
+                Err(ApiError::too_many(
+                    ErrorCode::RateLimited,
                     format!(
                         "this API key sent more than {} requests a minute: wait {secs} seconds (Retry-After), then slow down",
                         self.per_minute

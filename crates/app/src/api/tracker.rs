@@ -106,7 +106,8 @@ async fn resolve_website(
     domain: Option<String>,
 ) -> Result<String, ApiError> {
     let Some(key) = website_id.or(domain) else {
-        return Err(ApiError::new(ErrorCode::MissingField,
+        return Err(ApiError::new(
+            ErrorCode::MissingField,
             "name the website with `website_id` (or `domain`)",
         ));
     };

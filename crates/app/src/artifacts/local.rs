@@ -126,7 +126,14 @@ mod tests {
             .unwrap();
         assert_eq!(part, "world");
         assert_eq!(store.list("exp_1").await.unwrap(), vec!["exp_1/a/file.txt"]);
-        for hostile in ["../x", "/etc/passwd", "exp_1/../../x", "exp_1//x", "a/./b", ""] {
+        for hostile in [
+            "../x",
+            "/etc/passwd",
+            "exp_1/../../x",
+            "exp_1//x",
+            "a/./b",
+            "",
+        ] {
             assert!(store.open(hostile, 0..1).await.is_err(), "{hostile}");
             assert!(store.delete(hostile).await.is_err(), "{hostile}");
         }

@@ -8,9 +8,9 @@ use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 
 use crate::cli::CompactArgs;
 use crate::config::StoreArgs;
+use crate::jobs::BULK_DEFLATE_LEVEL;
 use crate::segments::SegmentFiles;
 use crate::segments::build::{Compactor, Report};
-use crate::jobs::BULK_DEFLATE_LEVEL;
 
 /// Builds every missing segment in `data_dir`'s store; returns what was built.
 pub async fn compact(

@@ -29,7 +29,12 @@ use crate::services::exports::{ExportOptions, MIN_PART_SIZE, request_export};
 
 pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()> {
     let store = super::open_existing_store(store_args).await?;
-    let account = pick_account(store.as_ref(), args.account.as_deref(), args.website.as_deref()).await?;
+    let account = pick_account(
+        store.as_ref(),
+        args.account.as_deref(),
+        args.website.as_deref(),
+    )
+    .await?;
     let subject = match (&args.user, &args.email, &args.visitor) {
         _ if args.bulk => None,
         (Some(u), _, _) => Some(SubjectRef::UserId(u.clone())),
@@ -46,7 +51,9 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         .await
         .map_err(|problem| anyhow!("{problem}"))?;
     let job = requested.job;
-    let queue_job = job.queue_job.context("the export was queued without a job")?;
+    let queue_job = job
+        .queue_job
+        .context("the export was queued without a job")?;
 
     let mut worker = Worker::new(store.clone(), &store_args.data_dir, clock);
     if args.no_segments {
@@ -177,7 +184,12 @@ fn progress_bar(meter: &Arc<Meter>) -> ProgressBar {
 }
 
 /// Counts a bulk export's rows beside it: the bar shows percent and ETA once known.
-async fn count_total(store: &Arc<dyn Store>, account: &Account, args: &ExportArgs, bar: &ProgressBar) {
+async fn count_total(
+    store: &Arc<dyn Store>,
+    account: &Account,
+    args: &ExportArgs,
+    bar: &ProgressBar,
+) {
     if bar.is_hidden() {
         return;
     }
@@ -185,9 +197,16 @@ async fn count_total(store: &Arc<dyn Store>, account: &Account, args: &ExportArg
     let Ok(Some(website)) = store.website(account.id, id).await else {
         return;
     };
-    let from = args.from.as_deref().and_then(|d| ferry_domain::parse_date("from", d).ok());
-    let to = args.to.as_deref().and_then(|d| ferry_domain::parse_date("to", d).ok());
-    let Ok(range) = crate::bulk_source::export_days(store.as_ref(), &website, from, to).await else {
+    let from = args
+        .from
+        .as_deref()
+        .and_then(|d| ferry_domain::parse_date("from", d).ok());
+    let to = args
+        .to
+        .as_deref()
+        .and_then(|d| ferry_domain::parse_date("to", d).ok());
+    let Ok(range) = crate::bulk_source::export_days(store.as_ref(), &website, from, to).await
+    else {
         return;
     };
     let range: DateRange = range;
@@ -195,7 +214,9 @@ async fn count_total(store: &Arc<dyn Store>, account: &Account, args: &ExportArg
     let (store, bar, segments) = (store.clone(), bar.clone(), !args.no_segments);
     let window = range.bounds(website.timezone);
     tokio::spawn(async move {
-        if let Ok(total) = expected_rows(store.as_ref(), &website.id, window, &types, segments).await {
+        if let Ok(total) =
+            expected_rows(store.as_ref(), &website.id, window, &types, segments).await
+        {
             bar.set_length(total);
         }
     });
@@ -209,10 +230,9 @@ pub(super) async fn pick_account(
     website: Option<&str>,
 ) -> anyhow::Result<Account> {
     if let Some(name) = name {
-        return store
-            .account_by_name(name)
-            .await?
-            .with_context(|| format!("no account named `{name}`: list them with `ferry accounts list`"));
+        return store.account_by_name(name).await?.with_context(|| {
+            format!("no account named `{name}`: list them with `ferry accounts list`")
+        });
     }
     let mut accounts = store.accounts().await?;
     if let Some(website) = website {
@@ -224,7 +244,9 @@ pub(super) async fn pick_account(
         }
         match owners.len() {
             1 => return Ok(owners.remove(0)),
-            0 => bail!("no website `{website}` in any account: list them with `ferry websites list --account NAME`"),
+            0 => bail!(
+                "no website `{website}` in any account: list them with `ferry websites list --account NAME`"
+            ),
             _ => {}
         }
     }

@@ -42,11 +42,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// `ferry worker`: runs jobs until Ctrl-C or SIGTERM, then shuts down gracefully.
 async fn worker(store_args: &StoreArgs, args: crate::cli::WorkerArgs) -> anyhow::Result<()> {
     let store = open_existing_store(store_args).await?;
-    let mut worker =
-        crate::jobs::Worker::new(store, &store_args.data_dir, crate::clock::system());
+    let mut worker = crate::jobs::Worker::new(store, &store_args.data_dir, crate::clock::system());
     worker.settings.slots = args.slots.max(1);
-    worker.compact_every = (args.segment_interval > 0)
-        .then(|| std::time::Duration::from_secs(args.segment_interval));
+    worker.compact_every =
+        (args.segment_interval > 0).then(|| std::time::Duration::from_secs(args.segment_interval));
     let stop = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(worker.run(stop.clone()));
     eprintln!("Ferry worker running; stop it with Ctrl-C");

@@ -45,7 +45,11 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
     let result = match ended {
         Ok(result) => result,
         Err(e) if e.is_panic() => {
-            tracing::error!(job.id = claimed.lease.job.0, kind = claimed.kind.name(), "job panicked");
+            tracing::error!(
+                job.id = claimed.lease.job.0,
+                kind = claimed.kind.name(),
+                "job panicked"
+            );
             Err(Failure::permanent(
                 ErrorCode::InternalError,
                 "Ferry failed while running this job; the operator's log has details. Ask again, \

@@ -64,7 +64,8 @@ impl Default for WorkerSettings {
 }
 
 /// Called as an export job starts; tests use it to hold or break a job at a known point.
-pub type ExportHook = Arc<dyn Fn(&ferry_domain::job::ExportJob) -> BoxFuture<'static, ()> + Send + Sync>;
+pub type ExportHook =
+    Arc<dyn Fn(&ferry_domain::job::ExportJob) -> BoxFuture<'static, ()> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Worker {
@@ -110,9 +111,13 @@ impl Worker {
 pub enum Outcome {
     Done,
     /// Failed this time; queued again.
-    Retry { code: String },
+    Retry {
+        code: String,
+    },
     /// Failed for good.
-    Failed { code: String },
+    Failed {
+        code: String,
+    },
     /// The lease was no longer the job's (cancelled, or reclaimed): nothing it did counts.
     LeaseLost,
     /// Given back at shutdown.

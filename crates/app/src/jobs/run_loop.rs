@@ -71,7 +71,11 @@ impl Worker {
                     }
                 }
             }
-            let rest = if failed { Duration::from_secs(1) } else { IDLE_POLL };
+            let rest = if failed {
+                Duration::from_secs(1)
+            } else {
+                IDLE_POLL
+            };
             tokio::select! {
                 Some(ended) = running.join_next_with_id(), if !running.is_empty() => {
                     let id = match ended { Ok((id, ())) => id, Err(e) => e.id() };
@@ -93,7 +97,10 @@ impl Worker {
         if running.is_empty() {
             return;
         }
-        tracing::info!(jobs = running.len(), "waiting for running jobs before stopping");
+        tracing::info!(
+            jobs = running.len(),
+            "waiting for running jobs before stopping"
+        );
         let deadline = tokio::time::Instant::now() + self.settings.grace;
         while !running.is_empty() {
             match tokio::time::timeout_at(deadline, running.join_next_with_id()).await {

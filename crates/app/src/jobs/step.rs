@@ -52,10 +52,17 @@ impl Worker {
     pub async fn reclaim(&self) -> anyhow::Result<usize> {
         let reclaimed = self.store.reclaim_expired(self.clock.now()).await?;
         if !reclaimed.requeued.is_empty() {
-            tracing::warn!(jobs = reclaimed.requeued.len(), "requeued jobs whose worker stopped");
+            tracing::warn!(
+                jobs = reclaimed.requeued.len(),
+                "requeued jobs whose worker stopped"
+            );
         }
         for (id, kind) in &reclaimed.failed {
-            tracing::error!(job.id = id.0, kind = kind.name(), "job failed: its attempts ran out");
+            tracing::error!(
+                job.id = id.0,
+                kind = kind.name(),
+                "job failed: its attempts ran out"
+            );
             let JobKind::Export { export_id } = kind;
             if let Ok(Some((account, job))) = self.store.export_job_any(export_id).await {
                 let (code, message) = job.error.clone().unwrap_or_default();
@@ -108,7 +115,11 @@ impl Worker {
 
     /// Claims the job `id` and runs it here, now (`ferry export`); `None` when it is not
     /// ready to be claimed.
-    pub async fn run_job(&self, id: JobId, options: RunOptions) -> anyhow::Result<Option<JobEvent>> {
+    pub async fn run_job(
+        &self,
+        id: JobId,
+        options: RunOptions,
+    ) -> anyhow::Result<Option<JobEvent>> {
         let claimed = self
             .store
             .claim_job_by_id(id, self.clock.now(), self.lease_ms())

@@ -192,17 +192,29 @@ async fn a_job_abandoned_by_a_crashed_worker_runs_again_once_its_lease_expires_a
         .to_string();
     // A worker claims the job, writes half a file into its scratch space, and dies: no
     // heartbeat, no failure report.
-    let claimed = app.worker.claim(&[ferry_domain::queue::Lane::Default]).await.unwrap().unwrap();
+    let claimed = app
+        .worker
+        .claim(&[ferry_domain::queue::Lane::Default])
+        .await
+        .unwrap()
+        .unwrap();
     let scratch = app
         .data_dir()
         .join("work")
         .join(format!("{id}.{}", claimed.lease.token));
     std::fs::create_dir_all(&scratch).unwrap();
-    std::fs::write(scratch.join(format!("{id}.json")), b"{\"export_id\": \"exp_").unwrap();
+    std::fs::write(
+        scratch.join(format!("{id}.json")),
+        b"{\"export_id\": \"exp_",
+    )
+    .unwrap();
     drop(claimed);
     let running = app.get_json(&app.api(&format!("/exports/{id}"))).await;
     assert_eq!(running["status"], "running");
-    assert!(app.run_jobs().await.is_empty(), "a live lease is not taken over");
+    assert!(
+        app.run_jobs().await.is_empty(),
+        "a live lease is not taken over"
+    );
 
     // Once the lease runs out, the next step reclaims the job and runs it to the end.
     app.clock.advance(31_000);
@@ -215,7 +227,11 @@ async fn a_job_abandoned_by_a_crashed_worker_runs_again_once_its_lease_expires_a
     let (_, bytes) = fetch(&app, job["download_url"].as_str().unwrap(), None).await;
     let doc: Value = serde_json::from_slice(&bytes).expect("a whole document, not the half file");
     assert_eq!(doc["export_id"], id.as_str());
-    assert_eq!(doc["pageviews"].as_array().unwrap().len(), 2, "the person's two page views");
+    assert_eq!(
+        doc["pageviews"].as_array().unwrap().len(),
+        2,
+        "the person's two page views"
+    );
 }
 
 #[tokio::test]
@@ -263,7 +279,10 @@ async fn a_transient_failure_is_retried_after_a_back_off_and_reported_once_the_a
     assert_eq!(outcomes(app.run_jobs().await), [retry.clone()]);
     let waiting = app.get_json(&app.api(&format!("/exports/{id}"))).await;
     assert_eq!(waiting["status"], "queued", "{waiting}");
-    assert!(app.run_jobs().await.is_empty(), "the retry waits out its back-off");
+    assert!(
+        app.run_jobs().await.is_empty(),
+        "the retry waits out its back-off"
+    );
     app.clock.advance(1_000);
     assert_eq!(outcomes(app.run_jobs().await), [retry]);
     app.clock.advance(2_000);

@@ -75,7 +75,10 @@ impl TestApp {
 
     /// Runs every ready job to its end, in order.
     pub async fn run_jobs(&self) -> Vec<JobEvent> {
-        self.worker.run_until_idle().await.expect("the worker steps")
+        self.worker
+            .run_until_idle()
+            .await
+            .expect("the worker steps")
     }
 
     /// Waits until the download log has recorded `n` more downloads.

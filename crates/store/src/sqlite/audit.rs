@@ -5,8 +5,8 @@ use ferry_domain::audit::{AuditEntry, AuditEvent, GENESIS, entry_hash};
 use ferry_domain::job::Receipt;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqliteStore, audit_subject};
 use super::convert::{now_ms, time};
+use super::{SqliteStore, audit_subject};
 use crate::{Audit, AuditBreak, AuditFilter, StoreError};
 
 pub(crate) fn append(

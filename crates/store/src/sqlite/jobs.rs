@@ -1,9 +1,9 @@
 //! Export jobs: the queue and each job's state.
 
 use ferry_domain::AccountId;
+use ferry_domain::Millis;
 use ferry_domain::analytics::Page;
 use ferry_domain::audit::AuditEvent;
-use ferry_domain::Millis;
 use ferry_domain::job::{
     ArtifactFile, CompletedExport, ExportJob, ExportSpec, ExportStatus, NewExport, Progress,
 };
@@ -82,7 +82,11 @@ pub(crate) fn create(
             retry_after_secs: ((retry_at - now).max(1000) as u64).div_ceil(1000),
         });
     }
-    let lane = if request.spec.is_bulk() { Lane::Bulk } else { Lane::Default };
+    let lane = if request.spec.is_bulk() {
+        Lane::Bulk
+    } else {
+        Lane::Default
+    };
     let kind = JobKind::Export {
         export_id: request.id.clone(),
     };
@@ -234,7 +238,11 @@ pub(crate) fn complete(
     Ok(true)
 }
 
-fn complete_job(conn: &Connection, done: &CompletedExport, now: Millis) -> Result<bool, StoreError> {
+fn complete_job(
+    conn: &Connection,
+    done: &CompletedExport,
+    now: Millis,
+) -> Result<bool, StoreError> {
     let bytes: u64 = done.files.iter().map(|f| f.bytes).sum();
     let file = serde_json::to_string(&done.files).map_err(|e| StoreError::Backend(Box::new(e)))?;
     let changed = conn.execute(
@@ -280,4 +288,3 @@ pub(crate) fn cancel(
     tx.commit()?;
     Ok(Some((after, job.artifact)))
 }
-

@@ -24,7 +24,11 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if applied == 0 {
         tracing::debug!(version = MIGRATIONS.len(), "created the database");
     } else if applied < MIGRATIONS.len() {
-        tracing::info!(from = applied, to = MIGRATIONS.len(), "upgraded the database");
+        tracing::info!(
+            from = applied,
+            to = MIGRATIONS.len(),
+            "upgraded the database"
+        );
     }
     Ok(())
 }

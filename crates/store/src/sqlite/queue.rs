@@ -19,7 +19,11 @@ fn bad_json(e: serde_json::Error) -> StoreError {
 }
 
 /// Inserts a job; `None` when its unique key is taken.
-pub(crate) fn insert(conn: &Connection, job: &NewJob, now: Millis) -> Result<Option<JobId>, StoreError> {
+pub(crate) fn insert(
+    conn: &Connection,
+    job: &NewJob,
+    now: Millis,
+) -> Result<Option<JobId>, StoreError> {
     let payload = serde_json::to_string(&job.kind).map_err(bad_json)?;
     let inserted = conn.execute(
         "INSERT INTO jobs (kind, lane, payload, status, max_attempts, run_after, unique_key, created_at)
@@ -218,7 +222,19 @@ fn reclaim(conn: &mut Connection, now: Millis) -> Result<Reclaimed, StoreError> 
     Ok(done)
 }
 
-fn record(r: &Row) -> rusqlite::Result<(i64, String, String, String, u32, u32, i64, Option<String>, Option<String>)> {
+fn record(
+    r: &Row,
+) -> rusqlite::Result<(
+    i64,
+    String,
+    String,
+    String,
+    u32,
+    u32,
+    i64,
+    Option<String>,
+    Option<String>,
+)> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -335,7 +351,9 @@ impl JobQueue for SqliteStore {
         now: Millis,
     ) -> Result<JobFate, StoreError> {
         let (lease, failure) = (lease.clone(), failure.clone());
-        self.pool.write(move |c| fail(c, &lease, &failure, now)).await
+        self.pool
+            .write(move |c| fail(c, &lease, &failure, now))
+            .await
     }
 
     async fn release_job(&self, lease: &Lease, now: Millis) -> Result<bool, StoreError> {

@@ -177,7 +177,11 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
     );
 
     assert!(
-        store.claim_job(&[Lane::Bulk], t0, LEASE).await.unwrap().is_none(),
+        store
+            .claim_job(&[Lane::Bulk], t0, LEASE)
+            .await
+            .unwrap()
+            .is_none(),
         "a person's export waits in the default lane"
     );
     let first = store
@@ -188,14 +192,24 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
     assert_eq!((first.lease.job, first.lease.attempt), (queue_job, 1));
     assert_eq!(first.lease.expires_at, t0 + LEASE);
     let claimed = store.export_job(acme, "exp_1").await.unwrap().unwrap();
-    assert_eq!((claimed.status, claimed.attempts), (ExportStatus::Running, 1));
+    assert_eq!(
+        (claimed.status, claimed.attempts),
+        (ExportStatus::Running, 1)
+    );
     assert!(claimed.started_at.is_some());
     assert!(
-        store.claim_job(&[Lane::Default], t0, LEASE).await.unwrap().is_none(),
+        store
+            .claim_job(&[Lane::Default], t0, LEASE)
+            .await
+            .unwrap()
+            .is_none(),
         "nothing else is queued"
     );
     store.set_export_total("exp_1", 3).await.unwrap();
-    let progress = Progress { rows: 2, bytes: 100 };
+    let progress = Progress {
+        rows: 2,
+        bytes: 100,
+    };
     assert!(
         store
             .export_progress(&first.lease, "exp_1", progress, t0 + 1_000, LEASE)
@@ -211,7 +225,10 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
     // The worker stalls past its lease; another reclaims the job and finishes it.
     let stalled = t0 + 1_000 + LEASE + 1;
     let reclaimed = store.reclaim_expired(stalled).await.unwrap();
-    assert_eq!((reclaimed.requeued, reclaimed.failed), (vec![queue_job], vec![]));
+    assert_eq!(
+        (reclaimed.requeued, reclaimed.failed),
+        (vec![queue_job], vec![])
+    );
     let second = store
         .claim_job(&[Lane::Default], stalled, LEASE)
         .await
@@ -324,7 +341,10 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
         ]
     );
 
-    assert_eq!(store.cancel_export(other, "exp_1", stalled).await.unwrap(), None);
+    assert_eq!(
+        store.cancel_export(other, "exp_1", stalled).await.unwrap(),
+        None
+    );
     let (retired, artifact) = store
         .cancel_export(acme, "exp_1", stalled)
         .await
@@ -358,8 +378,16 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
         message: "disk full".into(),
         transient: true,
     };
-    let fate = store.fail_job(&claim.lease, &failure, stalled).await.unwrap();
-    assert_eq!(fate, JobFate::Retry { at: stalled + 1_000 });
+    let fate = store
+        .fail_job(&claim.lease, &failure, stalled)
+        .await
+        .unwrap();
+    assert_eq!(
+        fate,
+        JobFate::Retry {
+            at: stalled + 1_000
+        }
+    );
     let job = store.export_job(acme, "exp_2").await.unwrap().unwrap();
     let error = Some(("io".to_string(), "disk full".to_string()));
     assert_eq!(
@@ -368,7 +396,11 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
         "a transient failure retries"
     );
     assert!(
-        store.claim_job(&[Lane::Default], stalled, LEASE).await.unwrap().is_none(),
+        store
+            .claim_job(&[Lane::Default], stalled, LEASE)
+            .await
+            .unwrap()
+            .is_none(),
         "after its back-off"
     );
     let retry = store
@@ -394,7 +426,10 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
         "its worker stops"
     );
     assert_eq!(
-        store.fail_job(&retry.lease, &failure, stalled + 2_000).await.unwrap(),
+        store
+            .fail_job(&retry.lease, &failure, stalled + 2_000)
+            .await
+            .unwrap(),
         JobFate::LeaseLost
     );
     assert!(
@@ -417,20 +452,43 @@ pub async fn queue(store: &Arc<dyn Store>) {
         unique_key: Some("window:2024-05-01".into()),
         ..NewJob::now(kind.clone(), Lane::Bulk, t0)
     };
-    let id = store.enqueue(job.clone(), t0).await.unwrap().expect("queued");
-    assert_eq!(store.enqueue(job, t0).await.unwrap(), None, "one job per key");
+    let id = store
+        .enqueue(job.clone(), t0)
+        .await
+        .unwrap()
+        .expect("queued");
+    assert_eq!(
+        store.enqueue(job, t0).await.unwrap(),
+        None,
+        "one job per key"
+    );
     let claimed = store
         .claim_job(&[Lane::Bulk], t0, LEASE)
         .await
         .unwrap()
         .unwrap();
     assert_eq!((claimed.lease.job, claimed.lane), (id, Lane::Bulk));
-    assert!(store.extend_lease(&claimed.lease, t0 + 20_000, LEASE).await.unwrap());
     assert!(
-        store.reclaim_expired(t0 + LEASE + 1).await.unwrap().requeued.is_empty(),
+        store
+            .extend_lease(&claimed.lease, t0 + 20_000, LEASE)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .reclaim_expired(t0 + LEASE + 1)
+            .await
+            .unwrap()
+            .requeued
+            .is_empty(),
         "the heartbeat kept it"
     );
-    assert!(store.release_job(&claimed.lease, t0 + 21_000).await.unwrap());
+    assert!(
+        store
+            .release_job(&claimed.lease, t0 + 21_000)
+            .await
+            .unwrap()
+    );
     let released = store.job(id).await.unwrap().unwrap();
     assert_eq!(
         (released.status, released.attempts),
@@ -458,7 +516,13 @@ pub async fn queue(store: &Arc<dyn Store>) {
     let failed = store.job(id).await.unwrap().unwrap();
     assert_eq!(failed.status, JobStatus::Failed);
     assert_eq!(failed.error.unwrap().0, ATTEMPTS_EXHAUSTED);
-    assert!(store.claim_job(&[Lane::Bulk], now + LEASE * 10, LEASE).await.unwrap().is_none());
+    assert!(
+        store
+            .claim_job(&[Lane::Bulk], now + LEASE * 10, LEASE)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// One chain for the whole store; each account sees its own entries.

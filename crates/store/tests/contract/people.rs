@@ -77,7 +77,11 @@ pub async fn audit_people(store: &Arc<dyn Store>, acme: AccountId, other: Accoun
     assert_eq!(seqs(acme, "v2").await, [anonymous]);
     assert_eq!(seqs(acme, "visitor_id:v2").await, [anonymous]);
     assert_eq!(seqs(acme, "website:web_a").await, [bulk]);
-    assert_eq!(seqs(acme, "u9").await, [stray], "its own entry, nothing of other's");
+    assert_eq!(
+        seqs(acme, "u9").await,
+        [stray],
+        "its own entry, nothing of other's"
+    );
     for wildcard in ["%", "_", "u_", "%@example.com", "user_id:%", "*", "'"] {
         assert!(seqs(acme, wildcard).await.is_empty(), "{wildcard}");
     }
@@ -103,10 +107,17 @@ pub async fn audit_people(store: &Arc<dyn Store>, acme: AccountId, other: Accoun
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].event, about("email:ANN@Example.com", Some("user_id:u1")));
+    assert_eq!(
+        listed[0].event,
+        about("email:ANN@Example.com", Some("user_id:u1"))
+    );
 
     let (count, broken) = store.audit_verify().await.unwrap();
-    assert_eq!((count, broken), (13, None), "entries with and without a person");
+    assert_eq!(
+        (count, broken),
+        (13, None),
+        "entries with and without a person"
+    );
     let wildcard_action = AuditFilter {
         action: Some("data%".into()),
         limit: 100,

@@ -22,9 +22,9 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, Caller};
-use crate::startup::AppState;
 use crate::services::Actor;
 use crate::services::exports::{ExportOptions, request_export, validate_day};
+use crate::startup::AppState;
 use request::GeneralBody;
 pub use view::view;
 
@@ -103,7 +103,8 @@ pub async fn create(
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(ErrorCode::ExportNotFound,
+    ApiError::new(
+        ErrorCode::ExportNotFound,
         format!("no export `{id}` in this account: list them with GET /api/external/v1/exports"),
     )
 }
@@ -146,7 +147,8 @@ pub async fn list(
         .as_deref()
         .map(|s| {
             ExportStatus::parse(s).ok_or_else(|| {
-                ApiError::new(ErrorCode::InvalidQuery,
+                ApiError::new(
+                    ErrorCode::InvalidQuery,
                     "status is one of queued, running, completed, failed, expired, cancelled",
                 )
             })
@@ -162,7 +164,8 @@ pub async fn list(
         status,
         subject: q.subject,
         created_from: validate_day("created_from", q.created_from.as_deref())?.map(midnight),
-        created_to: validate_day("created_to", q.created_to.as_deref())?.map(|d| midnight(d) + 86_400_000),
+        created_to: validate_day("created_to", q.created_to.as_deref())?
+            .map(|d| midnight(d) + 86_400_000),
         cursor: q.cursor,
         limit: q.limit.unwrap_or(50).clamp(1, 500),
     };
@@ -217,7 +220,8 @@ pub async fn receipt(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let receipt = state.store.receipt(&id).await?.ok_or_else(|| {
-        ApiError::new(ErrorCode::ReceiptNotFound,
+        ApiError::new(
+            ErrorCode::ReceiptNotFound,
             "the receipt exists once the export has completed: poll GET /exports/{id}",
         )
     })?;

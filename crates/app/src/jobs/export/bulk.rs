@@ -16,9 +16,9 @@ use ferry_export::bulk::parts::{Cancelled, LimitExceeded, Meter};
 use ferry_export::package::{DateRangeOut, FileEntry};
 
 use super::{Hashing, Output, RowCounts};
+use crate::bulk_source::{BulkStoreSource, export_days};
 use crate::error_code::ErrorCode;
 use crate::jobs::{Failure, RunOptions, Worker};
-use crate::bulk_source::{BulkStoreSource, export_days};
 use crate::segments::count::expected_rows;
 
 /// Deflate level of bulk ZIPs: level 1 compresses CSV about 2.5 times faster than level 6.
@@ -129,7 +129,13 @@ fn failure(e: io::Error, whose: &str, meter: &Meter) -> Failure {
 }
 
 /// Counts the rows to come in the background and records the total, for percent and ETA.
-fn count_rows(worker: &Worker, job: &ExportJob, website: &Website, range: DateRange, segments: bool) {
+fn count_rows(
+    worker: &Worker,
+    job: &ExportJob,
+    website: &Website,
+    range: DateRange,
+    segments: bool,
+) {
     let (store, id, types) = (
         worker.store.clone(),
         job.id.clone(),

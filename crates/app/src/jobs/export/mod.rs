@@ -93,7 +93,16 @@ pub(super) async fn run(worker: &Worker, ctx: &JobContext, export_id: &str) -> R
         Ok(()) => person::run(worker, account, &job, &scratch, meter, &ctx.options).await,
     };
     let stored = match written {
-        Ok(output) => store_files(worker.artifacts.as_ref(), &job.id, &ctx.lease.token, &scratch, output).await,
+        Ok(output) => {
+            store_files(
+                worker.artifacts.as_ref(),
+                &job.id,
+                &ctx.lease.token,
+                &scratch,
+                output,
+            )
+            .await
+        }
         Err(failure) => Err(failure),
     };
     let _ = std::fs::remove_dir_all(&scratch);
@@ -161,7 +170,8 @@ impl FileSource for StoredFiles<'_> {
     }
 
     fn local_path(&self, name: &str) -> Option<std::path::PathBuf> {
-        self.artifacts.local_path(&format!("{}/{name}", self.prefix))
+        self.artifacts
+            .local_path(&format!("{}/{name}", self.prefix))
     }
 }
 
@@ -201,7 +211,11 @@ async fn deliver_and_complete(
         })?;
     let rows: u64 = output.counts.values().sum();
     let now = worker.clock.now();
-    let at = |ms: i64| Utc.timestamp_millis_opt(ms).single().unwrap_or_else(Utc::now);
+    let at = |ms: i64| {
+        Utc.timestamp_millis_opt(ms)
+            .single()
+            .unwrap_or_else(Utc::now)
+    };
     let spec = &job.spec;
     let receipt = Receipt {
         receipt_id: random_id("rcpt_", 8),
@@ -254,7 +268,14 @@ async fn deliver_and_complete(
         tracing::info!(export.id = %job.id, rows, bytes, files = output.files.len(), method = delivery.method, "export completed");
         if delivery.delivered {
             let details = json!({"delivery_method": delivery.method});
-            let entry = export_event("worker", "data_export.delivered", &job.id, spec, "ok", details);
+            let entry = export_event(
+                "worker",
+                "data_export.delivered",
+                &job.id,
+                spec,
+                "ok",
+                details,
+            );
             record_or_log(worker.store.as_ref(), account, entry).await;
         }
     }

@@ -13,8 +13,8 @@ use ferry_export::bulk::parts::Meter;
 use ferry_export::person::PersonExport;
 
 use super::{Hashing, Output, RowCounts};
-use crate::jobs::{Failure, RunOptions, Worker};
 use crate::error_code::ErrorCode;
+use crate::jobs::{Failure, RunOptions, Worker};
 use crate::pipeline::StoreSource;
 
 pub(super) async fn run(

@@ -4,7 +4,9 @@
 
 mod validate;
 
-pub use validate::{DEFAULT_EXPIRES_IN, ExportOptions, MIN_PART_SIZE, day as validate_day, to_spec};
+pub use validate::{
+    DEFAULT_EXPIRES_IN, ExportOptions, MIN_PART_SIZE, day as validate_day, to_spec,
+};
 
 use ferry_domain::export::SubjectRef;
 use ferry_domain::job::{ExportJob, ExportSpec, NewExport};
@@ -104,7 +106,11 @@ async fn check_target(
                     format!(
                         "nobody with that {} in this account{}: check the identifier (find people with GET /users?email=)",
                         subject.kind_name(),
-                        if spec.website_id.is_some() { " and website" } else { "" }
+                        if spec.website_id.is_some() {
+                            " and website"
+                        } else {
+                            ""
+                        }
                     ),
                 ));
             };

@@ -87,7 +87,9 @@ pub fn to_spec(
         Some(name) => Format::parse(name).ok_or_else(|| {
             unprocessable(
                 ErrorCode::InvalidFormat,
-                format!("`format` is `{name}`: use json, csv or ndjson (bulk exports: parquet too)"),
+                format!(
+                    "`format` is `{name}`: use json, csv or ndjson (bulk exports: parquet too)"
+                ),
             )
         })?,
     };
