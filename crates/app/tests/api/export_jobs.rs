@@ -276,7 +276,7 @@ async fn a_transient_failure_is_retried_after_a_back_off_and_reported_once_the_a
     let retry = ferry::jobs::Outcome::Retry {
         code: "export_failed".into(),
     };
-    assert_eq!(outcomes(app.run_jobs().await), [retry.clone()]);
+    assert_eq!(outcomes(app.run_jobs().await), std::slice::from_ref(&retry));
     let waiting = app.get_json(&app.api(&format!("/exports/{id}"))).await;
     assert_eq!(waiting["status"], "queued", "{waiting}");
     assert!(

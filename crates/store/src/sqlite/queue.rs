@@ -222,9 +222,9 @@ fn reclaim(conn: &mut Connection, now: Millis) -> Result<Reclaimed, StoreError> 
     Ok(done)
 }
 
-fn record(
-    r: &Row,
-) -> rusqlite::Result<(
+/// A `jobs` row as `get` selects it: pk, lane, payload, status, attempts, max_attempts,
+/// run_after, error_code, error_message.
+type JobColumns = (
     i64,
     String,
     String,
@@ -234,7 +234,9 @@ fn record(
     i64,
     Option<String>,
     Option<String>,
-)> {
+);
+
+fn record(r: &Row) -> rusqlite::Result<JobColumns> {
     Ok((
         r.get(0)?,
         r.get(1)?,
