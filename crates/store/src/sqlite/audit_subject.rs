@@ -4,7 +4,9 @@
 //! (`person`). So the filter is resolved to the person as they are now — every user id, email
 //! and visitor id linked to them in the account — and an entry matches when its subject or
 //! its person is one of those names. The identifier itself always counts too, so entries
-//! about someone since erased, or written before persons were recorded, are still found.
+//! about someone since erased, or written before persons were recorded, are still found; and
+//! so do the persons the trail recorded for it, so an email the person no longer has still
+//! finds every entry about them.
 
 use std::collections::BTreeSet;
 
@@ -70,8 +72,12 @@ pub(crate) fn names(
             SubjectRef::VisitorId(filter.into()),
         ],
     };
-    let mut users = BTreeSet::new();
     for name in &asked {
+        found.add(name);
+    }
+    let recorded = recorded_persons(conn, account, &found)?;
+    let mut users = BTreeSet::new();
+    for name in asked.iter().chain(&recorded) {
         found.add(name);
         users.extend(users_named(conn, account, name)?);
     }
@@ -93,6 +99,35 @@ pub(crate) fn names(
         emails: found.emails.into_iter().collect(),
         persons: found.persons.into_iter().collect(),
     })
+}
+
+/// The persons the trail recorded on `account`'s entries whose subject is one of `found`'s
+/// labels: whom those identifiers named when they were used.
+fn recorded_persons(
+    conn: &Connection,
+    account: AccountId,
+    found: &Collected,
+) -> Result<Vec<SubjectRef>, StoreError> {
+    let json =
+        |names: &BTreeSet<String>| serde_json::Value::from_iter(names.iter().cloned()).to_string();
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT person FROM audit_log WHERE account_pk = ?1 AND person IS NOT NULL
+           AND (subject IN (SELECT value FROM json_each(?2))
+                OR lower(subject) IN (SELECT value FROM json_each(?3)))",
+    )?;
+    let persons = stmt.query_map(
+        params![account.0, json(&found.labels), json(&found.emails)],
+        |r| r.get::<_, String>(0),
+    )?;
+    let mut names = Vec::new();
+    for person in persons {
+        match person?.split_once(':') {
+            Some(("user_id", v)) => names.push(SubjectRef::UserId(v.into())),
+            Some(("visitor_id", v)) => names.push(SubjectRef::VisitorId(v.into())),
+            _ => {}
+        }
+    }
+    Ok(names)
 }
 
 /// The users of `account` an identifier names now: by user id, by email in any case (several
