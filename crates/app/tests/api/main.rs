@@ -15,3 +15,4 @@ mod keys_and_websites;
 mod limits;
 mod segments;
 mod sessions;
+mod users;
