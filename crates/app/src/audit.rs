@@ -6,7 +6,8 @@ use ferry_domain::job::ExportSpec;
 use ferry_store::{Store, StoreError};
 use serde_json::Value;
 
-/// An entry about an export.
+/// An entry about an export: `subject` is the identifier the request used, `person` whom it
+/// resolved to then (kept on the spec, so every entry of the export names the same person).
 pub fn export_event(
     actor: &str,
     action: &str,
@@ -27,6 +28,7 @@ pub fn export_event(
         status: status.to_string(),
         export_id: Some(export_id.to_string()),
         details,
+        person: spec.person.clone(),
     }
 }
 
@@ -40,6 +42,7 @@ pub fn event(actor: &str, action: &str, details: Value) -> AuditEvent {
         status: "ok".into(),
         export_id: None,
         details,
+        person: None,
     }
 }
 

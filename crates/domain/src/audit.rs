@@ -23,6 +23,12 @@ pub struct AuditEvent {
     pub export_id: Option<String>,
     /// Anything else worth keeping, e.g. bytes sent.
     pub details: serde_json::Value,
+    /// Whom `subject` resolved to when the export was asked for: `user_id:…`, or
+    /// `visitor_id:…` for a visitor no user is linked to ([`crate::export::Subject::person`]).
+    /// `subject` keeps the identifier the request used; this links the entries of one person
+    /// whichever identifier each request used. `None` for entries about no person and for
+    /// entries written before Ferry recorded it.
+    pub person: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,7 +43,10 @@ pub struct AuditEntry {
 }
 
 /// The hash of an entry: SHA-256 over the previous hash and the entry's fields, each
-/// length-prefixed so that no two different entries hash the same text.
+/// length-prefixed so that no two different entries hash the same text. `person` came later:
+/// it is hashed (last) only when present, so entries written before it keep their hashes and
+/// the chain they are part of still verifies; the length prefixes keep an entry with a person
+/// from hashing like one without.
 pub fn entry_hash(prev_hash: &str, seq: i64, at_ms: i64, event: &AuditEvent) -> String {
     let mut hasher = Sha256::new();
     let details = event.details.to_string();
@@ -53,7 +62,12 @@ pub fn entry_hash(prev_hash: &str, seq: i64, at_ms: i64, event: &AuditEvent) -> 
         &event.status,
         event.export_id.as_deref().unwrap_or(""),
     ];
-    for field in fields.iter().chain([details.as_str()].iter()) {
+    let later: Option<&str> = event.person.as_deref();
+    for field in fields
+        .iter()
+        .chain([details.as_str()].iter())
+        .chain(later.iter())
+    {
         hasher.update((field.len() as u64).to_be_bytes());
         hasher.update(field.as_bytes());
     }
@@ -73,6 +87,7 @@ mod tests {
             status: "ok".into(),
             export_id: Some("exp_1".into()),
             details: serde_json::json!({}),
+            person: None,
         }
     }
 
@@ -95,5 +110,29 @@ mod tests {
             base,
             entry_hash(GENESIS, 1, 1000, &event("data_export.requested"))
         );
+    }
+
+    #[test]
+    fn entries_without_a_person_hash_as_they_did_before_persons_were_recorded() {
+        // Computed by the hash of before the `person` field: a trail written then must
+        // still verify.
+        assert_eq!(
+            entry_hash(GENESIS, 1, 1000, &event("data_export.requested")),
+            "8ec9f0ce37d1f2a07da39d868844d3a8007024d2c7ed1dd4d01c2a8aef098aa3"
+        );
+    }
+
+    #[test]
+    fn the_person_is_part_of_the_hash() {
+        let without = event("data_export.requested");
+        let with = |person: &str| AuditEvent {
+            person: Some(person.into()),
+            ..without.clone()
+        };
+        let base = entry_hash(GENESIS, 1, 1000, &without);
+        let ann = entry_hash(GENESIS, 1, 1000, &with("user_id:ann"));
+        assert_ne!(base, ann);
+        assert_ne!(ann, entry_hash(GENESIS, 1, 1000, &with("user_id:bob")));
+        assert_ne!(base, entry_hash(GENESIS, 1, 1000, &with("")));
     }
 }

@@ -236,6 +236,21 @@ pub struct Subject {
     pub identities: Vec<Identity>,
 }
 
+impl Subject {
+    /// Who this is, as the audit trail records it: `user_id:…` for an identified person,
+    /// `visitor_id:…` for an anonymous visitor. One name per person whichever identifier
+    /// found them, so entries about the same person can be linked.
+    pub fn person(&self) -> Option<String> {
+        match (&self.profile, self.identities.first()) {
+            (Some(profile), _) => Some(SubjectRef::UserId(profile.user_id.clone()).label()),
+            (None, Some(visitor)) => {
+                Some(SubjectRef::VisitorId(visitor.visitor_id.clone()).label())
+            }
+            (None, None) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PageviewRow {
     pub timestamp: Millis,

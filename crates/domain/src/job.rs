@@ -64,6 +64,12 @@ pub struct ExportSpec {
     /// (`ferry export --keep-formulas`); by default they are neutralised.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keep_formulas: bool,
+    /// Whom `subject` resolved to when the export was asked for
+    /// ([`crate::export::Subject::person`]); `None` for bulk exports and exports asked before
+    /// Ferry recorded it. Kept with the job so that every audit entry of the export, written
+    /// later by the worker or the download link, names the same person as the request did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
 }
 
 /// Data files of a bulk export are split at this size unless the request says otherwise.

@@ -8,8 +8,13 @@ use crate::StoreError;
 /// Which entries to list.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    /// `data_export` matches every `data_export.*` action.
+    /// `data_export` matches every `data_export.*` action (compared as text: `%` and `_` are
+    /// no wildcards).
     pub action: Option<String>,
+    /// Any identifier of a person: a label (`user_id:…`, `email:…`, `visitor_id:…`, or
+    /// `website:…` for bulk exports) or a bare user id, email or visitor id. Matches the
+    /// entries whose subject or resolved person is that person by any of the identifiers
+    /// linked to them now in the account (an email in any case), and the identifier itself.
     pub subject: Option<String>,
     pub actor: Option<String>,
     pub from_ms: Option<i64>,

@@ -17,11 +17,14 @@ use ferry_store::{RowReceiver, Store, StoreError};
 mod bulk;
 #[path = "contract/exports.rs"]
 mod exports;
+#[path = "contract/people.rs"]
+mod people;
 #[path = "contract/subjects.rs"]
 mod subjects;
 
 use bulk::{bulk, segments};
 use exports::{audit, exports, limits, queue};
+use people::audit_people;
 use subjects::{subject_rows, subjects};
 
 const MINUTE: Millis = 60_000;
@@ -80,6 +83,7 @@ fn event(action: &str, export_id: Option<&str>) -> AuditEvent {
         status: "ok".into(),
         export_id: export_id.map(str::to_string),
         details: serde_json::json!({}),
+        person: None,
     }
 }
 
@@ -101,6 +105,7 @@ pub async fn story(store: Arc<dyn Store>) {
     subject_rows(&store, v1).await;
     exports(&store, acme, other).await;
     audit(&store, acme, other).await;
+    audit_people(&store, acme, other).await;
     limits(&store, acme).await;
     queue(&store).await;
     bulk(&store, &website).await;

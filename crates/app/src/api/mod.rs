@@ -6,6 +6,8 @@
 //! - `ingest`: authenticated NDJSON ingest.
 //! - `analytics`: the External API's analytics endpoints.
 //! - `exports`, `download`: per-person exports and their download links.
+//! - `users`: finding a person before exporting their data.
+//! - `audit`: the audit trail.
 //! - `websites`, `keys`: account administration.
 
 pub mod analytics;
@@ -18,6 +20,7 @@ pub mod ingest;
 pub mod keys;
 pub mod rate_limit;
 pub mod tracker;
+pub mod users;
 pub mod websites;
 
 use crate::error_code::ErrorCode;
@@ -51,6 +54,8 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route(&api("/websites/{website_id}"), get(websites::show))
         .route(&api("/keys"), get(keys::list).post(keys::create))
         .route(&api("/keys/{key_id}"), axum::routing::delete(keys::revoke))
+        .route(&api("/users"), get(users::find))
+        .route(&api("/users/{user_id}"), get(users::show))
         .route(
             &api("/users/{user_id}/export"),
             post(exports::create_for_user),

@@ -3,8 +3,10 @@
 //! the audit trail in one place, so no entry point can skip a rule.
 //!
 //! - [`exports`]: asking for an export.
+//! - [`users`]: finding a person, before exporting their data.
 
 pub mod exports;
+pub mod users;
 
 use ferry_domain::AccountId;
 

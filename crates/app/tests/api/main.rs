@@ -2,6 +2,7 @@
 //! real `ferry` binary (`cli`). One test binary, so the suite links once.
 
 mod analytics;
+mod audit_people;
 mod bulk_exports;
 mod cli;
 mod errors;
@@ -15,4 +16,5 @@ mod limits;
 mod output;
 mod segments;
 mod sessions;
+mod users;
 mod worker;

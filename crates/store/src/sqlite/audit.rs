@@ -5,8 +5,8 @@ use ferry_domain::audit::{AuditEntry, AuditEvent, GENESIS, entry_hash};
 use ferry_domain::job::Receipt;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::SqliteStore;
 use super::convert::{now_ms, time};
+use super::{SqliteStore, audit_subject};
 use crate::{Audit, AuditBreak, AuditFilter, StoreError};
 
 pub(crate) fn append(
@@ -48,11 +48,11 @@ pub(crate) fn append_in(
     let at = now_ms();
     let hash = entry_hash(&prev_hash, seq, at, event);
     tx.execute(
-        "INSERT INTO audit_log (seq, account_pk, at, actor, action, subject, data_types, status, export_id, details, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO audit_log (seq, account_pk, at, actor, action, subject, data_types, status, export_id, details, prev_hash, hash, person)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             seq, account.0, at, event.actor, event.action, event.subject, event.data_types.join(","),
-            event.status, event.export_id, event.details.to_string(), prev_hash, hash
+            event.status, event.export_id, event.details.to_string(), prev_hash, hash, event.person
         ],
     )?;
     Ok(AuditEntry {
@@ -84,6 +84,7 @@ fn entry_row(r: &Row) -> rusqlite::Result<(i64, AuditEntry)> {
                 status: r.get("status")?,
                 export_id: r.get("export_id")?,
                 details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+                person: r.get("person")?,
             },
             prev_hash: r.get("prev_hash")?,
             hash: r.get("hash")?,
@@ -91,20 +92,37 @@ fn entry_row(r: &Row) -> rusqlite::Result<(i64, AuditEntry)> {
     ))
 }
 
-const COLUMNS: &str =
-    "seq, at, actor, action, subject, data_types, status, export_id, details, prev_hash, hash";
+const COLUMNS: &str = "seq, at, actor, action, subject, data_types, status, export_id, details,
+    prev_hash, hash, person";
 
 pub(crate) fn list(
     conn: &Connection,
     account: AccountId,
     f: &AuditFilter,
 ) -> Result<Vec<AuditEntry>, StoreError> {
+    // The action prefix is compared, not matched with LIKE, so `%` and `_` in a filter are
+    // plain characters. A subject filter becomes three JSON arrays (`audit_subject`), compared
+    // with `=` for the same reason; an email label in lower case, as `lower` folds ASCII only
+    // like the `COLLATE NOCASE` that finds people by email.
+    let names = f
+        .subject
+        .as_deref()
+        .map(|s| audit_subject::names(conn, account, s))
+        .transpose()?;
+    let json = |list: fn(&audit_subject::Names) -> &Vec<String>| {
+        names
+            .as_ref()
+            .map(|n| serde_json::Value::from(list(n).clone()).to_string())
+    };
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_log WHERE account_pk = ?1 AND seq > ?2
-           AND (?3 IS NULL OR action = ?3 OR action LIKE ?3 || '.%')
-           AND (?4 IS NULL OR subject = ?4) AND (?5 IS NULL OR actor = ?5)
-           AND (?6 IS NULL OR at >= ?6) AND (?7 IS NULL OR at < ?7)
-         ORDER BY seq LIMIT ?8"
+           AND (?3 IS NULL OR action = ?3 OR substr(action, 1, length(?3) + 1) = ?3 || '.')
+           AND (?4 IS NULL OR subject IN (SELECT value FROM json_each(?4))
+                OR lower(subject) IN (SELECT value FROM json_each(?5))
+                OR person IN (SELECT value FROM json_each(?6)))
+           AND (?7 IS NULL OR actor = ?7)
+           AND (?8 IS NULL OR at >= ?8) AND (?9 IS NULL OR at < ?9)
+         ORDER BY seq LIMIT ?10"
     );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(
@@ -112,7 +130,9 @@ pub(crate) fn list(
             account.0,
             f.after.unwrap_or(0),
             f.action,
-            f.subject,
+            json(|n| &n.labels),
+            json(|n| &n.emails),
+            json(|n| &n.persons),
             f.actor,
             f.from_ms,
             f.to_ms,

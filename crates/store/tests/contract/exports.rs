@@ -29,6 +29,7 @@ fn spec() -> ExportSpec {
         expires_in: 3600,
         part_size: None,
         keep_formulas: false,
+        person: Some("user_id:u1".into()),
     }
 }
 

@@ -122,6 +122,7 @@ mod tests {
                 expires_in: 60,
                 part_size: None,
                 keep_formulas: false,
+                person: None,
             },
             requested_by: "key_1".into(),
             status: ExportStatus::Running,

@@ -40,8 +40,8 @@ pub async fn request_export(
         .await?
         .and_then(|a| a.link_expiry_secs)
         .unwrap_or(DEFAULT_EXPIRES_IN);
-    let spec = to_spec(subject, options, default_expiry)?;
-    check_target(store, actor, &spec).await?;
+    let mut spec = to_spec(subject, options, default_expiry)?;
+    spec.person = check_target(store, actor, &spec).await?;
     let per_day = if actor.is_operator() {
         None
     } else {
@@ -87,15 +87,20 @@ pub async fn request_export(
     }
 }
 
-/// The person or website the export names must exist in the caller's account.
-async fn check_target(store: &dyn Store, actor: &Actor, spec: &ExportSpec) -> Result<(), Problem> {
+/// The person or website the export names must exist in the caller's account. Returns whom
+/// the subject resolved to, for the audit trail (`None` for a website).
+async fn check_target(
+    store: &dyn Store,
+    actor: &Actor,
+    spec: &ExportSpec,
+) -> Result<Option<String>, Problem> {
     let account = actor.account();
     match &spec.subject {
         Some(subject) => {
             let found = store
                 .find_subject(account, subject, spec.website_id.as_deref())
                 .await?;
-            if found.is_none() {
+            let Some(found) = found else {
                 return Err(Problem::new(
                     ErrorCode::SubjectNotFound,
                     format!(
@@ -108,14 +113,15 @@ async fn check_target(store: &dyn Store, actor: &Actor, spec: &ExportSpec) -> Re
                         }
                     ),
                 ));
-            }
+            };
+            Ok(found.person())
         }
         None => {
             let id = spec.website_id.as_deref().unwrap_or_default();
             if store.website(account, id).await?.is_none() {
                 return Err(Problem::website_not_found(id));
             }
+            Ok(None)
         }
     }
-    Ok(())
 }

@@ -151,5 +151,7 @@ pub fn to_spec(
         expires_in,
         part_size,
         keep_formulas: o.keep_formulas.unwrap_or(false),
+        // Set once the subject is found (`request_export`).
+        person: None,
     })
 }
