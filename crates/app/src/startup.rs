@@ -101,12 +101,18 @@ impl App {
         })
     }
 
-    /// Serves, with a job worker in the same process, until the process is asked to stop;
-    /// then stops taking requests, and gives running jobs the worker's grace period.
+    /// Serves, with a job worker in the same process, until the process is asked to stop.
+    /// At the signal both stop at once: HTTP takes no new connections and finishes the open
+    /// ones, the worker stops claiming and gives running jobs its grace period.
     pub async fn run(self) -> anyhow::Result<()> {
         let stop = CancellationToken::new();
         let worker = tokio::spawn(self.worker.clone().run(stop.clone()));
-        let served = self.serve_until(shutdown_signal()).await;
+        let signalled = stop.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            signalled.cancel();
+        });
+        let served = self.serve_until(stop.clone().cancelled_owned()).await;
         stop.cancel();
         let _ = worker.await;
         served

@@ -104,6 +104,10 @@ pub struct NewExport {
     pub requested_by: String,
     /// Exports the account may ask for in 24 hours (`None`: no limit).
     pub per_day: Option<u32>,
+    /// Asked by the operator at the command line, who runs it in their own process: it is
+    /// not counted against the daily limit, waits in the `held` lane no worker claims, and
+    /// gets one attempt.
+    pub operator: bool,
 }
 
 /// A running export's counters, reported with its heartbeat.

@@ -34,6 +34,8 @@ impl JobKind {
 pub enum Lane {
     Default,
     Bulk,
+    /// Run only by the process that queued it (`ferry export`); workers never claim it.
+    Held,
 }
 
 impl Lane {
@@ -41,6 +43,7 @@ impl Lane {
         match self {
             Lane::Default => "default",
             Lane::Bulk => "bulk",
+            Lane::Held => "held",
         }
     }
 
@@ -48,6 +51,7 @@ impl Lane {
         match s {
             "default" => Some(Lane::Default),
             "bulk" => Some(Lane::Bulk),
+            "held" => Some(Lane::Held),
             _ => None,
         }
     }

@@ -107,7 +107,7 @@ pub async fn story(store: Arc<dyn Store>) {
     audit(&store, acme, other).await;
     audit_people(&store, acme, other).await;
     limits(&store, acme).await;
-    queue(&store).await;
+    queue(&store, acme).await;
     bulk(&store, &website).await;
     segments(&store).await;
 }

@@ -50,6 +50,10 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
                 kind = claimed.kind.name(),
                 "job panicked"
             );
+            // The job could not clean up after itself.
+            let JobKind::Export { export_id } = &claimed.kind;
+            let scratch = super::export::scratch_dir(&worker, export_id, &claimed.lease.token);
+            let _ = std::fs::remove_dir_all(scratch);
             Err(Failure::permanent(
                 ErrorCode::InternalError,
                 "Ferry failed while running this job; the operator's log has details. Ask again, \

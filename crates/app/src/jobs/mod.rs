@@ -77,7 +77,8 @@ impl Default for WorkerSettings {
     }
 }
 
-/// Called as an export job starts; tests use it to hold or break a job at a known point.
+/// Called as an export job starts writing (its scratch directory made); tests use it to hold
+/// or break a job at a known point.
 pub type ExportHook =
     Arc<dyn Fn(&ferry_domain::job::ExportJob) -> BoxFuture<'static, ()> + Send + Sync>;
 

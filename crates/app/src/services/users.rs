@@ -21,7 +21,15 @@ pub async fn find_user(
     account: AccountId,
     by: &SubjectRef,
 ) -> Result<User, Problem> {
-    let found = store.find_subject(account, by, None).await?;
+    let mut found = store.find_subject(account, by, None).await?;
+    // Several users may share an email: show the one whose profile is found, with only their
+    // own visitors, which is what `POST /users/{userId}/export` of them covers.
+    if let (SubjectRef::Email(_), Some(profile)) =
+        (by, found.as_ref().and_then(|s| s.profile.as_ref()))
+    {
+        let own = SubjectRef::UserId(profile.user_id.clone());
+        found = store.find_subject(account, &own, None).await?;
+    }
     // A visitor id may name an anonymous visitor, who has no profile: not a user.
     let user = found.and_then(|s| {
         s.profile.map(|profile| User {

@@ -176,6 +176,11 @@ async fn a_job_that_panics_fails_with_internal_error_and_the_worker_goes_on() {
         "the panic's text stays in the log: {job}"
     );
 
+    let scratch = std::fs::read_dir(app.data_dir().join("work"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(scratch, 0, "the panicked attempt leaves no scratch files");
+
     let fine = queue_export(&app, "/users/user_123/export", json!({})).await;
     app.worker.wake.notify_one();
     assert_eq!(ended(&mut events, &fine).await, Outcome::Done);
@@ -296,7 +301,7 @@ async fn on_shutdown_a_job_past_the_grace_period_is_given_back_for_the_next_work
 }
 
 #[tokio::test]
-async fn an_export_that_kills_its_process_every_time_stops_after_the_attempt_limit() {
+async fn an_export_that_kills_its_worker_process_every_time_stops_after_the_attempt_limit() {
     use ferry_domain::Millis;
 
     let dir = tempfile::tempdir().unwrap();
@@ -326,42 +331,45 @@ async fn an_export_that_kills_its_process_every_time_stops_after_the_attempt_lim
             .0
     );
 
-    // A real process each time: the first is `ferry export`, which runs its own job; the
-    // others are `ferry worker`s that pick the job up again. Each one dies mid-export.
-    let ferry = |args: &[&str]| {
+    // Queued as the API queues it (through the export service); then a real `ferry worker`
+    // process takes it up each time and dies mid-export.
+    let store = ferry_store::open("", d).await.unwrap();
+    let acme = store.account_by_name("acme").await.unwrap().unwrap().id;
+    let actor = ferry::services::Actor::Key {
+        account: acme,
+        id: "key_test".into(),
+        name: None,
+    };
+    let export = ferry::services::exports::request_export(
+        store.as_ref(),
+        &ferry::clock::SystemClock,
+        &actor,
+        Some(ferry_domain::export::SubjectRef::UserId("u1".into())),
+        Default::default(),
+    )
+    .await
+    .unwrap()
+    .job;
+    let worker = || {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferry"));
         cmd.arg("--data-dir")
             .arg(d)
-            .args(args)
+            .arg("worker")
             .env("FERRY_LOG", "error")
             .env("FERRY_TEST_ABORT_EXPORTS", "1")
             .kill_on_drop(true);
         cmd
     };
-    let out = d.join("u1.json");
-    let status = ferry(&["export", "--user", "u1", "-o", out.to_str().unwrap()])
-        .status()
-        .await
-        .unwrap();
-    assert!(!status.success(), "the export's process died");
-    assert!(!out.exists());
-
-    let store = ferry_store::open("", d).await.unwrap();
-    let acme = store.account_by_name("acme").await.unwrap().unwrap().id;
-    let filter = ferry_store::ExportFilter {
-        limit: 10,
-        ..Default::default()
-    };
-    let export = store
-        .export_jobs(acme, filter)
-        .await
-        .unwrap()
-        .data
-        .remove(0);
-    // The leases those processes held expire; the store is asked as a worker would be,
-    // 31 s after each death, instead of the test waiting.
+    // Each lease runs out; the store is asked as the next worker would be, 31 s after each
+    // death, instead of the test waiting.
     let mut now: Millis = 0;
     for attempt in 1..=3u32 {
+        let mut process = worker().spawn().unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(60), process.wait())
+            .await
+            .expect("the worker takes the job up at once")
+            .unwrap();
+        assert!(!status.success(), "the worker's process died");
         let job = store.export_job(acme, &export.id).await.unwrap().unwrap();
         assert_eq!(
             (job.status, job.attempts),
@@ -371,12 +379,6 @@ async fn an_export_that_kills_its_process_every_time_stops_after_the_attempt_lim
         let reclaimed = store.reclaim_expired(now).await.unwrap();
         if attempt < 3 {
             assert_eq!(reclaimed.requeued.len(), 1);
-            let mut worker = ferry(&["worker"]).spawn().unwrap();
-            let status = tokio::time::timeout(Duration::from_secs(60), worker.wait())
-                .await
-                .expect("the worker takes the job up at once")
-                .unwrap();
-            assert!(!status.success(), "the worker's process died");
         } else {
             assert_eq!(reclaimed.failed.len(), 1);
         }

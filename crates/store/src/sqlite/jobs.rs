@@ -7,7 +7,7 @@ use ferry_domain::audit::AuditEvent;
 use ferry_domain::job::{
     ArtifactFile, CompletedExport, ExportJob, ExportSpec, ExportStatus, NewExport, Progress,
 };
-use ferry_domain::queue::{JobId, JobKind, Lane, Lease, NewJob};
+use ferry_domain::queue::{DEFAULT_MAX_ATTEMPTS, JobId, JobKind, Lane, Lease, NewJob};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::convert::{opt_time, time};
@@ -69,7 +69,8 @@ pub(crate) fn create(
         serde_json::to_string(&request.spec).map_err(|e| StoreError::Backend(Box::new(e)))?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let (used, oldest): (u32, Option<i64>) = tx.query_row(
-        "SELECT count(*), min(created_at) FROM export_jobs WHERE account_pk = ?1 AND created_at > ?2",
+        "SELECT count(*), min(created_at) FROM export_jobs
+         WHERE account_pk = ?1 AND created_at > ?2 AND counted = 1",
         params![request.account.0, now - DAY_MS],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
@@ -82,19 +83,26 @@ pub(crate) fn create(
             retry_after_secs: ((retry_at - now).max(1000) as u64).div_ceil(1000),
         });
     }
-    let lane = if request.spec.is_bulk() {
-        Lane::Bulk
-    } else {
-        Lane::Default
+    let lane = match (request.operator, request.spec.is_bulk()) {
+        (true, _) => Lane::Held,
+        (false, true) => Lane::Bulk,
+        (false, false) => Lane::Default,
     };
     let kind = JobKind::Export {
         export_id: request.id.clone(),
     };
-    let job = super::queue::insert(&tx, &NewJob::now(kind, lane, now), now)?
-        .expect("export jobs carry no unique key");
+    let queued = NewJob {
+        max_attempts: if request.operator {
+            1
+        } else {
+            DEFAULT_MAX_ATTEMPTS
+        },
+        ..NewJob::now(kind, lane, now)
+    };
+    let job = super::queue::insert(&tx, &queued, now)?.expect("export jobs carry no unique key");
     tx.execute(
-        "INSERT INTO export_jobs (export_id, account_pk, spec, subject, requested_by, status, created_at, job_pk)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7)",
+        "INSERT INTO export_jobs (export_id, account_pk, spec, subject, requested_by, status, created_at, job_pk, counted)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8)",
         params![
             request.id,
             request.account.0,
@@ -102,7 +110,8 @@ pub(crate) fn create(
             request.spec.subject_label(),
             request.requested_by,
             now,
-            job.0
+            job.0,
+            !request.operator
         ],
     )?;
     super::audit::append_in(&tx, request.account, audit)?;

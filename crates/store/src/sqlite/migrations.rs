@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_segments.sql"),
     include_str!("migrations/0006_queue.sql"),
     include_str!("migrations/0007_audit_person.sql"),
+    include_str!("migrations/0008_operator_exports.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -224,9 +224,11 @@ fn reclaim(conn: &mut Connection, now: Millis) -> Result<Reclaimed, StoreError> 
             done.failed.push((JobId(pk), kind));
         } else {
             tx.execute(
-                "UPDATE jobs SET status = 'queued', run_after = ?2, lease_token = NULL,
+                // Claimable at once, as it was when it was claimed (run_after is in the past of
+                // every worker's clock).
+                "UPDATE jobs SET status = 'queued', lease_token = NULL,
                     lease_expires_at = NULL WHERE pk = ?1",
-                params![pk, now],
+                params![pk],
             )?;
             done.requeued.push(JobId(pk));
         }

@@ -40,6 +40,7 @@ fn request(id: &str, account: AccountId, requested_by: &str, per_day: Option<u32
         spec: spec(),
         requested_by: requested_by.into(),
         per_day,
+        operator: false,
     }
 }
 
@@ -457,8 +458,9 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
 }
 
 /// The generic queue on its own: unique keys, lanes, release at shutdown, and a job whose
-/// worker dies on every attempt, which fails once its attempts run out.
-pub async fn queue(store: &Arc<dyn Store>) {
+/// worker dies on every attempt, which fails once its attempts run out; then the operator's
+/// own export, held for the process that asked for it.
+pub async fn queue(store: &Arc<dyn Store>, acme: AccountId) {
     let t0 = day() + 5 * DAY;
     let kind = JobKind::Export {
         export_id: "exp_none".into(),
@@ -538,6 +540,49 @@ pub async fn queue(store: &Arc<dyn Store>) {
             .unwrap()
             .is_none()
     );
+
+    // `ferry export`: not counted against the day's allowance, in a lane no worker claims,
+    // one attempt.
+    let mut operator = request("exp_3", acme, "cli", None);
+    operator.operator = true;
+    let created = store
+        .create_export(operator, event("data_export.requested", Some("exp_3")), now)
+        .await
+        .unwrap();
+    let Queued::Created { job: held, .. } = created else {
+        panic!("the operator's export is queued: {created:?}");
+    };
+    let held = held.queue_job.unwrap();
+    assert_eq!(store.job(held).await.unwrap().unwrap().lane, Lane::Held);
+    assert!(
+        store
+            .claim_job(&[Lane::Default, Lane::Bulk], now, LEASE)
+            .await
+            .unwrap()
+            .is_none(),
+        "no worker takes it"
+    );
+    let counted = store
+        .create_export(
+            request("exp_4", acme, "key_story", Some(10)),
+            event("data_export.requested", Some("exp_4")),
+            now,
+        )
+        .await
+        .unwrap();
+    let Queued::Created { remaining, .. } = counted else {
+        panic!("within the allowance: {counted:?}");
+    };
+    assert_eq!(remaining, Some(9), "the operator's export is not counted");
+    let mine = store
+        .claim_job_by_id(held, now, LEASE)
+        .await
+        .unwrap()
+        .expect("its own process takes it");
+    assert_eq!((mine.lane, mine.max_attempts), (Lane::Held, 1));
+    for id in ["exp_3", "exp_4"] {
+        store.cancel_export(acme, id, now).await.unwrap().unwrap();
+    }
 }
 
 /// One chain for the whole store; each account sees its own entries.

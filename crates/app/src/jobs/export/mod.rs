@@ -75,15 +75,6 @@ pub(super) async fn run(worker: &Worker, ctx: &JobContext, export_id: &str) -> R
         json!({"attempt": ctx.lease.attempt}),
     );
     record_or_log(worker.store.as_ref(), account, started).await;
-    if let Some(hook) = &worker.hook {
-        hook(&job).await;
-    }
-    // Debug builds only: lets a test make every export kill its own process, to show that a
-    // job whose process dies on each attempt stops at the attempt limit.
-    #[cfg(debug_assertions)]
-    if std::env::var_os("FERRY_TEST_ABORT_EXPORTS").is_some() {
-        std::process::abort();
-    }
     let meter = match &ctx.options.meter {
         Some(meter) => meter.clone(),
         None => {
@@ -99,10 +90,19 @@ pub(super) async fn run(worker: &Worker, ctx: &JobContext, export_id: &str) -> R
     if ctx.lost.load(Ordering::Relaxed) {
         return Err(cancelled());
     }
-    let scratch = worker
-        .scratch
-        .join(format!("{}.{}", job.id, ctx.lease.token));
+    let scratch = scratch_dir(worker, &job.id, &ctx.lease.token);
     let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(Failure::transient)?;
+    // Tests hold or break a job here, its scratch directory made and nothing written yet.
+    if let Some(hook) = &worker.hook {
+        hook(&job).await;
+    }
+    // Debug builds only: lets a test make every export kill its own process, to show that a
+    // job whose process dies on each attempt stops at the attempt limit.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("FERRY_TEST_ABORT_EXPORTS").is_some() {
+        std::process::abort();
+    }
     let attempt = Attempt {
         worker,
         account,
@@ -111,10 +111,10 @@ pub(super) async fn run(worker: &Worker, ctx: &JobContext, export_id: &str) -> R
         meter,
         options: &ctx.options,
     };
-    let written = match std::fs::create_dir_all(&scratch) {
-        Err(e) => Err(Failure::transient(e)),
-        Ok(()) if job.spec.is_bulk() => bulk::run(attempt).await,
-        Ok(()) => person::run(attempt).await,
+    let written = if job.spec.is_bulk() {
+        bulk::run(attempt).await
+    } else {
+        person::run(attempt).await
     };
     let stored = match written {
         Ok(output) => {
@@ -142,6 +142,11 @@ pub(super) async fn run(worker: &Worker, ctx: &JobContext, export_id: &str) -> R
         true => Ok(()),
         false => Err(cancelled()),
     }
+}
+
+/// Where one attempt writes before its files are stored: its own, named by its lease.
+pub(crate) fn scratch_dir(worker: &Worker, export_id: &str, token: &str) -> std::path::PathBuf {
+    worker.scratch.join(format!("{export_id}.{token}"))
 }
 
 fn cancelled() -> Failure {

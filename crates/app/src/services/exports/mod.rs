@@ -63,6 +63,7 @@ pub async fn request_export(
         spec,
         requested_by: actor.requested_by(),
         per_day,
+        operator: actor.is_operator(),
     };
     match store.create_export(request, entry, clock.now()).await? {
         Queued::Created { job, remaining } => {
