@@ -54,6 +54,17 @@ pub enum Command {
     Bench(BenchArgs),
 }
 
+impl Command {
+    /// Servers log what they do; one-shot commands print their own summary and log only
+    /// warnings, unless `FERRY_LOG` says otherwise.
+    pub fn log_level(&self) -> &'static str {
+        match self {
+            Command::Serve(_) | Command::Demo(_) | Command::Worker(_) => "info",
+            _ => "warn",
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("subject").required(true).args(["user", "email", "visitor", "bulk"])))]
 pub struct ExportArgs {

@@ -6,7 +6,7 @@ use ferry::cli::Cli;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    ferry::telemetry::init();
+    ferry::telemetry::init(cli.command.log_level());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

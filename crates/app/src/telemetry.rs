@@ -4,8 +4,11 @@
 
 use tracing_subscriber::EnvFilter;
 
-pub fn init() {
-    let filter = EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+/// `default_level` applies when `FERRY_LOG` is not set: servers say what they do (`info`),
+/// one-shot commands only what went wrong (`warn`), so their own output stays readable.
+pub fn init(default_level: &str) {
+    let filter =
+        EnvFilter::try_from_env("FERRY_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
     // Colour only for a person at a terminal: never escape codes in a pipe or a log file.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none();

@@ -43,6 +43,14 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         _ => bail!("name the person with --user, --email or --visitor, or ask for --bulk"),
     };
     let options = options(&args)?;
+    // Before any work: a directory there is never replaced or merged into.
+    if args.output.is_dir() && std::fs::read_dir(&args.output).is_ok_and(|mut d| d.next().is_some())
+    {
+        bail!(
+            "{} is a directory that holds files: name a new path for the export",
+            args.output.display()
+        );
+    }
     let clock = clock::system();
     let actor = Actor::Cli {
         account: account.id,
