@@ -13,18 +13,24 @@ use ferry_domain::{
 };
 use ferry_store::{RowReceiver, Store, StoreError};
 
+#[path = "contract/audit.rs"]
+mod audit;
 #[path = "contract/bulk.rs"]
 mod bulk;
 #[path = "contract/exports.rs"]
 mod exports;
 #[path = "contract/people.rs"]
 mod people;
+#[path = "contract/queue.rs"]
+mod queue;
 #[path = "contract/subjects.rs"]
 mod subjects;
 
+use audit::{audit, limits};
 use bulk::{bulk, segments};
-use exports::{audit, exports, limits, queue};
+use exports::exports;
 use people::audit_people;
+use queue::queue;
 use subjects::{subject_rows, subjects};
 
 const MINUTE: Millis = 60_000;

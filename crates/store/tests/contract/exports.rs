@@ -1,23 +1,20 @@
-//! The story's export jobs, audit trail and limits.
+//! The story's exports: requested, leased, completed, downloaded, retired, cancelled.
 
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use ferry_domain::audit::GENESIS;
+use ferry_domain::AccountId;
 use ferry_domain::export::{DataType, ExportRange, Format, SubjectRef};
 use ferry_domain::job::{
     ArtifactFile, CompletedExport, DownloadRecord, ExportSpec, ExportStatus, NewExport, Progress,
     Receipt,
 };
-use ferry_domain::queue::{
-    ATTEMPTS_EXHAUSTED, JobFailure, JobFate, JobKind, JobStatus, Lane, NewJob,
-};
-use ferry_domain::{AccountId, LimitSetting, Limits, Plan};
-use ferry_store::{AuditFilter, ExportFilter, Queued, Store};
+use ferry_domain::queue::{JobFailure, JobFate, JobKind, JobStatus, Lane};
+use ferry_store::{ExportFilter, Queued, Store};
 
 use super::{DAY, day, event};
 
-fn spec() -> ExportSpec {
+pub(super) fn spec() -> ExportSpec {
     ExportSpec {
         subject: Some(SubjectRef::UserId("u1".into())),
         website_id: None,
@@ -33,7 +30,12 @@ fn spec() -> ExportSpec {
     }
 }
 
-fn request(id: &str, account: AccountId, requested_by: &str, per_day: Option<u32>) -> NewExport {
+pub(super) fn request(
+    id: &str,
+    account: AccountId,
+    requested_by: &str,
+    per_day: Option<u32>,
+) -> NewExport {
     NewExport {
         id: id.into(),
         account,
@@ -45,7 +47,7 @@ fn request(id: &str, account: AccountId, requested_by: &str, per_day: Option<u32
 }
 
 /// The instants the story's workers see.
-const LEASE: i64 = 30_000;
+pub(super) const LEASE: i64 = 30_000;
 
 fn receipt(export_id: &str) -> Receipt {
     Receipt {
@@ -454,256 +456,5 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
             .await
             .unwrap()
             .is_none()
-    );
-}
-
-/// The generic queue on its own: unique keys, lanes, release at shutdown, and a job whose
-/// worker dies on every attempt, which fails once its attempts run out; then the operator's
-/// own export, held for the process that asked for it.
-pub async fn queue(store: &Arc<dyn Store>, acme: AccountId) {
-    let t0 = day() + 5 * DAY;
-    let kind = JobKind::Export {
-        export_id: "exp_none".into(),
-    };
-    let job = NewJob {
-        unique_key: Some("window:2024-05-01".into()),
-        ..NewJob::now(kind.clone(), Lane::Bulk, t0)
-    };
-    let id = store
-        .enqueue(job.clone(), t0)
-        .await
-        .unwrap()
-        .expect("queued");
-    assert_eq!(
-        store.enqueue(job, t0).await.unwrap(),
-        None,
-        "one job per key"
-    );
-    let claimed = store
-        .claim_job(&[Lane::Bulk], t0, LEASE)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((claimed.lease.job, claimed.lane), (id, Lane::Bulk));
-    assert!(
-        store
-            .extend_lease(&claimed.lease, t0 + 20_000, LEASE)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .reclaim_expired(t0 + LEASE + 1)
-            .await
-            .unwrap()
-            .requeued
-            .is_empty(),
-        "the heartbeat kept it"
-    );
-    assert!(
-        store
-            .release_job(&claimed.lease, t0 + 21_000)
-            .await
-            .unwrap()
-    );
-    let released = store.job(id).await.unwrap().unwrap();
-    assert_eq!(
-        (released.status, released.attempts),
-        (JobStatus::Queued, 0),
-        "a release does not count as an attempt"
-    );
-
-    let mut now = t0 + 30_000;
-    for attempt in 1..=3 {
-        let claim = store
-            .claim_job(&[Lane::Bulk], now, LEASE)
-            .await
-            .unwrap()
-            .expect("claimable again");
-        assert_eq!(claim.lease.attempt, attempt);
-        // The worker dies: no heartbeat, no report.
-        now += LEASE + 1;
-        let reclaimed = store.reclaim_expired(now).await.unwrap();
-        if attempt < 3 {
-            assert_eq!(reclaimed.requeued, [id]);
-        } else {
-            assert_eq!(reclaimed.failed, [(id, kind.clone())]);
-        }
-    }
-    let failed = store.job(id).await.unwrap().unwrap();
-    assert_eq!(failed.status, JobStatus::Failed);
-    assert_eq!(failed.error.unwrap().0, ATTEMPTS_EXHAUSTED);
-    assert!(
-        store
-            .claim_job(&[Lane::Bulk], now + LEASE * 10, LEASE)
-            .await
-            .unwrap()
-            .is_none()
-    );
-
-    // `ferry export`: not counted against the day's allowance, in a lane no worker claims,
-    // one attempt.
-    let mut operator = request("exp_3", acme, "cli", None);
-    operator.operator = true;
-    let created = store
-        .create_export(operator, event("data_export.requested", Some("exp_3")), now)
-        .await
-        .unwrap();
-    let Queued::Created { job: held, .. } = created else {
-        panic!("the operator's export is queued: {created:?}");
-    };
-    let held = held.queue_job.unwrap();
-    assert_eq!(store.job(held).await.unwrap().unwrap().lane, Lane::Held);
-    assert!(
-        store
-            .claim_job(&[Lane::Default, Lane::Bulk], now, LEASE)
-            .await
-            .unwrap()
-            .is_none(),
-        "no worker takes it"
-    );
-    let counted = store
-        .create_export(
-            request("exp_4", acme, "key_story", Some(10)),
-            event("data_export.requested", Some("exp_4")),
-            now,
-        )
-        .await
-        .unwrap();
-    let Queued::Created { remaining, .. } = counted else {
-        panic!("within the allowance: {counted:?}");
-    };
-    assert_eq!(remaining, Some(9), "the operator's export is not counted");
-    let mine = store
-        .claim_job_by_id(held, now, LEASE)
-        .await
-        .unwrap()
-        .expect("its own process takes it");
-    assert_eq!((mine.lane, mine.max_attempts), (Lane::Held, 1));
-    for id in ["exp_3", "exp_4"] {
-        store.cancel_export(acme, id, now).await.unwrap().unwrap();
-    }
-}
-
-/// One chain for the whole store; each account sees its own entries.
-pub async fn audit(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) {
-    let theirs = store
-        .audit(other, event("api_key.created", None))
-        .await
-        .unwrap();
-    let ours = store
-        .audit_entries(
-            acme,
-            AuditFilter {
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let actions: Vec<&str> = ours.iter().map(|e| e.event.action.as_str()).collect();
-    assert_eq!(
-        actions,
-        [
-            "data_export.requested",
-            "data_export.completed",
-            "data_export.requested"
-        ],
-        "a refused request and a stale completion left no entry"
-    );
-    assert_eq!(ours[1].event, event("data_export.completed", Some("exp_1")));
-    assert_eq!(ours[0].prev_hash, GENESIS);
-    assert_eq!(ours[1].prev_hash, ours[0].hash);
-    assert_eq!(ours[2].prev_hash, ours[1].hash);
-    assert_eq!(theirs.prev_hash, ours[2].hash);
-    assert!(ours[1].seq < ours[2].seq && ours[2].seq < theirs.seq);
-
-    let filtered = move |f: AuditFilter| store.audit_entries(acme, AuditFilter { limit: 10, ..f });
-    let action = |a: &str| AuditFilter {
-        action: Some(a.into()),
-        ..Default::default()
-    };
-    assert_eq!(filtered(action("data_export")).await.unwrap().len(), 3);
-    assert_eq!(filtered(action("api_key")).await.unwrap().len(), 0);
-    let after = filtered(AuditFilter {
-        after: Some(ours[0].seq),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    assert_eq!(after, ours[1..]);
-    let by_worker = AuditFilter {
-        actor: Some("worker".into()),
-        ..Default::default()
-    };
-    assert_eq!(filtered(by_worker).await.unwrap().len(), 0);
-    let theirs_listed = store.audit_entries(
-        other,
-        AuditFilter {
-            limit: 10,
-            ..Default::default()
-        },
-    );
-    assert_eq!(theirs_listed.await.unwrap(), [theirs]);
-
-    assert_eq!(store.audit_verify().await.unwrap(), (4, None));
-}
-
-/// The plans' limits as DESIGN.md sets them, then a plan's and an account's own settings.
-pub async fn limits(store: &Arc<dyn Store>, acme: AccountId) {
-    let limits = |per_day, bytes| Limits {
-        exports_per_day: per_day,
-        max_export_bytes: bytes,
-        bytes_set_for_account: false,
-    };
-    let own_bytes = |per_day, bytes| Limits {
-        bytes_set_for_account: true,
-        ..limits(per_day, bytes)
-    };
-    let plans = store.plan_limits().await.unwrap();
-    let defaults = [
-        (Plan::Pro, limits(Some(50), Some(1_000_000_000))),
-        (Plan::Scale, limits(Some(200), Some(10_000_000_000))),
-        (Plan::Enterprise, limits(None, None)),
-    ];
-    assert_eq!(plans, defaults);
-    assert_eq!(
-        store.limits(acme).await.unwrap(),
-        defaults[0].1,
-        "acme is on Pro"
-    );
-
-    store
-        .set_plan_limits(Plan::Pro, limits(Some(3), None))
-        .await
-        .unwrap();
-    assert_eq!(store.limits(acme).await.unwrap(), limits(Some(3), None));
-    let own = (
-        Some(LimitSetting::Limited(7)),
-        Some(LimitSetting::Limited(5_000)),
-    );
-    store.set_account_limits(acme, own.0, own.1).await.unwrap();
-    assert_eq!(
-        store.limits(acme).await.unwrap(),
-        own_bytes(Some(7), Some(5_000))
-    );
-    store
-        .set_account_limits(acme, Some(LimitSetting::Unlimited), None)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.limits(acme).await.unwrap(),
-        own_bytes(None, Some(5_000)),
-        "bytes kept"
-    );
-    let follow = (Some(LimitSetting::Plan), Some(LimitSetting::Plan));
-    store
-        .set_account_limits(acme, follow.0, follow.1)
-        .await
-        .unwrap();
-    assert_eq!(store.limits(acme).await.unwrap(), limits(Some(3), None));
-    assert_eq!(
-        store.plan_limits().await.unwrap()[0],
-        (Plan::Pro, limits(Some(3), None))
     );
 }
