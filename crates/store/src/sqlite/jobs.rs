@@ -154,7 +154,8 @@ pub(crate) fn list(
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM export_jobs WHERE account_pk = ?1 AND pk < ?2 AND (?3 IS NULL OR status = ?3)
-           AND (?4 IS NULL OR subject = ?4 OR subject LIKE '%:' || ?4)
+           AND (?4 IS NULL OR subject = ?4 COLLATE NOCASE
+                OR substr(subject, instr(subject, ':') + 1) = ?4 COLLATE NOCASE)
            AND (?5 IS NULL OR created_at >= ?5) AND (?6 IS NULL OR created_at < ?6)
          ORDER BY pk DESC LIMIT ?7"
     );

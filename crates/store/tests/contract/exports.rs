@@ -155,6 +155,27 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
     let listed = store.export_jobs(acme, listing()).await.unwrap();
     let ids: Vec<&str> = listed.data.iter().map(|j| j.id.as_str()).collect();
     assert_eq!((ids, listed.next_cursor), (vec!["exp_1"], None));
+    // An identifier in any case (emails), never a pattern.
+    let subjects = [
+        ("u1", 1),
+        ("U1", 1),
+        ("user_id:u1", 1),
+        ("%", 0),
+        ("u", 0),
+        ("_1", 0),
+    ];
+    for (subject, found) in subjects {
+        let filter = ExportFilter {
+            subject: Some(subject.into()),
+            ..listing()
+        };
+        let listed = store.export_jobs(acme, filter).await.unwrap().data;
+        assert_eq!(
+            listed.len(),
+            found,
+            "subject {subject}: the identifier, exactly"
+        );
+    }
     let running = ExportFilter {
         status: Some(ExportStatus::Running),
         ..listing()
