@@ -265,3 +265,79 @@ async fn an_import_by_another_process_is_seen_by_the_running_servers_sessions() 
     assert_eq!(summary["totals"]["sessions"], 2, "{summary}");
     assert_eq!(summary["totals"]["pageviews"], 3);
 }
+
+#[tokio::test]
+async fn serve_runs_a_queued_export_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(d, &["accounts", "create", "acme"]).await.0);
+    let (_, site, _) = run(
+        d,
+        &[
+            "websites",
+            "create",
+            "--account",
+            "acme",
+            "--domain",
+            "a.test",
+        ],
+    )
+    .await;
+    let (_, key, _) = run(d, &["keys", "create", "--account", "acme"]).await;
+    let line = serde_json::json!({"type":"pageview","website_id":site,"visitor_id":"v1","timestamp":"2024-05-01T10:00:00Z","url":"/"});
+    std::fs::write(d.join("in.ndjson"), format!("{line}\n")).unwrap();
+    assert!(
+        run(d, &["import", d.join("in.ndjson").to_str().unwrap()])
+            .await
+            .0
+    );
+
+    let (mut server, base) = serve(d).await;
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({"kind": "bulk", "website_id": site});
+    let queued: Value = client
+        .post(format!("{base}/api/external/v1/exports"))
+        .header("X-API-Key", &key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = queued["export_id"].as_str().unwrap().to_string();
+    // The server's own worker runs it; a client polls, as the README shows.
+    let poll = async {
+        loop {
+            let job: Value = client
+                .get(format!("{base}/api/external/v1/exports/{id}"))
+                .header("X-API-Key", &key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if job["status"] != "queued" && job["status"] != "running" {
+                return job;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let job = tokio::time::timeout(Duration::from_secs(60), poll)
+        .await
+        .expect("the export ends");
+    assert_eq!(job["status"], "completed", "{job}");
+
+    let pid = server.id().expect("running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = tokio::time::timeout(Duration::from_secs(60), server.wait())
+        .await
+        .expect("ferry serve stops after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "a clean exit: {status}");
+}
