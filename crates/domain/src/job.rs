@@ -138,6 +138,33 @@ pub struct ArtifactFile {
     pub sha256: String,
 }
 
+/// A request to use a one-time link for one file: `bytes` of the file's `file_bytes`, as a
+/// resume (`Range`) or as a fresh download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OneTimeRequest {
+    pub bytes: u64,
+    pub file_bytes: u64,
+    pub resume: bool,
+}
+
+/// Over its whole life a one-time link serves at most its file plus this much (resumes
+/// repeat a little of what a broken download already had).
+pub const ONE_TIME_SLACK_BYTES: u64 = 1 << 20;
+/// A one-time link may be resumed for this long after its first request.
+pub const ONE_TIME_RESUME_MS: crate::Millis = 86_400_000;
+
+/// What the store said to a one-time request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OneTimeUse {
+    /// Serve it.
+    Granted,
+    /// Downloaded whole already, or claimed by another request (a fresh download after the
+    /// first), or the bytes asked would pass the budget.
+    Used,
+    /// Claimed more than a day ago and never completed.
+    ResumeExpired,
+}
+
 /// One download attempt, complete or not. The client address is kept here (the issue asks
 /// for it, to answer "who fetched this?") and never logged.
 #[derive(Debug, Clone, PartialEq, Serialize)]

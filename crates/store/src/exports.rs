@@ -4,6 +4,7 @@ use ferry_domain::audit::AuditEvent;
 use ferry_domain::job::{
     CompletedExport, DownloadRecord, ExportJob, ExportStatus, NewExport, Progress,
 };
+use ferry_domain::job::{OneTimeRequest, OneTimeUse};
 use ferry_domain::queue::Lease;
 use ferry_domain::{AccountId, Millis};
 
@@ -96,6 +97,15 @@ pub trait Exports: Send + Sync {
         record: DownloadRecord,
         one_time: bool,
     ) -> Result<bool, StoreError>;
+    /// Decides a request on a one-time link for `file`, atomically: the first request
+    /// claims it, later ones are served only as resumes within a byte budget and a day.
+    async fn claim_one_time(
+        &self,
+        id: &str,
+        file: &str,
+        request: OneTimeRequest,
+        now: Millis,
+    ) -> Result<OneTimeUse, StoreError>;
     /// Whether `file` of the export was downloaded whole already.
     async fn fetched_whole(&self, id: &str, file: &str) -> Result<bool, StoreError>;
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError>;

@@ -12,7 +12,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use ferry_domain::job::{DownloadRecord, ExportStatus};
+use ferry_domain::job::{DownloadRecord, ExportStatus, OneTimeRequest, OneTimeUse};
 use futures_util::Stream;
 use tokio_util::io::ReaderStream;
 
@@ -67,16 +67,12 @@ pub async fn download(
             "this download link has expired: ask for a new export",
         ));
     }
-    if job.spec.one_time
-        && (job.consumed_at.is_some() || state.store.fetched_whole(&job.id, &file.name).await?)
-    {
-        return Err(gone(
-            ErrorCode::LinkUsed,
-            "this one-time link was used already: ask for a new export",
-        ));
-    }
     let length = file.bytes;
-    let (start, end) = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+    // A Range header that is not text is as unreadable as one that does not parse.
+    let range = headers
+        .get(header::RANGE)
+        .map(|v| v.to_str().unwrap_or("unreadable"));
+    let (start, end) = match range {
         None => (0, length),
         Some(range) => match parse_range(range, length) {
             Some(r) => r,
@@ -93,6 +89,34 @@ pub async fn download(
             }
         },
     };
+    if job.spec.one_time {
+        let request = OneTimeRequest {
+            bytes: end - start,
+            file_bytes: length,
+            resume: range.is_some(),
+        };
+        match state
+            .store
+            .claim_one_time(&job.id, &file.name, request, now)
+            .await?
+        {
+            OneTimeUse::Granted => {}
+            OneTimeUse::Used => {
+                return Err(gone(
+                    ErrorCode::LinkUsed,
+                    "this one-time link was used already (an interrupted download can be resumed \
+                     with a Range request): ask for a new export",
+                ));
+            }
+            OneTimeUse::ResumeExpired => {
+                return Err(gone(
+                    ErrorCode::LinkUsed,
+                    "this one-time link was first used over a day ago and can no longer be \
+                     resumed: ask for a new export",
+                ));
+            }
+        }
+    }
     let key = format!("{relative}/{}", file.name);
     let handle = state
         .worker

@@ -13,6 +13,7 @@ mod helpers;
 mod ingest;
 mod keys_and_websites;
 mod limits;
+mod one_time;
 mod output;
 mod segments;
 mod sessions;

@@ -1,6 +1,9 @@
 //! The download log of exports, and what it decides: whether a one-time link was used.
 
-use ferry_domain::job::{ArtifactFile, DownloadRecord};
+use ferry_domain::job::{
+    ArtifactFile, DownloadRecord, ONE_TIME_RESUME_MS, ONE_TIME_SLACK_BYTES, OneTimeRequest,
+    OneTimeUse,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::convert::{now_ms, time};
@@ -87,4 +90,64 @@ pub(crate) fn forget_clients(conn: &Connection, before: i64) -> Result<u64, Stor
         "UPDATE downloads SET client = NULL WHERE at < ?1 AND client IS NOT NULL",
         [before],
     )? as u64)
+}
+
+/// Decides a one-time link request in one transaction, so that of many requests at once
+/// exactly one claims the link: the first request claims it; after that only resumes
+/// (`Range`) are served, within the budget of the file plus [`ONE_TIME_SLACK_BYTES`] and
+/// within a day of the claim; a file downloaded whole is used up.
+pub(crate) fn claim_one_time(
+    conn: &mut Connection,
+    id: &str,
+    file: &str,
+    request: OneTimeRequest,
+    now: i64,
+) -> Result<OneTimeUse, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let export: Option<(i64, Option<i64>)> = tx
+        .query_row(
+            "SELECT pk, consumed_at FROM export_jobs WHERE export_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((pk, None)) = export else {
+        return Ok(OneTimeUse::Used);
+    };
+    if fetched_whole(&tx, id, file)? {
+        return Ok(OneTimeUse::Used);
+    }
+    let claim: Option<(i64, u64)> = tx
+        .query_row(
+            "SELECT claimed_at, granted FROM one_time_claims WHERE export_pk = ?1 AND file = ?2",
+            params![pk, file],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let granted = match claim {
+        None => {
+            tx.execute(
+                "INSERT INTO one_time_claims (export_pk, file, claimed_at, granted) VALUES (?1, ?2, ?3, ?4)",
+                params![pk, file, now, request.bytes],
+            )?;
+            OneTimeUse::Granted
+        }
+        Some(_) if !request.resume => OneTimeUse::Used,
+        Some((claimed_at, _)) if now - claimed_at > ONE_TIME_RESUME_MS => OneTimeUse::ResumeExpired,
+        Some((_, granted))
+            if granted.saturating_add(request.bytes)
+                > request.file_bytes.saturating_add(ONE_TIME_SLACK_BYTES) =>
+        {
+            OneTimeUse::Used
+        }
+        Some(_) => {
+            tx.execute(
+                "UPDATE one_time_claims SET granted = granted + ?3 WHERE export_pk = ?1 AND file = ?2",
+                params![pk, file, request.bytes],
+            )?;
+            OneTimeUse::Granted
+        }
+    };
+    tx.commit()?;
+    Ok(granted)
 }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use ferry_domain::analytics::Page;
 use ferry_domain::audit::AuditEvent;
 use ferry_domain::job::{CompletedExport, DownloadRecord, ExportJob, NewExport, Progress};
+use ferry_domain::job::{OneTimeRequest, OneTimeUse};
 use ferry_domain::queue::Lease;
 use ferry_domain::{AccountId, Millis};
 
@@ -117,6 +118,19 @@ impl Exports for SqliteStore {
     async fn export_downloads(&self, id: &str) -> Result<Vec<DownloadRecord>, StoreError> {
         let id = id.to_string();
         self.pool.read(move |c| downloads::downloads(c, &id)).await
+    }
+
+    async fn claim_one_time(
+        &self,
+        id: &str,
+        file: &str,
+        request: OneTimeRequest,
+        now: Millis,
+    ) -> Result<OneTimeUse, StoreError> {
+        let (id, file) = (id.to_string(), file.to_string());
+        self.pool
+            .write(move |c| downloads::claim_one_time(c, &id, &file, request, now))
+            .await
     }
 
     async fn forget_download_clients(&self, before: Millis) -> Result<u64, StoreError> {

@@ -345,6 +345,19 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
             .unwrap()
     );
     assert!(store.fetched_whole("exp_1", "export.json").await.unwrap());
+    let resume = ferry_domain::job::OneTimeRequest {
+        bytes: 10,
+        file_bytes: 120,
+        resume: true,
+    };
+    assert_eq!(
+        store
+            .claim_one_time("exp_1", "export.json", resume, stalled)
+            .await
+            .unwrap(),
+        ferry_domain::job::OneTimeUse::Used,
+        "fetched whole, the one-time link is used up even for a resume"
+    );
     let job = store.export_job(acme, "exp_1").await.unwrap().unwrap();
     assert!(
         job.consumed_at.is_some(),
