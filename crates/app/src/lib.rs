@@ -15,6 +15,7 @@
 //!   signs their download links; [`clock`] is the time they all read.
 //! - [`error_code`]: every error code, with its HTTP status.
 //! - [`segments`]: closed days formatted ahead of time, which bulk exports copy.
+//! - [`private_fs`]: the owner-only data directory and secret files.
 //! - [`demo`]: the deterministic demo and benchmark data generator.
 //! - [`commands`]: one module per subcommand.
 
@@ -33,6 +34,7 @@ pub mod jobs;
 pub mod keys;
 pub mod links;
 pub mod pipeline;
+pub mod private_fs;
 pub mod segments;
 pub mod services;
 pub mod startup;

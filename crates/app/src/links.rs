@@ -13,6 +13,9 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// 256 bits, the HMAC-SHA256 key size.
+const MIN_SECRET_BYTES: usize = 32;
+
 pub struct LinkSigner {
     secret: Vec<u8>,
 }
@@ -28,9 +31,20 @@ pub struct LinkClaim {
 
 impl LinkSigner {
     /// The secret from `FERRY_LINK_SECRET`, or from `DATA_DIR/link-secret` (made on first use,
-    /// readable by the owner only).
+    /// owner-only, written atomically). A secret under 32 bytes is refused: an empty HMAC key
+    /// would let anyone forge links.
     pub fn load(data_dir: &Path) -> anyhow::Result<Self> {
-        if let Ok(secret) = std::env::var("FERRY_LINK_SECRET") {
+        Self::load_with(data_dir, std::env::var("FERRY_LINK_SECRET").ok())
+    }
+
+    fn load_with(data_dir: &Path, from_env: Option<String>) -> anyhow::Result<Self> {
+        if let Some(secret) = from_env {
+            anyhow::ensure!(
+                secret.len() >= MIN_SECRET_BYTES,
+                "FERRY_LINK_SECRET is {} bytes; it must be at least {MIN_SECRET_BYTES}: make one with \
+                 `openssl rand -hex 32`",
+                secret.len()
+            );
             return Ok(LinkSigner {
                 secret: secret.into_bytes(),
             });
@@ -38,18 +52,19 @@ impl LinkSigner {
         let path = data_dir.join("link-secret");
         if let Ok(hex_secret) = std::fs::read_to_string(&path) {
             let secret = hex::decode(hex_secret.trim()).context("link-secret is not hex")?;
+            anyhow::ensure!(
+                secret.len() >= MIN_SECRET_BYTES,
+                "{} holds {} bytes, fewer than {MIN_SECRET_BYTES}: it was not written whole. \
+                 Remove it and start again; a new secret is made, and links sent before stop working",
+                path.display(),
+                secret.len()
+            );
             return Ok(LinkSigner { secret });
         }
-        let mut secret = vec![0u8; 32];
+        let mut secret = vec![0u8; MIN_SECRET_BYTES];
         rand::rng().fill_bytes(&mut secret);
-        std::fs::create_dir_all(data_dir)?;
-        std::fs::write(&path, hex::encode(&secret))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        }
+        crate::private_fs::ensure_private_dir(data_dir)?;
+        crate::private_fs::write_private(&path, hex::encode(&secret).as_bytes())?;
         Ok(LinkSigner { secret })
     }
 
@@ -99,6 +114,26 @@ impl LinkSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_or_empty_secret_is_refused_wherever_it_comes_from() {
+        let dir = tempfile::tempdir().unwrap();
+        for short in ["", "too short a secret"] {
+            let refused = LinkSigner::load_with(dir.path(), Some(short.into()));
+            let message = refused.err().expect("refused").to_string();
+            assert!(message.contains("at least 32"), "{message}");
+        }
+        assert!(LinkSigner::load_with(dir.path(), Some("k".repeat(32))).is_ok());
+        // What a crash during an unsynced write could leave: an empty file.
+        std::fs::write(dir.path().join("link-secret"), "").unwrap();
+        let refused = LinkSigner::load_with(dir.path(), None);
+        let message = refused.err().expect("refused").to_string();
+        assert!(message.contains("not written whole"), "{message}");
+        std::fs::remove_file(dir.path().join("link-secret")).unwrap();
+        LinkSigner::load_with(dir.path(), None).expect("a new secret is made");
+        let made = std::fs::read_to_string(dir.path().join("link-secret")).unwrap();
+        assert_eq!(hex::decode(made.trim()).unwrap().len(), 32);
+    }
 
     #[test]
     fn a_token_verifies_only_unaltered_and_under_its_own_secret() {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use chrono::{Duration, TimeZone, Utc};
 use ferry_domain::{Account, AccountId, NewWebsite, Plan, Scopes};
 use ferry_store::Store;
@@ -45,6 +45,12 @@ pub async fn run(store_args: &StoreArgs, args: DemoArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    // A rerun hands out a new key: the one it made before stops working.
+    for key in store.keys(account.id).await? {
+        if key.name.as_deref() == Some("demo") && key.revoked_at.is_none() {
+            store.revoke_key(account.id, &key.id).await?;
+        }
+    }
     let minted = mint(Some("demo".into()), Scopes::all());
     store.create_key(account.id, minted.record).await?;
     let key_file = save_key(&store_args.data_dir, &minted.secret)?;
@@ -103,13 +109,7 @@ async fn demo_account(store: &dyn Store) -> anyhow::Result<Account> {
 /// Writes the demo key where the README's curl examples read it, readable by the owner only.
 fn save_key(data_dir: &Path, secret: &str) -> anyhow::Result<std::path::PathBuf> {
     let path = data_dir.join("demo-api-key");
-    std::fs::write(&path, format!("{secret}\n"))
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    crate::private_fs::write_private(&path, format!("{secret}\n").as_bytes())?;
     Ok(path)
 }
 

@@ -72,6 +72,7 @@ pub(crate) async fn open_existing_store(args: &StoreArgs) -> anyhow::Result<Arc<
 }
 
 pub(crate) async fn open_store(args: &StoreArgs) -> anyhow::Result<Arc<dyn Store>> {
+    crate::private_fs::ensure_private_dir(&args.data_dir)?;
     ferry_store::open(&args.database_url, &args.data_dir)
         .await
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))

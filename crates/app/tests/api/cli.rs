@@ -341,3 +341,46 @@ async fn serve_runs_a_queued_export_and_stops_cleanly_on_sigterm() {
         .unwrap();
     assert!(status.success(), "a clean exit: {status}");
 }
+
+#[tokio::test]
+async fn the_data_directory_is_the_owners_a_rerun_demo_revokes_its_old_key_and_an_empty_link_secret_is_refused()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("data");
+    let demo = ["demo", "--no-serve", "--visitors", "20", "--days", "2"];
+    assert!(run(&d, &demo).await.0);
+    let first = std::fs::read_to_string(d.join("demo-api-key")).unwrap();
+    assert!(run(&d, &demo).await.0);
+    let second = std::fs::read_to_string(d.join("demo-api-key")).unwrap();
+    assert_ne!(first, second);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&d), 0o700, "the data directory");
+        assert_eq!(mode(&d.join("demo-api-key")), 0o600);
+    }
+    let store = ferry_store::open("", &d).await.unwrap();
+    let demo_account = store.account_by_name("demo").await.unwrap().unwrap();
+    let keys = store.keys(demo_account.id).await.unwrap();
+    let live: Vec<_> = keys.iter().filter(|k| k.revoked_at.is_none()).collect();
+    assert_eq!(
+        (keys.len(), live.len()),
+        (2, 1),
+        "the first demo key was revoked"
+    );
+    assert!(second.starts_with(&live[0].prefix));
+
+    // An empty HMAC key would let anyone forge download links.
+    let out = ferry(&d)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("FERRY_LINK_SECRET", "")
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("at least 32"),
+        "{err}"
+    );
+}
