@@ -117,6 +117,16 @@ pub async fn download(
             }
         }
     }
+    // Written before the first byte leaves: a download cut short by a kill still left a trace.
+    let started = export_event(
+        "link",
+        "data_export.download_started",
+        &job.id,
+        &job.spec,
+        "ok",
+        serde_json::json!({"file": file.name, "from_byte": start, "bytes": end - start}),
+    );
+    state.store.audit(account, started).await?;
     let key = format!("{relative}/{}", file.name);
     let handle = state
         .worker

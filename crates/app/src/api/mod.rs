@@ -72,7 +72,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     Router::new()
         .merge(external)
         .route("/api/ingest", post(ingest::ndjson))
-        .merge(tracker::routes())
+        .merge(tracker::routes(body_limit))
         .route("/download/{token}", get(download::download))
         .route("/healthz", get(healthz))
         .fallback(not_found)

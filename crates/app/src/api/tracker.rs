@@ -22,7 +22,8 @@ use crate::startup::AppState;
 
 const SCRIPT: &str = include_str!("../../assets/ferry.js");
 
-pub fn routes() -> Router<AppState> {
+/// `body_limit`: the server's own limit; the tracker takes the smaller of it and 64 KiB.
+pub fn routes(body_limit: usize) -> Router<AppState> {
     // Sites on any origin post here; beacons send text/plain, so no preflight is needed, but
     // fetch() callers may send application/json.
     let cors = CorsLayer::new()
@@ -33,8 +34,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/event", post(event))
         .route("/api/identify", post(identify))
         .layer(cors)
+        // Anyone may post here: a page view is a few hundred bytes, so a large body is abuse.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            body_limit.min(TRACKER_BODY_LIMIT),
+        ))
         .route("/js/ferry.js", get(script))
 }
+
+/// The largest body the public tracker endpoints take.
+pub const TRACKER_BODY_LIMIT: usize = 64 * 1024;
 
 async fn script() -> impl IntoResponse {
     (

@@ -93,7 +93,8 @@ async fn every_export_of_a_person_is_found_by_any_of_their_identifiers_and_only_
     assert_eq!(
         actions(&by_id),
         "data_export.requested data_export.started data_export.completed \
-         data_export.downloaded data_export.delivered data_export.deleted"
+         data_export.download_started data_export.downloaded data_export.delivered \
+         data_export.deleted"
     );
     assert_eq!(
         actions(&by_email),

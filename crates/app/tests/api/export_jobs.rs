@@ -72,6 +72,7 @@ async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows
             "data_export.requested",
             "data_export.started",
             "data_export.completed",
+            "data_export.download_started",
             "data_export.downloaded",
             "data_export.delivered"
         ]
@@ -99,7 +100,7 @@ async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows
         ),
         "{csv}"
     );
-    assert_eq!(csv.lines().count(), 6);
+    assert_eq!(csv.lines().count(), 7);
     for line in csv.lines().skip(1) {
         let at = line.split(',').nth(1).unwrap();
         assert!(

@@ -280,3 +280,38 @@ async fn concurrent_batches_from_two_accounts_each_get_their_own_report() {
         .unwrap();
     assert_eq!(theirs["totals"]["pageviews"], 8);
 }
+
+#[tokio::test]
+async fn the_public_tracker_takes_at_most_64_kib_while_keyed_ingest_keeps_the_server_limit() {
+    let app = spawn_app().await;
+    let hit = |name: String| json!({"website_id": app.website, "type": "pageview", "visitor_id": "b1", "url": format!("/{name}")});
+    let big = hit("x".repeat(70 * 1024)).to_string();
+    let response = app
+        .client
+        .post(app.url("/api/event"))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(response).await,
+        (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large".into())
+    );
+    let small = app
+        .client
+        .post(app.url("/api/event"))
+        .body(hit("fine".into()).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(small.status(), StatusCode::ACCEPTED);
+    // An authenticated import of the same size is within the server's 16 MiB.
+    let line = pageview(
+        &app.website,
+        "v1",
+        "2024-05-01T10:00:00Z",
+        &"/y".repeat(35 * 1024),
+    );
+    let imported = app.ingest_with(Some(&app.admin_key), ndjson(&[line])).await;
+    assert_eq!(imported.status(), StatusCode::OK);
+}
