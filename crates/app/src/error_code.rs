@@ -45,6 +45,7 @@ codes! {
     MissingField = "missing_field" => BAD_REQUEST,
     InvalidValue = "invalid_value" => BAD_REQUEST,
     UnknownType = "unknown_type" => BAD_REQUEST,
+    InvalidTimestamp = "invalid_timestamp" => BAD_REQUEST,
     UnreadableBody = "unreadable_body" => BAD_REQUEST,
     InvalidQuery = "invalid_query" => BAD_REQUEST,
     InvalidCursor = "invalid_cursor" => BAD_REQUEST,
@@ -174,6 +175,22 @@ mod tests {
             ErrorCode::AttemptsExhausted.as_str(),
             ferry_domain::queue::ATTEMPTS_EXHAUSTED
         );
+    }
+
+    #[test]
+    fn every_code_an_ingest_line_can_fail_with_keeps_its_own_name_at_the_api() {
+        let line_codes = [
+            "malformed_json",
+            "unknown_type",
+            "unknown_field",
+            "missing_field",
+            "invalid_value",
+            "invalid_timestamp",
+            "unknown_website",
+        ];
+        for code in line_codes {
+            assert_eq!(ErrorCode::parse(code).map(ErrorCode::as_str), Some(code));
+        }
     }
 
     #[test]

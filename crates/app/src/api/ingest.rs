@@ -20,8 +20,14 @@ use crate::startup::AppState;
 pub struct IngestReport {
     pub accepted: usize,
     pub rejected: usize,
+    /// The first [`MAX_LISTED_ERRORS`] rejected lines; `rejected` counts them all.
     pub errors: Vec<RejectedLine>,
+    /// More lines were rejected than `errors` lists.
+    pub errors_truncated: bool,
 }
+
+/// A body of a million bad lines gets a short answer: the count, and the first thousand.
+pub const MAX_LISTED_ERRORS: usize = 1_000;
 
 #[derive(Debug, Serialize)]
 pub struct RejectedLine {
@@ -78,10 +84,13 @@ pub async fn ingest_ndjson(
         }
     }
     errors.sort_by_key(|e| e.line);
+    let rejected = errors.len();
+    errors.truncate(MAX_LISTED_ERRORS);
     Ok(IngestReport {
         accepted,
-        rejected: errors.len(),
+        rejected,
         errors,
+        errors_truncated: rejected > MAX_LISTED_ERRORS,
     })
 }
 

@@ -315,3 +315,30 @@ async fn the_public_tracker_takes_at_most_64_kib_while_keyed_ingest_keeps_the_se
     let imported = app.ingest_with(Some(&app.admin_key), ndjson(&[line])).await;
     assert_eq!(imported.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_body_of_many_bad_lines_gets_the_count_and_the_first_thousand_of_them() {
+    let app = spawn_app().await;
+    let mut body = String::new();
+    for _ in 0..1_500 {
+        body.push_str("{\"type\":\"pageview\",\"colour\":\"red\"}\n");
+    }
+    body.push_str(&format!(
+        "{}\n",
+        pageview(&app.website, "v1", "2024-05-01T10:00:00Z", "/")
+    ));
+    let response = app.ingest_with(Some(&app.admin_key), body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(
+        (report["accepted"].as_u64(), report["rejected"].as_u64()),
+        (Some(1), Some(1_500))
+    );
+    let listed = report["errors"].as_array().unwrap();
+    assert_eq!(listed.len(), 1_000);
+    assert_eq!(
+        (listed[0]["line"].as_u64(), listed[999]["line"].as_u64()),
+        (Some(1), Some(1_000))
+    );
+    assert_eq!(report["errors_truncated"], true);
+}
