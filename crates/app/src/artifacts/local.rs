@@ -32,6 +32,15 @@ impl LocalArtifacts {
     }
 }
 
+/// A rename is durable only once its directory is synced: without it a power cut can lose
+/// a file whose export the store already calls completed.
+async fn sync_parent(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) => tokio::fs::File::open(dir).await?.sync_all().await,
+        None => Ok(()),
+    }
+}
+
 #[async_trait]
 impl ArtifactStore for LocalArtifacts {
     async fn put(&self, key: &str, mut body: Reader) -> io::Result<u64> {
@@ -42,6 +51,7 @@ impl ArtifactStore for LocalArtifacts {
         let stored = tokio::io::copy(&mut body, &mut file).await?;
         file.sync_all().await?;
         tokio::fs::rename(&partial, &path).await?;
+        sync_parent(&path).await?;
         Ok(stored)
     }
 
@@ -56,6 +66,7 @@ impl ArtifactStore for LocalArtifacts {
             tokio::fs::rename(&partial, &path).await?;
             tokio::fs::remove_file(source).await?;
         }
+        sync_parent(&path).await?;
         Ok(bytes)
     }
 
