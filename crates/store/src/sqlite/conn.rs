@@ -154,7 +154,7 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_writer_syncs_every_commit_and_readers_see_it() {
+    fn the_writer_syncs_every_commit() {
         let dir = tempfile::tempdir().unwrap();
         let conn = super::open_writer(&dir.path().join("t.db")).unwrap();
         let level: i64 = conn
