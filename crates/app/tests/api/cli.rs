@@ -33,6 +33,31 @@ pub async fn run(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// Account `acme` with website `a.test` (its id returned), where visitor `v1`, identified as
+/// user `u1`, viewed one page.
+pub async fn one_person(data_dir: &Path) -> String {
+    assert!(run(data_dir, &["accounts", "create", "acme"]).await.0);
+    let create = [
+        "websites",
+        "create",
+        "--account",
+        "acme",
+        "--domain",
+        "a.test",
+    ];
+    let (ok, site, err) = run(data_dir, &create).await;
+    assert!(ok, "{err}");
+    let lines = [
+        serde_json::json!({"type":"pageview","website_id":site,"visitor_id":"v1","timestamp":"2024-05-01T10:00:00Z","url":"/"}),
+        serde_json::json!({"type": "identify", "website_id": site, "visitor_id": "v1", "user_id": "u1"}),
+    ];
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let file = data_dir.join("one-person.ndjson");
+    std::fs::write(&file, body).unwrap();
+    assert!(run(data_dir, &["import", file.to_str().unwrap()]).await.0);
+    site
+}
+
 /// Starts a long-running command and reads stdout until a line starts with `last`.
 async fn start_until(data_dir: &Path, args: &[&str], last: &str) -> (Child, Vec<String>) {
     let mut child = ferry(data_dir)
@@ -270,27 +295,8 @@ async fn an_import_by_another_process_is_seen_by_the_running_servers_sessions() 
 async fn serve_runs_a_queued_export_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert!(run(d, &["accounts", "create", "acme"]).await.0);
-    let (_, site, _) = run(
-        d,
-        &[
-            "websites",
-            "create",
-            "--account",
-            "acme",
-            "--domain",
-            "a.test",
-        ],
-    )
-    .await;
+    let site = one_person(d).await;
     let (_, key, _) = run(d, &["keys", "create", "--account", "acme"]).await;
-    let line = serde_json::json!({"type":"pageview","website_id":site,"visitor_id":"v1","timestamp":"2024-05-01T10:00:00Z","url":"/"});
-    std::fs::write(d.join("in.ndjson"), format!("{line}\n")).unwrap();
-    assert!(
-        run(d, &["import", d.join("in.ndjson").to_str().unwrap()])
-            .await
-            .0
-    );
 
     let (mut server, base) = serve(d).await;
     let client = reqwest::Client::new();

@@ -306,30 +306,7 @@ async fn an_export_that_kills_its_worker_process_every_time_stops_after_the_atte
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert!(crate::cli::run(d, &["accounts", "create", "acme"]).await.0);
-    let (ok, site, err) = crate::cli::run(
-        d,
-        &[
-            "websites",
-            "create",
-            "--account",
-            "acme",
-            "--domain",
-            "a.test",
-        ],
-    )
-    .await;
-    assert!(ok, "{err}");
-    let lines = [
-        pageview(&site, "v1", "2024-05-01T10:00:00Z", "/"),
-        json!({"type": "identify", "website_id": site, "visitor_id": "v1", "user_id": "u1"}),
-    ];
-    std::fs::write(d.join("in.ndjson"), ndjson(&lines)).unwrap();
-    assert!(
-        crate::cli::run(d, &["import", d.join("in.ndjson").to_str().unwrap()])
-            .await
-            .0
-    );
+    crate::cli::one_person(d).await;
 
     // Queued as the API queues it (through the export service); then a real `ferry worker`
     // process takes it up each time and dies mid-export.
