@@ -135,8 +135,6 @@ pub enum Outcome {
     },
     /// The lease was no longer the job's (cancelled, or reclaimed): nothing it did counts.
     LeaseLost,
-    /// Given back at shutdown.
-    Released,
 }
 
 #[derive(Debug, Clone)]
