@@ -34,7 +34,7 @@ pub async fn run(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
 }
 
 /// Account `acme` with website `a.test` (its id returned), where visitor `v1`, identified as
-/// user `u1`, viewed one page.
+/// user `u1` (`Ann@Example.com`), viewed one page.
 pub async fn one_person(data_dir: &Path) -> String {
     assert!(run(data_dir, &["accounts", "create", "acme"]).await.0);
     let create = [
@@ -49,7 +49,7 @@ pub async fn one_person(data_dir: &Path) -> String {
     assert!(ok, "{err}");
     let lines = [
         serde_json::json!({"type":"pageview","website_id":site,"visitor_id":"v1","timestamp":"2024-05-01T10:00:00Z","url":"/"}),
-        serde_json::json!({"type": "identify", "website_id": site, "visitor_id": "v1", "user_id": "u1"}),
+        serde_json::json!({"type": "identify", "website_id": site, "visitor_id": "v1", "user_id": "u1", "email": "Ann@Example.com"}),
     ];
     let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let file = data_dir.join("one-person.ndjson");

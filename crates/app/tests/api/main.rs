@@ -5,6 +5,7 @@ mod analytics;
 mod audit_people;
 mod bulk_exports;
 mod cli;
+mod cli_export_jobs;
 mod errors;
 mod export_cli;
 mod export_jobs;
