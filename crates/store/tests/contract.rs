@@ -17,12 +17,16 @@ use ferry_store::{RowReceiver, Store, StoreError};
 mod audit;
 #[path = "contract/bulk.rs"]
 mod bulk;
+#[path = "contract/downloads.rs"]
+mod downloads;
 #[path = "contract/exports.rs"]
 mod exports;
 #[path = "contract/people.rs"]
 mod people;
 #[path = "contract/queue.rs"]
 mod queue;
+#[path = "contract/retries.rs"]
+mod retries;
 #[path = "contract/subjects.rs"]
 mod subjects;
 
@@ -31,6 +35,7 @@ use bulk::{bulk, segments};
 use exports::exports;
 use people::audit_people;
 use queue::queue;
+use retries::retries;
 use subjects::{subject_rows, subjects};
 
 const MINUTE: Millis = 60_000;
@@ -109,7 +114,8 @@ pub async fn story(store: Arc<dyn Store>) {
     analytics(&store, &website).await;
     let v1 = subjects(&store, acme, other).await;
     subject_rows(&store, v1).await;
-    exports(&store, acme, other).await;
+    let now = exports(&store, acme, other).await;
+    retries(&store, acme, now).await;
     audit(&store, acme, other).await;
     audit_people(&store, acme, other).await;
     limits(&store, acme).await;

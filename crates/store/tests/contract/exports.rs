@@ -3,15 +3,15 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use ferry_domain::AccountId;
 use ferry_domain::export::{DataType, ExportRange, Format, SubjectRef};
 use ferry_domain::job::{
-    ArtifactFile, CompletedExport, DownloadRecord, ExportSpec, ExportStatus, NewExport, Progress,
-    Receipt,
+    ArtifactFile, CompletedExport, ExportSpec, ExportStatus, NewExport, Progress, Receipt,
 };
-use ferry_domain::queue::{JobFailure, JobFate, JobKind, JobStatus, Lane};
+use ferry_domain::queue::{JobKind, JobStatus, Lane};
+use ferry_domain::{AccountId, Millis};
 use ferry_store::{ExportFilter, Queued, Store};
 
+use super::downloads::downloads;
 use super::{DAY, day, event};
 
 pub(super) fn spec() -> ExportSpec {
@@ -46,6 +46,12 @@ pub(super) fn request(
     }
 }
 
+/// Asserts that no job of `lanes` can be claimed at `now`.
+pub(super) async fn claims_nothing(store: &Arc<dyn Store>, lanes: &[Lane], now: Millis, why: &str) {
+    let claimed = store.claim_job(lanes, now, LEASE).await.unwrap();
+    assert!(claimed.is_none(), "{why}: {claimed:?}");
+}
+
 /// The instants the story's workers see.
 pub(super) const LEASE: i64 = 30_000;
 
@@ -63,16 +69,6 @@ fn receipt(export_id: &str) -> Receipt {
     }
 }
 
-fn download(file: &str, complete: bool) -> DownloadRecord {
-    DownloadRecord {
-        at: Utc.timestamp_millis_opt(day() + 2 * DAY).unwrap(),
-        client: Some("192.0.2.1".into()),
-        bytes: if complete { 120 } else { 10 },
-        complete,
-        file: Some(file.into()),
-    }
-}
-
 fn listing() -> ExportFilter {
     ExportFilter {
         limit: 10,
@@ -82,9 +78,8 @@ fn listing() -> ExportFilter {
 
 /// `exp_1` for u1 from request (with its queue job and audit entry, in one go) through a
 /// lease, a completion a stale lease cannot make, a used-up one-time download and early
-/// retirement; `exp_2` reclaimed after its worker went quiet, failed transiently, then
-/// cancelled, which takes its lease away.
-pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) {
+/// retirement. Returns the story's time at the end.
+pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) -> Millis {
     let t0 = day() + DAY;
     let created = store
         .create_export(
@@ -197,14 +192,13 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
             .is_empty()
     );
 
-    assert!(
-        store
-            .claim_job(&[Lane::Bulk], t0, LEASE)
-            .await
-            .unwrap()
-            .is_none(),
-        "a person's export waits in the default lane"
-    );
+    claims_nothing(
+        store,
+        &[Lane::Bulk],
+        t0,
+        "a person's export waits in the default lane",
+    )
+    .await;
     let first = store
         .claim_job(&[Lane::Default, Lane::Bulk], t0, LEASE)
         .await
@@ -218,14 +212,7 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
         (ExportStatus::Running, 1)
     );
     assert!(claimed.started_at.is_some());
-    assert!(
-        store
-            .claim_job(&[Lane::Default], t0, LEASE)
-            .await
-            .unwrap()
-            .is_none(),
-        "nothing else is queued"
-    );
+    claims_nothing(store, &[Lane::Default], t0, "nothing else is queued").await;
     store.set_export_total("exp_1", 3).await.unwrap();
     let progress = Progress {
         rows: 2,
@@ -331,67 +318,7 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
     );
     assert_eq!(store.receipt("exp_2").await.unwrap(), None);
 
-    assert!(
-        !store
-            .record_download("exp_1", download("export.json", false), true)
-            .await
-            .unwrap()
-    );
-    assert!(!store.fetched_whole("exp_1", "export.json").await.unwrap());
-    assert!(
-        store
-            .record_download("exp_1", download("export.json", true), true)
-            .await
-            .unwrap()
-    );
-    assert!(store.fetched_whole("exp_1", "export.json").await.unwrap());
-    let resume = ferry_domain::job::OneTimeRequest {
-        bytes: 10,
-        file_bytes: 120,
-        resume: true,
-    };
-    assert_eq!(
-        store
-            .claim_one_time("exp_1", "export.json", resume, stalled)
-            .await
-            .unwrap(),
-        ferry_domain::job::OneTimeUse::Used,
-        "fetched whole, the one-time link is used up even for a resume"
-    );
-    let job = store.export_job(acme, "exp_1").await.unwrap().unwrap();
-    assert!(
-        job.consumed_at.is_some(),
-        "a one-time export fetched whole is used up"
-    );
-    let log = store.export_downloads("exp_1").await.unwrap();
-    assert_eq!(
-        log,
-        [
-            download("export.json", false),
-            download("export.json", true)
-        ]
-    );
-
-    assert_eq!(
-        store
-            .forget_download_clients(day() + 2 * DAY)
-            .await
-            .unwrap(),
-        0,
-        "addresses younger than the retention stay"
-    );
-    assert_eq!(
-        store
-            .forget_download_clients(day() + 3 * DAY)
-            .await
-            .unwrap(),
-        2
-    );
-    let log = store.export_downloads("exp_1").await.unwrap();
-    assert!(
-        log.iter().all(|d| d.client.is_none() && d.bytes > 0),
-        "{log:?}"
-    );
+    downloads(store, acme, stalled).await;
 
     assert_eq!(
         store.cancel_export(other, "exp_1", stalled).await.unwrap(),
@@ -406,89 +333,5 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
         (retired.status, artifact.as_deref()),
         (ExportStatus::Expired, Some("art/exp_1"))
     );
-
-    let Queued::Created { remaining, job } = store
-        .create_export(
-            request("exp_2", acme, "cli", None),
-            event("data_export.requested", Some("exp_2")),
-            stalled,
-        )
-        .await
-        .unwrap()
-    else {
-        panic!("no daily limit");
-    };
-    assert_eq!(remaining, None);
-    let claim = store
-        .claim_job(&[Lane::Default], stalled, LEASE)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(claim.lease.job, job.queue_job.unwrap());
-    let failure = JobFailure {
-        code: "io".into(),
-        message: "disk full".into(),
-        transient: true,
-    };
-    let fate = store
-        .fail_job(&claim.lease, &failure, stalled)
-        .await
-        .unwrap();
-    assert_eq!(
-        fate,
-        JobFate::Retry {
-            at: stalled + 1_000
-        }
-    );
-    let job = store.export_job(acme, "exp_2").await.unwrap().unwrap();
-    let error = Some(("io".to_string(), "disk full".to_string()));
-    assert_eq!(
-        (job.status, job.error),
-        (ExportStatus::Queued, error),
-        "a transient failure retries"
-    );
-    assert!(
-        store
-            .claim_job(&[Lane::Default], stalled, LEASE)
-            .await
-            .unwrap()
-            .is_none(),
-        "after its back-off"
-    );
-    let retry = store
-        .claim_job(&[Lane::Default], stalled + 1_000, LEASE)
-        .await
-        .unwrap()
-        .unwrap();
-    let (cancelled, artifact) = store
-        .cancel_export(acme, "exp_2", stalled + 2_000)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (cancelled.status, artifact),
-        (ExportStatus::Cancelled, None)
-    );
-    let progress = Progress::default();
-    assert!(
-        !store
-            .export_progress(&retry.lease, "exp_2", progress, stalled + 2_000, LEASE)
-            .await
-            .unwrap(),
-        "its worker stops"
-    );
-    assert_eq!(
-        store
-            .fail_job(&retry.lease, &failure, stalled + 2_000)
-            .await
-            .unwrap(),
-        JobFate::LeaseLost
-    );
-    assert!(
-        store
-            .claim_job(&[Lane::Default, Lane::Bulk], stalled + 60_000, LEASE)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    stalled
 }

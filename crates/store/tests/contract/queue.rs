@@ -7,7 +7,7 @@ use ferry_domain::AccountId;
 use ferry_domain::queue::{ATTEMPTS_EXHAUSTED, JobKind, JobStatus, Lane, NewJob};
 use ferry_store::{Queued, Store};
 
-use super::exports::{LEASE, request};
+use super::exports::{LEASE, claims_nothing, request};
 use super::{DAY, day, event};
 
 /// The generic queue on its own: unique keys, lanes, release at shutdown, and a job whose
@@ -86,13 +86,14 @@ pub async fn queue(store: &Arc<dyn Store>, acme: AccountId) {
     let failed = store.job(id).await.unwrap().unwrap();
     assert_eq!(failed.status, JobStatus::Failed);
     assert_eq!(failed.error.unwrap().0, ATTEMPTS_EXHAUSTED);
-    assert!(
-        store
-            .claim_job(&[Lane::Bulk], now + LEASE * 10, LEASE)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    let much_later = now + LEASE * 10;
+    claims_nothing(
+        store,
+        &[Lane::Bulk],
+        much_later,
+        "a failed job stays failed",
+    )
+    .await;
 
     // `ferry export`: not counted against the day's allowance, in a lane no worker claims,
     // one attempt.
@@ -107,14 +108,13 @@ pub async fn queue(store: &Arc<dyn Store>, acme: AccountId) {
     };
     let held = held.queue_job.unwrap();
     assert_eq!(store.job(held).await.unwrap().unwrap().lane, Lane::Held);
-    assert!(
-        store
-            .claim_job(&[Lane::Default, Lane::Bulk], now, LEASE)
-            .await
-            .unwrap()
-            .is_none(),
-        "no worker takes it"
-    );
+    claims_nothing(
+        store,
+        &[Lane::Default, Lane::Bulk],
+        now,
+        "no worker takes it",
+    )
+    .await;
     let counted = store
         .create_export(
             request("exp_4", acme, "key_story", Some(10)),
