@@ -289,3 +289,44 @@ async fn export_requests_are_checked_before_anything_is_queued() {
     let listed = app.get_json(&app.api("/exports")).await;
     assert_eq!(listed["data"], json!([]), "nothing was queued");
 }
+
+#[tokio::test]
+async fn another_accounts_key_can_neither_see_nor_delete_an_export_nor_read_its_download_log() {
+    let mut app = spawn_app().await;
+    person(&app).await;
+    let job = export(&app, json!({})).await;
+    let id = job["export_id"].as_str().unwrap();
+    fetch(&app, job["download_url"].as_str().unwrap(), None).await;
+    app.downloads_recorded(1).await;
+    let (other_key, _) = app.other_account().await;
+    for (method, path) in [
+        ("GET", format!("/exports/{id}")),
+        ("GET", format!("/exports/{id}/receipt")),
+        ("DELETE", format!("/exports/{id}")),
+    ] {
+        let request = match method {
+            "GET" => app.client.get(app.api(&path)),
+            _ => app.client.delete(app.api(&path)),
+        };
+        let response = request
+            .header("X-API-Key", &other_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            error_code(response).await,
+            (StatusCode::NOT_FOUND, "export_not_found".into()),
+            "{method} {path}"
+        );
+    }
+    let listed = app
+        .get_with(&other_key, &app.api("/exports"))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(listed["data"], json!([]));
+    let still = app.get_json(&app.api(&format!("/exports/{id}"))).await;
+    assert_eq!(still["status"], "completed", "their DELETE changed nothing");
+    assert_eq!(still["downloads"].as_array().unwrap().len(), 1);
+}
