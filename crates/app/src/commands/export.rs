@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use ferry_deliver::path::PathSink;
+use ferry_domain::Account;
 use ferry_domain::export::{Include, SubjectRef};
 use ferry_domain::plan::parse_size;
-use ferry_domain::{Account, DateRange};
 use ferry_export::bulk::parts::Meter;
 use ferry_store::Store;
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
@@ -23,7 +23,6 @@ use crate::cli::{ExportArgs, FormatArg};
 use crate::clock;
 use crate::config::StoreArgs;
 use crate::jobs::{Outcome, RunOptions, Worker};
-use crate::segments::count::expected_rows;
 use crate::services::Actor;
 use crate::services::exports::{ExportOptions, MIN_PART_SIZE, request_export};
 
@@ -68,10 +67,7 @@ pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()>
         worker.segments = None;
     }
     let meter = Meter::new(None);
-    let bar = progress_bar(&meter);
-    if args.bulk {
-        count_total(&store, &account, &args, &bar).await;
-    }
+    let bar = progress_bar(&meter, store.clone(), job.id.clone());
     let counts = Arc::new(std::sync::Mutex::new(None));
     let run = RunOptions {
         sink: Arc::new(PathSink {
@@ -198,7 +194,9 @@ pub(super) fn include(arg: &str) -> Include {
 }
 
 /// A bar when a person watches; nothing (no escape codes) in a pipe or a file.
-fn progress_bar(meter: &Arc<Meter>) -> ProgressBar {
+/// The total comes from the job itself, which counts its rows beside the export (a bulk
+/// export's percent and ETA appear once it is known).
+fn progress_bar(meter: &Arc<Meter>, store: Arc<dyn Store>, export_id: String) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -209,56 +207,25 @@ fn progress_bar(meter: &Arc<Meter>) -> ProgressBar {
         .expect("a valid template"),
     );
     let (ticker, meter) = (bar.clone(), meter.clone());
-    std::thread::spawn(move || {
+    tokio::spawn(async move {
+        let mut total_known = false;
         while !ticker.is_finished() {
+            if !total_known
+                && let Ok(Some((_, job))) = store.export_job_any(&export_id).await
+                && let Some(total) = job.rows_total
+            {
+                ticker.set_length(total);
+                total_known = true;
+            }
             ticker.set_position(meter.rows.load(Ordering::Relaxed));
             ticker.set_message(format!(
                 "{} written",
                 HumanBytes(meter.bytes.load(Ordering::Relaxed))
             ));
-            std::thread::sleep(Duration::from_millis(200));
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     });
     bar
-}
-
-/// Counts a bulk export's rows beside it: the bar shows percent and ETA once known.
-async fn count_total(
-    store: &Arc<dyn Store>,
-    account: &Account,
-    args: &ExportArgs,
-    bar: &ProgressBar,
-) {
-    if bar.is_hidden() {
-        return;
-    }
-    let Some(id) = &args.website else { return };
-    let Ok(Some(website)) = store.website(account.id, id).await else {
-        return;
-    };
-    let from = args
-        .from
-        .as_deref()
-        .and_then(|d| ferry_domain::parse_date("from", d).ok());
-    let to = args
-        .to
-        .as_deref()
-        .and_then(|d| ferry_domain::parse_date("to", d).ok());
-    let Ok(range) = crate::bulk_source::export_days(store.as_ref(), &website, from, to).await
-    else {
-        return;
-    };
-    let range: DateRange = range;
-    let types = include(&args.include).resolve_bulk().unwrap_or_default();
-    let (store, bar, segments) = (store.clone(), bar.clone(), !args.no_segments);
-    let window = range.bounds(website.timezone);
-    tokio::spawn(async move {
-        if let Ok(total) =
-            expected_rows(store.as_ref(), &website.id, window, &types, segments).await
-        {
-            bar.set_length(total);
-        }
-    });
 }
 
 /// The account the export is from: `--account`, else the one that owns `--website`, else the
