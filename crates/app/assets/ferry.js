@@ -3,7 +3,9 @@
  *  (or data-domain="example.com"). It records a page view on load and on every single-page-app
  *  navigation, and exposes:
  *    ferry.track(name, properties)        a custom event
- *    ferry.identify(userId, {email, name, ...properties})
+ *    ferry.identify(userId, {userHash, email, name, ...properties})
+ *      userHash: hex(HMAC-SHA256(website identify secret, userId)), computed on your server;
+ *      required unless the website takes unsigned identify calls.
  *  The visitor id lives in first-party localStorage (a cookie when storage is blocked).
  *  Set data-auto="false" to send page views yourself with ferry.pageview().
  */
@@ -62,8 +64,10 @@
   function identify(userId, traits) {
     var t = traits || {};
     var properties = {};
-    for (var k in t) if (k !== "email" && k !== "name") properties[k] = t[k];
-    send("/api/identify", { user_id: String(userId), email: t.email || null, name: t.name || null, properties: properties });
+    for (var k in t) if (k !== "email" && k !== "name" && k !== "userHash") properties[k] = t[k];
+    var body = { user_id: String(userId), email: t.email || null, name: t.name || null, properties: properties };
+    if (t.userHash) body.user_hash = String(t.userHash);
+    send("/api/identify", body);
   }
 
   window.ferry = { pageview: pageview, track: track, identify: identify };

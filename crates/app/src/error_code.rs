@@ -54,6 +54,7 @@ codes! {
     MissingApiKey = "missing_api_key" => UNAUTHORIZED,
     InvalidApiKey = "invalid_api_key" => UNAUTHORIZED,
     InsufficientScope = "insufficient_scope" => FORBIDDEN,
+    IdentifySignatureRequired = "identify_signature_required" => FORBIDDEN,
     // 404: unknown, also for another account's things.
     NotFound = "not_found" => NOT_FOUND,
     WebsiteNotFound = "website_not_found" => NOT_FOUND,

@@ -29,6 +29,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod enrich;
+pub mod identify_signature;
 pub mod error_code;
 pub mod jobs;
 pub mod keys;

@@ -216,6 +216,16 @@ pub struct Identity {
     pub website_id: String,
     pub domain: String,
     pub visitor_id: String,
+    /// The user the visitor is linked to; absent for an anonymous visitor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Who made the link: a keyed ingest line, a signed or an unsigned identify call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked_by: Option<crate::LinkTrust>,
+    /// Who last set that user's email and name: a reviewer matching by email sees whether
+    /// anyone could have put the address there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_set_by: Option<crate::LinkTrust>,
 }
 
 /// The profile of an identified person (`user` in the JSON, `profile.csv`).

@@ -33,10 +33,10 @@ pub mod website;
 
 pub use account::{Account, AccountId, ApiKeyInfo, NewApiKey};
 pub use date_range::{DateRange, DateRangeError, DayWindow, parse_date};
-pub use ingest::{Activity, ActivityKind, Identify, IngestLine, LineError, WireLine};
+pub use ingest::{Activity, ActivityKind, Identify, IngestLine, LineError, LinkTrust, WireLine};
 pub use plan::{LimitSetting, Limits, Plan};
 pub use scope::{Scope, Scopes};
-pub use website::{NewWebsite, ValidWebsite, Website, WebsiteError};
+pub use website::{IdentifyPolicy, NewWebsite, ValidWebsite, Website, WebsiteError};
 
 /// Milliseconds since the Unix epoch, UTC. Every stored instant uses this unit.
 pub type Millis = i64;

@@ -16,6 +16,27 @@ pub struct Website {
     pub created_at: DateTime<Utc>,
 }
 
+/// How a website's public identify endpoint tells its own backend's calls from anyone's.
+/// The secret never leaves Ferry after it is shown at creation or rotation.
+#[derive(Clone, PartialEq)]
+pub struct IdentifyPolicy {
+    /// The key of `user_hash = HMAC-SHA256(secret, user_id)`, e.g. `fis_…`.
+    pub secret: String,
+    /// Whether unsigned identify calls are taken too (marked `unsigned_identify`).
+    pub allow_unsigned: bool,
+    pub rotated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for IdentifyPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentifyPolicy")
+            .field("secret", &"<redacted>")
+            .field("allow_unsigned", &self.allow_unsigned)
+            .field("rotated_at", &self.rotated_at)
+            .finish()
+    }
+}
+
 /// What a caller asks for when creating a website, as it arrives.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

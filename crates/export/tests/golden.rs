@@ -6,6 +6,7 @@ use std::io::{self, Cursor, Read};
 use std::path::PathBuf;
 
 use ferry_domain::export::*;
+use ferry_domain::LinkTrust;
 use ferry_export::Rows;
 use ferry_export::person::{PersonExport, PersonSource};
 use serde_json::json;
@@ -54,6 +55,9 @@ fn person() -> (Subject, Fixed) {
             website_id: "web_1".into(),
             domain: "shop.example.com".into(),
             visitor_id: "v1".into(),
+            user_id: Some("user_123".into()),
+            linked_by: Some(LinkTrust::Signed),
+            profile_set_by: Some(LinkTrust::Keyed),
         }],
     };
     let pv = |offset: i64, url: &str, title: Option<&str>| PageviewRow {

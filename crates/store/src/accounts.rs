@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use ferry_domain::{Account, AccountId, Plan, ValidWebsite, Website};
+use ferry_domain::{Account, AccountId, IdentifyPolicy, Plan, ValidWebsite, Website};
 
 use crate::StoreError;
 
@@ -13,12 +13,14 @@ pub trait Accounts: Send + Sync {
     /// The account's default download-link lifetime (`None`: 7 days).
     async fn set_link_expiry(&self, id: AccountId, secs: Option<u64>) -> Result<(), StoreError>;
 
-    /// `id` is the new website's public id, chosen by the caller.
+    /// `id` is the new website's public id, chosen by the caller; `identify_secret` keys its
+    /// signed identify calls from the start.
     async fn create_website(
         &self,
         account: AccountId,
         id: &str,
         website: ValidWebsite,
+        identify_secret: &str,
     ) -> Result<Website, StoreError>;
     /// A website of `account`; another account's website is `None`, as if it did not exist.
     async fn website(&self, account: AccountId, id: &str) -> Result<Option<Website>, StoreError>;
@@ -28,4 +30,21 @@ pub trait Accounts: Send + Sync {
         id_or_domain: &str,
     ) -> Result<Option<(AccountId, Website)>, StoreError>;
     async fn websites(&self, account: AccountId) -> Result<Vec<Website>, StoreError>;
+
+    /// How the website (by public id) checks identify calls; `None` when there is no such
+    /// website. The caller checks that the website is the account's.
+    async fn identify_policy(&self, website_id: &str)
+    -> Result<Option<IdentifyPolicy>, StoreError>;
+    /// Replaces the website's identify secret, so hashes made with the old one stop working.
+    /// `false` when there is no such website.
+    async fn rotate_identify_secret(
+        &self,
+        website_id: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+    /// Whether the website also takes unsigned identify calls. `false` when there is no such
+    /// website.
+    async fn set_unsigned_identify(&self, website_id: &str, allow: bool)
+    -> Result<bool, StoreError>;
 }

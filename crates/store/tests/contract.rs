@@ -151,7 +151,7 @@ async fn accounts(store: &Arc<dyn Store>) -> (AccountId, AccountId) {
     assert_eq!(names, ["acme", "other"]);
 
     let web_a = store
-        .create_website(acme.id, "web_a", site("a.example"))
+        .create_website(acme.id, "web_a", site("a.example"), "fis_test")
         .await
         .unwrap();
     assert_eq!(
@@ -159,11 +159,11 @@ async fn accounts(store: &Arc<dyn Store>) -> (AccountId, AccountId) {
         ("web_a", "a.example")
     );
     store
-        .create_website(other.id, "web_o", site("o.example"))
+        .create_website(other.id, "web_o", site("o.example"), "fis_test")
         .await
         .unwrap();
     let again = store
-        .create_website(other.id, "web_x", site("a.example"))
+        .create_website(other.id, "web_x", site("a.example"), "fis_test")
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 
@@ -231,6 +231,7 @@ async fn ingest(store: &Arc<dyn Store>, acme: AccountId) -> Website {
         name: Some("Ann".into()),
         properties: Default::default(),
         created_at: None,
+        trust: ferry_domain::LinkTrust::Keyed,
     });
     let lines = vec![
         pageview("web_a", "v1", at_ten(0), "/"),

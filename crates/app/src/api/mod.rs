@@ -52,6 +52,14 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             get(websites::list).post(websites::create),
         )
         .route(&api("/websites/{website_id}"), get(websites::show))
+        .route(
+            &api("/websites/{website_id}/identify"),
+            get(websites::identify::show).patch(websites::identify::update),
+        )
+        .route(
+            &api("/websites/{website_id}/identify/rotate"),
+            post(websites::identify::rotate),
+        )
         .route(&api("/keys"), get(keys::list).post(keys::create))
         .route(&api("/keys/{key_id}"), axum::routing::delete(keys::revoke))
         .route(&api("/users"), get(users::find))

@@ -11,13 +11,14 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::{SecondsFormat, TimeZone, Utc};
-use ferry_domain::{IngestLine, WireLine};
+use ferry_domain::{IngestLine, LinkTrust, WireLine};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tower_http::cors::{Any, CorsLayer};
 
 use super::error::ApiError;
 use super::extract::{Body, parse_json};
+use crate::identify_signature;
 use crate::startup::AppState;
 
 const SCRIPT: &str = include_str!("../../assets/ferry.js");
@@ -105,6 +106,9 @@ struct IdentifyHit {
     name: Option<String>,
     #[serde(default)]
     properties: Option<Map<String, Value>>,
+    /// `hex(HMAC-SHA256(website identify secret, user_id))`, made by the site's backend.
+    #[serde(default)]
+    user_hash: Option<String>,
 }
 
 /// The website a hit names, as its public id.
@@ -183,8 +187,9 @@ async fn identify(
 ) -> Result<impl IntoResponse, ApiError> {
     let hit: IdentifyHit = parse_json(&body)?;
     let website_id = resolve_website(&state, hit.website_id, hit.domain).await?;
+    let trust = identify_trust(&state, &website_id, &hit.user_id, hit.user_hash.as_deref()).await?;
     let now = Utc::now().timestamp_millis();
-    let line = WireLine::Identify {
+    let mut line = WireLine::Identify {
         website_id,
         visitor_id: hit.visitor_id,
         user_id: hit.user_id,
@@ -194,8 +199,42 @@ async fn identify(
         created_at: None,
     }
     .validate(now)?;
+    if let IngestLine::Identify(identify) = &mut line {
+        identify.trust = trust;
+    }
     store_one(&state, line, now).await?;
     Ok(accepted(true))
+}
+
+/// Who vouches for an identify call: the site's backend when `user_hash` is right, nobody when
+/// the website takes unsigned calls and none is given. A wrong hash is refused even then: it
+/// is a forgery, or a backend with an old secret that must hear about it.
+async fn identify_trust(
+    state: &AppState,
+    website_id: &str,
+    user_id: &str,
+    user_hash: Option<&str>,
+) -> Result<LinkTrust, ApiError> {
+    let policy = state.store.identify_policy(website_id).await?;
+    let Some(policy) = policy else {
+        return Err(ApiError::website_not_found(website_id));
+    };
+    match user_hash {
+        Some(hash) if identify_signature::verify(&policy.secret, user_id, hash) => {
+            Ok(LinkTrust::Signed)
+        }
+        None if policy.allow_unsigned => Ok(LinkTrust::Unsigned),
+        Some(_) => Err(ApiError::new(
+            ErrorCode::IdentifySignatureRequired,
+            "user_hash does not match this user_id: compute it on your server as \
+             hex(HMAC-SHA256(website identify secret, user_id)) with the current secret",
+        )),
+        None => Err(ApiError::new(
+            ErrorCode::IdentifySignatureRequired,
+            "this website takes signed identify calls only: send user_hash = \
+             hex(HMAC-SHA256(website identify secret, user_id)), computed on your server",
+        )),
+    }
 }
 
 async fn store_one(state: &AppState, line: IngestLine, now: i64) -> Result<(), ApiError> {

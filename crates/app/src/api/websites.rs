@@ -1,4 +1,5 @@
-//! `/api/external/v1/websites`: list and read (`analytics:read`), create (`admin`).
+//! `/api/external/v1/websites`: list and read (`analytics:read`), create (`admin`); each
+//! website's identify settings are in [`identify`].
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -8,8 +9,14 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Caller};
+use crate::identify_signature;
 use crate::keys::random_id;
 use crate::startup::AppState;
+
+pub mod identify;
+
+const SECRET_NOTICE: &str = "keep identify_secret on your server: it signs identify calls \
+    (user_hash = hex(HMAC-SHA256(identify_secret, user_id))) and Ferry cannot show it again";
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let key = caller.require(Scope::AnalyticsRead)?;
@@ -29,17 +36,22 @@ pub async fn show(
         .ok_or_else(|| ApiError::website_not_found(&website_id))
 }
 
+/// The new website, with its identify secret: shown here and on rotation, never again.
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewWebsite>,
-) -> Result<(StatusCode, Json<Website>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let key = caller.require(Scope::Admin)?;
     let valid = body.validate()?;
+    let secret = identify_signature::new_secret();
     let website = state
         .store
-        .create_website(key.account, &random_id("web_", 10), valid)
+        .create_website(key.account, &random_id("web_", 10), valid, &secret)
         .await?;
     tracing::info!(website.id = %website.id, "website created");
-    Ok((StatusCode::CREATED, Json(website)))
+    let mut out = serde_json::to_value(&website).unwrap_or_default();
+    out["identify_secret"] = json!(secret);
+    out["notice"] = json!(SECRET_NOTICE);
+    Ok((StatusCode::CREATED, Json(out)))
 }

@@ -63,12 +63,14 @@ pub async fn websites(args: &StoreArgs, cmd: WebsitesCommand) -> anyhow::Result<
         retention_days,
     }
     .validate()?;
+    let secret = crate::identify_signature::new_secret();
     let website = store
-        .create_website(account.id, &random_id("web_", 10), valid)
+        .create_website(account.id, &random_id("web_", 10), valid, &secret)
         .await?;
     println!("{}", website.id);
     eprintln!(
-        "created website {} for {} ({})",
+        "created website {} for {} ({})\nidentify secret: {secret}\n  keep it on your server: \
+         it signs identify calls (user_hash = hex(HMAC-SHA256(secret, user_id))) and is not shown again",
         website.id,
         website.domain,
         website.timezone.name()

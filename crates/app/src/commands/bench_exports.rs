@@ -30,6 +30,7 @@ fn person(user: &str, sessions: u64, pages: u64, end: i64) -> impl Iterator<Item
         name: Some("Bench Person".into()),
         properties: Map::new(),
         created_at: None,
+        trust: ferry_domain::LinkTrust::Keyed,
     });
     let rows = (0..sessions).flat_map(move |s| {
         let visitor = visitor.clone();

@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::DemoArgs;
 use crate::config::StoreArgs;
 use crate::demo::{DemoSpec, Generator, Tally};
+use crate::identify_signature::new_secret;
 use crate::keys::mint;
 use crate::startup::App;
 
@@ -39,7 +40,7 @@ pub async fn run(store_args: &StoreArgs, args: DemoArgs) -> anyhow::Result<()> {
         }
         .validate()?;
         store
-            .create_website(account.id, DEMO_WEBSITE, valid)
+            .create_website(account.id, DEMO_WEBSITE, valid, &new_secret())
             .await?;
         Some(fill(store.as_ref(), account.id, spec.clone(), true).await?)
     } else {
@@ -51,6 +52,11 @@ pub async fn run(store_args: &StoreArgs, args: DemoArgs) -> anyhow::Result<()> {
             store.revoke_key(account.id, &key.id).await?;
         }
     }
+    // Like the key: a new identify secret each run, since the last one cannot be shown again.
+    let identify_secret = new_secret();
+    store
+        .rotate_identify_secret(DEMO_WEBSITE, &identify_secret, now)
+        .await?;
     let minted = mint(Some("demo".into()), Scopes::all());
     store.create_key(account.id, minted.record).await?;
     let key_file = save_key(&store_args.data_dir, &minted.secret)?;
@@ -74,6 +80,9 @@ pub async fn run(store_args: &StoreArgs, args: DemoArgs) -> anyhow::Result<()> {
     println!("Ferry demo");
     println!("  url:        {base}");
     println!("  website id: {DEMO_WEBSITE}  ({DEMO_DOMAIN}, time zone UTC)");
+    println!(
+        "  identify:   secret {identify_secret}  (user_hash = hex(HMAC-SHA256(secret, user_id)))"
+    );
     println!(
         "  api key:    {}  (all scopes; also saved to {})",
         minted.secret,

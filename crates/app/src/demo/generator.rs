@@ -161,6 +161,7 @@ impl Generator {
             name: Some(format!("{first} {last}")),
             properties,
             created_at: None,
+            trust: ferry_domain::LinkTrust::Keyed,
         }
     }
 

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub admin_key: String,
     /// A UTC website of the account.
     pub website: String,
+    /// `website`'s identify secret, for signing tracker identify calls.
+    pub identify_secret: String,
     /// The app's job worker, stepped by the test.
     pub worker: Worker,
     pub clock: ManualClock,
@@ -58,12 +60,15 @@ pub async fn spawn_app_with(args: ServeArgs) -> TestApp {
         client: reqwest::Client::new(),
         admin_key: admin.secret,
         website: String::new(),
+        identify_secret: String::new(),
         worker,
         clock,
         downloads,
         _dir: dir,
     };
-    test.website = test.create_website("shop.example.com", "UTC").await;
+    let created = test.create_website_json("shop.example.com", "UTC").await;
+    test.website = created["id"].as_str().unwrap().to_string();
+    test.identify_secret = created["identify_secret"].as_str().unwrap().to_string();
     test
 }
 
@@ -100,6 +105,12 @@ impl TestApp {
     }
 
     pub async fn create_website(&self, domain: &str, timezone: &str) -> String {
+        let body = self.create_website_json(domain, timezone).await;
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    /// The create answer: the website and its identify secret.
+    pub async fn create_website_json(&self, domain: &str, timezone: &str) -> Value {
         let response = self
             .client
             .post(self.api("/websites"))
@@ -109,8 +120,7 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
-        let body: Value = response.json().await.unwrap();
-        body["id"].as_str().unwrap().to_string()
+        response.json().await.unwrap()
     }
 
     /// A new key of this account with the given comma-separated scopes.

@@ -139,7 +139,8 @@ async fn the_tracker_records_device_browser_and_country_and_ignores_bots() {
     let identify = app
         .client
         .post(app.url("/api/identify"))
-        .json(&json!({"website_id": app.website, "visitor_id": "b1", "user_id": "u9", "email": "u9@example.com"}))
+        .json(&json!({"website_id": app.website, "visitor_id": "b1", "user_id": "u9", "email": "u9@example.com",
+            "user_hash": ferry::identify_signature::user_hash(&app.identify_secret, "u9")}))
         .send()
         .await
         .unwrap();
@@ -182,7 +183,7 @@ async fn the_tracker_script_is_served_as_javascript() {
             .starts_with("application/javascript")
     );
     let script = response.text().await.unwrap();
-    for needle in ["/api/event", "/api/identify", "pushState", "localStorage"] {
+    for needle in ["/api/event", "/api/identify", "user_hash", "pushState", "localStorage"] {
         assert!(script.contains(needle), "ferry.js handles {needle}");
     }
 }

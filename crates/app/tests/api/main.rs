@@ -11,6 +11,7 @@ mod export_cli;
 mod export_jobs;
 mod exports;
 mod helpers;
+mod identify;
 mod ingest;
 mod keys_and_websites;
 mod limits;

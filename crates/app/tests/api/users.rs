@@ -40,8 +40,10 @@ async fn a_person_is_found_by_user_id_or_by_email_in_any_case_with_every_linked_
             "created_at": "2024-01-01T00:00:00Z",
             "properties": {"plan": "pro"},
             "identities": [
-                {"website_id": app.website, "domain": "shop.example.com", "visitor_id": "v1"},
-                {"website_id": blog, "domain": "blog.example.com", "visitor_id": "v7"},
+                {"website_id": app.website, "domain": "shop.example.com", "visitor_id": "v1",
+                 "user_id": "user_123", "linked_by": "keyed_ingest", "profile_set_by": "keyed_ingest"},
+                {"website_id": blog, "domain": "blog.example.com", "visitor_id": "v7",
+                 "user_id": "user_123", "linked_by": "keyed_ingest", "profile_set_by": "keyed_ingest"},
             ],
         })
     );

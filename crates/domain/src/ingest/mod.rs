@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 use crate::Millis;
 
 mod fields;
+mod trust;
 use fields::*;
+pub use trust::LinkTrust;
 
 /// One line as sent. Unknown fields are refused so that a typo never silently drops data.
 #[derive(Debug, Deserialize)]
@@ -143,6 +145,8 @@ pub struct Identify {
     /// Merged key by key into the stored properties.
     pub properties: Map<String, Value>,
     pub created_at: Option<Millis>,
+    /// Who vouched for the line: an unsigned one never changes a known person.
+    pub trust: LinkTrust,
 }
 
 /// Why a line was refused; `code` is stable, `message` says what to fix.
@@ -253,6 +257,8 @@ impl WireLine {
                 created_at: created_at
                     .map(|v| timestamp_field("created_at", &v, now))
                     .transpose()?,
+                // Lines arrive with a key (or from the operator's CLI); the tracker lowers this.
+                trust: LinkTrust::Keyed,
             }),
         })
     }

@@ -35,7 +35,7 @@ fn person(export: &Description) -> String {
     );
     let _ = writeln!(
         out,
-        "This archive holds the data collected about you, in a machine-readable format you can\nopen or take to another service. manifest.json lists every file with its size and\nSHA-256 checksum, the identities (visitor ids on each website) that were matched to you,\nand how many rows each file has.\n"
+        "This archive holds the data collected about you, in a machine-readable format you can\nopen or take to another service. manifest.json lists every file with its size and\nSHA-256 checksum, the identities (visitor ids on each website) that were matched to you\nand who vouched for each link (`linked_by`), and how many rows each file has.\n"
     );
     for t in &export.data_types {
         let (what, about) = match t {

@@ -2,10 +2,10 @@
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
-use ferry_domain::{Account, AccountId, Plan, ValidWebsite, Website};
+use ferry_domain::{Account, AccountId, IdentifyPolicy, Plan, ValidWebsite, Website};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::SqliteStore;
+use super::{SqliteStore, identify_policy};
 use super::convert::{now_ms, time};
 use crate::{Accounts, StoreError};
 
@@ -110,13 +110,15 @@ fn website_row(row: &Row) -> rusqlite::Result<(AccountId, Website)> {
 }
 
 pub(crate) fn create_website(
-    conn: &Connection,
+    conn: &mut Connection,
     account: AccountId,
     id: &str,
     site: ValidWebsite,
+    identify_secret: &str,
 ) -> Result<Website, StoreError> {
     let created = now_ms();
-    conn.execute(
+    let tx = conn.transaction()?;
+    tx.execute(
         "INSERT INTO websites (public_id, account_pk, domain, timezone, retention_days, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -135,6 +137,8 @@ pub(crate) fn create_website(
         )),
         false => e.into(),
     })?;
+    identify_policy::create(&tx, tx.last_insert_rowid(), identify_secret, created)?;
+    tx.commit()?;
     Ok(Website {
         id: id.to_string(),
         domain: site.domain,
@@ -207,10 +211,11 @@ impl Accounts for SqliteStore {
         account: AccountId,
         id: &str,
         website: ValidWebsite,
+        identify_secret: &str,
     ) -> Result<Website, StoreError> {
-        let id = id.to_string();
+        let (id, secret) = (id.to_string(), identify_secret.to_string());
         self.pool
-            .write(move |c| create_website(c, account, &id, website))
+            .write(move |c| create_website(c, account, &id, website, &secret))
             .await
     }
 
@@ -229,5 +234,36 @@ impl Accounts for SqliteStore {
 
     async fn websites(&self, account: AccountId) -> Result<Vec<Website>, StoreError> {
         self.pool.read(move |c| websites(c, account)).await
+    }
+
+    async fn identify_policy(
+        &self,
+        website_id: &str,
+    ) -> Result<Option<IdentifyPolicy>, StoreError> {
+        let id = website_id.to_string();
+        self.pool.read(move |c| identify_policy::policy(c, &id)).await
+    }
+
+    async fn rotate_identify_secret(
+        &self,
+        website_id: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (id, secret) = (website_id.to_string(), secret.to_string());
+        self.pool
+            .write(move |c| identify_policy::rotate(c, &id, &secret, now))
+            .await
+    }
+
+    async fn set_unsigned_identify(
+        &self,
+        website_id: &str,
+        allow: bool,
+    ) -> Result<bool, StoreError> {
+        let id = website_id.to_string();
+        self.pool
+            .write(move |c| identify_policy::set_unsigned(c, &id, allow))
+            .await
     }
 }

@@ -257,8 +257,14 @@ impl<'t, 'l> Batch<'t, 'l> {
         let now = self.now;
         let user_pk = upsert_user(tx, site.account, i, now)?;
         let v = visitor_state(&mut *self.visitors, tx, site.pk, &i.visitor_id)?;
-        tx.prepare_cached("UPDATE visitors SET user_pk = ?2 WHERE pk = ?1")?
-            .execute(params![v.pk, user_pk])?;
+        // An unsigned call may link an anonymous visitor, never move one someone else linked:
+        // otherwise anyone knowing a visitor id could pull its history into their own export.
+        let only_anonymous = !i.trust.may_overwrite();
+        tx.prepare_cached(
+            "UPDATE visitors SET user_pk = ?2, link_trust = ?3
+             WHERE pk = ?1 AND (?4 = 0 OR user_pk IS NULL)",
+        )?
+        .execute(params![v.pk, user_pk, i.trust.as_str(), only_anonymous])?;
         Ok(())
     }
 
@@ -348,21 +354,23 @@ fn upsert_user(
         None => {
             let props = serde_json::to_string(&i.properties).unwrap_or_else(|_| "{}".into());
             tx.prepare_cached(
-                "INSERT INTO users (account_pk, user_id, email, name, properties, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO users (account_pk, user_id, email, name, properties, created_at, updated_at, profile_trust)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
-            .execute(params![account_pk, i.user_id, i.email, i.name, props, i.created_at.unwrap_or(now), now])?;
+            .execute(params![account_pk, i.user_id, i.email, i.name, props, i.created_at.unwrap_or(now), now, i.trust.as_str()])?;
             Ok(tx.last_insert_rowid())
         }
+        // What is known of a person is changed only on the word of the site or the operator.
+        Some((pk, _)) if !i.trust.may_overwrite() => Ok(pk),
         Some((pk, stored)) => {
             let mut merged: Map<String, Value> = serde_json::from_str(&stored).unwrap_or_default();
             merged.extend(i.properties.clone());
             let props = serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into());
             tx.prepare_cached(
                 "UPDATE users SET email = COALESCE(?2, email), name = COALESCE(?3, name), properties = ?4,
-                 created_at = COALESCE(?5, created_at), updated_at = ?6 WHERE pk = ?1",
+                 created_at = COALESCE(?5, created_at), updated_at = ?6, profile_trust = ?7 WHERE pk = ?1",
             )?
-            .execute(params![pk, i.email, i.name, props, i.created_at, now])?;
+            .execute(params![pk, i.email, i.name, props, i.created_at, now, i.trust.as_str()])?;
             Ok(pk)
         }
     }

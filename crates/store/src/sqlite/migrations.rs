@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_audit_person.sql"),
     include_str!("migrations/0008_operator_exports.sql"),
     include_str!("migrations/0009_one_time_claims.sql"),
+    include_str!("migrations/0010_signed_identify.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -42,6 +42,7 @@ mod downloads;
 mod export_mirror;
 mod exports;
 mod group_commit;
+mod identify_policy;
 mod ingest;
 mod jobs;
 mod keys;

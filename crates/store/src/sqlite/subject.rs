@@ -1,7 +1,7 @@
 //! Who a person is: a user id, an email or a visitor id resolved to the profile and every
 //! visitor linked to it.
 
-use ferry_domain::AccountId;
+use ferry_domain::{AccountId, LinkTrust};
 use ferry_domain::export::{
     EventRow, ExportRange, Identity, PageviewRow, Profile, SessionRow, Subject, SubjectRef,
 };
@@ -69,11 +69,11 @@ pub(crate) fn find(
     let mut identities = Vec::new();
     for (user_pk, _) in &users {
         let mut stmt = conn.prepare_cached(
-            "SELECT v.pk, w.public_id, w.domain, v.visitor_id FROM visitors v
-             JOIN websites w ON w.pk = v.website_pk
+            "SELECT v.pk, w.public_id, w.domain, v.visitor_id, u.user_id, v.link_trust, u.profile_trust
+             FROM visitors v JOIN websites w ON w.pk = v.website_pk JOIN users u ON u.pk = v.user_pk
              WHERE v.user_pk = ?1 AND (?2 IS NULL OR w.public_id = ?2) ORDER BY v.pk",
         )?;
-        let rows = stmt.query_map(params![user_pk, website], identity_row)?;
+        let rows = stmt.query_map(params![user_pk, website], linked_identity_row)?;
         identities.extend(rows.collect::<Result<Vec<_>, _>>()?);
     }
     Ok(Some(Subject {
@@ -88,6 +88,24 @@ fn identity_row(r: &Row) -> rusqlite::Result<Identity> {
         website_id: r.get(1)?,
         domain: r.get(2)?,
         visitor_id: r.get(3)?,
+        user_id: None,
+        linked_by: None,
+        profile_set_by: None,
+    })
+}
+
+/// A visitor linked to a user, with who made the link and who set the user's profile.
+fn linked_identity_row(r: &Row) -> rusqlite::Result<Identity> {
+    let trust = |i: usize| -> rusqlite::Result<Option<LinkTrust>> {
+        let name: Option<String> = r.get(i)?;
+        // A name this build does not know is shown as the least trusted, never as more.
+        Ok(name.map(|n| LinkTrust::parse(&n).unwrap_or(LinkTrust::Unsigned)))
+    };
+    Ok(Identity {
+        user_id: r.get(4)?,
+        linked_by: trust(5)?,
+        profile_set_by: trust(6)?,
+        ..identity_row(r)?
     })
 }
 

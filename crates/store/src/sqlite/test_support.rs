@@ -20,7 +20,7 @@ pub(crate) async fn store_with_website() -> (tempfile::TempDir, SqliteStore, fer
         retention_days: None,
     };
     store
-        .create_website(account.id, "web_t", website)
+        .create_website(account.id, "web_t", website, "fis_test")
         .await
         .unwrap();
     (dir, store, account.id)

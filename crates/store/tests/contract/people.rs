@@ -45,6 +45,7 @@ pub async fn audit_people(store: &Arc<dyn Store>, acme: AccountId, other: Accoun
         name: None,
         properties: Default::default(),
         created_at: None,
+        trust: ferry_domain::LinkTrust::Keyed,
     });
     let outcome = store.ingest(Some(other), vec![identify], day() + 2 * DAY);
     assert!(outcome.await.unwrap()[0].is_ok());

@@ -126,6 +126,15 @@ pub async fn show(
     let mut shown = view(&state, &job, Some(downloads));
     // One export's view only: a list would pay a lookup per empty export.
     shown["notice"] = json!(notice::empty_export_notice(&state, key.account, &job).await?);
+    // Whom the subject resolves to and who vouched for each link, so a reviewer can stop an
+    // export before it leaves; the export's manifest lists those it covered.
+    if let Some(subject) = &job.spec.subject {
+        let found = state
+            .store
+            .find_subject(key.account, subject, job.spec.website_id.as_deref())
+            .await?;
+        shown["identities"] = json!(found.map(|s| s.identities).unwrap_or_default());
+    }
     Ok(Json(shown))
 }
 
