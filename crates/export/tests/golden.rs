@@ -5,8 +5,8 @@
 use std::io::{self, Cursor, Read};
 use std::path::PathBuf;
 
-use ferry_domain::export::*;
 use ferry_domain::LinkTrust;
+use ferry_domain::export::*;
 use ferry_export::Rows;
 use ferry_export::person::{PersonExport, PersonSource};
 use serde_json::json;

@@ -45,6 +45,9 @@ pub trait Accounts: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Whether the website also takes unsigned identify calls. `false` when there is no such
     /// website.
-    async fn set_unsigned_identify(&self, website_id: &str, allow: bool)
-    -> Result<bool, StoreError>;
+    async fn set_unsigned_identify(
+        &self,
+        website_id: &str,
+        allow: bool,
+    ) -> Result<bool, StoreError>;
 }

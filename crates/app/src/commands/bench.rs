@@ -110,7 +110,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         retention_days: None,
     };
     direct
-        .create_website(direct_account.id, WEBSITE, site.validate()?, &crate::identify_signature::new_secret())
+        .create_website(
+            direct_account.id,
+            WEBSITE,
+            site.validate()?,
+            &crate::identify_signature::new_secret(),
+        )
         .await?;
     let began = Instant::now();
     for lines in parsed {
@@ -254,7 +259,12 @@ pub(crate) async fn bench_tenant(store: &dyn Store) -> anyhow::Result<(Account, 
         retention_days: None,
     };
     store
-        .create_website(account.id, WEBSITE, site.validate()?, &crate::identify_signature::new_secret())
+        .create_website(
+            account.id,
+            WEBSITE,
+            site.validate()?,
+            &crate::identify_signature::new_secret(),
+        )
         .await?;
     let key = mint(Some("bench".into()), Scopes::all());
     store.create_key(account.id, key.record.clone()).await?;

@@ -183,7 +183,13 @@ async fn the_tracker_script_is_served_as_javascript() {
             .starts_with("application/javascript")
     );
     let script = response.text().await.unwrap();
-    for needle in ["/api/event", "/api/identify", "user_hash", "pushState", "localStorage"] {
+    for needle in [
+        "/api/event",
+        "/api/identify",
+        "user_hash",
+        "pushState",
+        "localStorage",
+    ] {
         assert!(script.contains(needle), "ferry.js handles {needle}");
     }
 }

@@ -5,8 +5,8 @@ use chrono_tz::Tz;
 use ferry_domain::{Account, AccountId, IdentifyPolicy, Plan, ValidWebsite, Website};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqliteStore, identify_policy};
 use super::convert::{now_ms, time};
+use super::{SqliteStore, identify_policy};
 use crate::{Accounts, StoreError};
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -241,7 +241,9 @@ impl Accounts for SqliteStore {
         website_id: &str,
     ) -> Result<Option<IdentifyPolicy>, StoreError> {
         let id = website_id.to_string();
-        self.pool.read(move |c| identify_policy::policy(c, &id)).await
+        self.pool
+            .read(move |c| identify_policy::policy(c, &id))
+            .await
     }
 
     async fn rotate_identify_secret(

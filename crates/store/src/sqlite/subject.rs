@@ -1,10 +1,10 @@
 //! Who a person is: a user id, an email or a visitor id resolved to the profile and every
 //! visitor linked to it.
 
-use ferry_domain::{AccountId, LinkTrust};
 use ferry_domain::export::{
     EventRow, ExportRange, Identity, PageviewRow, Profile, SessionRow, Subject, SubjectRef,
 };
+use ferry_domain::{AccountId, LinkTrust};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqliteStore, stream, subject_rows};
