@@ -90,3 +90,56 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod signed_identify_upgrade {
+    use rusqlite::Connection;
+
+    /// A store from before signed identify: its website gets a secret of its own (so its
+    /// identify calls need a rotation before they verify), and its existing links, whose maker
+    /// nobody recorded, are shown as the least trusted kind.
+    #[test]
+    fn websites_get_secrets_and_old_links_are_marked_unsigned() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &super::MIGRATIONS[..9] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 9).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (pk, name, plan, created_at) VALUES (1, 'a', 'pro', 0);
+             INSERT INTO websites (pk, public_id, account_pk, domain, timezone, created_at)
+                 VALUES (1, 'web_1', 1, 'a.example', 'UTC', 0), (2, 'web_2', 1, 'b.example', 'UTC', 0);
+             INSERT INTO users (pk, account_pk, user_id, created_at, updated_at) VALUES (1, 1, 'u', 0, 0);
+             INSERT INTO visitors (website_pk, visitor_id, user_pk) VALUES (1, 'linked', 1), (1, 'anon', NULL);",
+        )
+        .unwrap();
+
+        super::migrate(&mut conn).unwrap();
+        let secrets: Vec<String> = conn
+            .prepare("SELECT secret FROM website_identify ORDER BY website_pk")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(secrets.len(), 2);
+        assert!(
+            secrets
+                .iter()
+                .all(|s| s.starts_with("fis_") && s.len() == 68)
+        );
+        assert_ne!(secrets[0], secrets[1]);
+        let trust: Vec<Option<String>> = conn
+            .prepare("SELECT link_trust FROM visitors ORDER BY visitor_id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(trust, [None, Some("unsigned_identify".to_string())]);
+        let profile: String = conn
+            .query_row("SELECT profile_trust FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(profile, "unsigned_identify");
+    }
+}
