@@ -114,6 +114,10 @@ pub struct ExportArgs {
     /// Keep CSV text cells exactly as stored, even ones a spreadsheet would run as formulas.
     #[arg(long)]
     pub keep_formulas: bool,
+    /// Encrypt the export to this ASCII-armored OpenPGP public key (gpg --armor --export KEYID);
+    /// the file written is an OpenPGP message (.gpg) that gpg --decrypt opens.
+    #[arg(long, value_name = "FILE")]
+    pub pgp_key: Option<PathBuf>,
     /// Where to write the file (with --no-zip: the directory).
     #[arg(long, short = 'o')]
     pub output: PathBuf,

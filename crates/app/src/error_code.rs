@@ -81,6 +81,7 @@ codes! {
     InvalidKind = "invalid_kind" => UNPROCESSABLE_ENTITY,
     InvalidFormat = "invalid_format" => UNPROCESSABLE_ENTITY,
     InvalidPartSize = "invalid_part_size" => UNPROCESSABLE_ENTITY,
+    InvalidEncryptionKey = "invalid_encryption_key" => UNPROCESSABLE_ENTITY,
     WebsiteRequired = "website_required" => UNPROCESSABLE_ENTITY,
     SubjectRequired = "subject_required" => UNPROCESSABLE_ENTITY,
     Unsupported = "unsupported" => UNPROCESSABLE_ENTITY,

@@ -70,6 +70,18 @@ pub struct ExportSpec {
     /// later by the worker or the download link, names the same person as the request did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub person: Option<String>,
+    /// Encrypt the files to this OpenPGP key (`.gpg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+}
+
+/// An export's files are encrypted to one OpenPGP public key, checked when it was asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encryption {
+    /// The armored public key, as given.
+    pub pgp_public_key: String,
+    /// Its primary key's fingerprint (40 upper-case hex digits): what receipts record.
+    pub fingerprint: String,
 }
 
 /// Data files of a bulk export are split at this size unless the request says otherwise.

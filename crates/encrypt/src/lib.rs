@@ -10,3 +10,6 @@ mod writer;
 
 pub use recipient::{KeyProblem, Recipient};
 pub use writer::EncryptingWriter;
+
+#[cfg(feature = "test-support")]
+pub mod test_support;

@@ -2,119 +2,9 @@
 //! encrypts it decrypts to the same bytes.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 
+use ferry_encrypt::test_support::Gpg;
 use ferry_encrypt::{EncryptingWriter, KeyProblem, Recipient};
-
-/// A temporary GnuPG home with one key per call of `key`.
-struct Gpg {
-    home: tempfile::TempDir,
-}
-
-impl Gpg {
-    fn new() -> Gpg {
-        Gpg {
-            home: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
-        let mut child = Command::new("gpg")
-            .arg("--homedir")
-            .arg(self.home.path())
-            .args(["--batch", "--yes", "--no-tty", "--quiet"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("gpg is installed (scripts/test installs it)");
-        let mut stdin = child.stdin.take().unwrap();
-        let input = input.map(<[u8]>::to_vec);
-        let feeder = std::thread::spawn(move || {
-            if let Some(input) = input {
-                stdin.write_all(&input).unwrap();
-            }
-        });
-        let out = child.wait_with_output().unwrap();
-        feeder.join().unwrap();
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-
-    /// Makes a key: a primary of `algo` that signs, and an encryption subkey of `subkey` when
-    /// given, both expiring as `expire` says (`never`, `1d`); returns the armored public key
-    /// and the fingerprint.
-    fn key(&self, uid: &str, algo: &str, subkey: Option<&str>, expire: &str) -> (String, String) {
-        self.run(
-            &[
-                "--passphrase",
-                "",
-                "--quick-gen-key",
-                uid,
-                algo,
-                "sign,cert",
-                expire,
-            ],
-            None,
-        );
-        let listing =
-            String::from_utf8(self.run(&["--with-colons", "--fingerprint", uid], None)).unwrap();
-        let fingerprint = listing
-            .lines()
-            .find(|l| l.starts_with("fpr:"))
-            .and_then(|l| l.split(':').nth(9))
-            .unwrap()
-            .to_string();
-        if let Some(subkey) = subkey {
-            self.run(
-                &[
-                    "--passphrase",
-                    "",
-                    "--quick-add-key",
-                    &fingerprint,
-                    subkey,
-                    "encr",
-                    expire,
-                ],
-                None,
-            );
-        }
-        let public = self.run(&["--armor", "--export", uid], None);
-        (String::from_utf8(public).unwrap(), fingerprint)
-    }
-
-    fn decrypt(&self, data: &[u8]) -> Vec<u8> {
-        self.run(
-            &[
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                "",
-                "--decrypt",
-            ],
-            Some(data),
-        )
-    }
-
-    fn packets(&self, data: &[u8]) -> String {
-        String::from_utf8_lossy(&self.run(
-            &[
-                "--list-packets",
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                "",
-            ],
-            Some(data),
-        ))
-        .into_owned()
-    }
-}
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -188,8 +78,7 @@ fn keys_gnupg_cannot_or_must_not_use_are_refused_by_name() {
     let (revoked, fingerprint) = gpg.key("gone@example.com", "ed25519", Some("cv25519"), "never");
     assert!(Recipient::parse(&revoked, now()).is_ok());
     let certificate = std::fs::read_to_string(
-        gpg.home
-            .path()
+        gpg.home()
             .join(format!("openpgp-revocs.d/{fingerprint}.rev")),
     )
     .unwrap()

@@ -43,6 +43,8 @@ pub struct PersonExport<'a> {
     pub range: ExportRange,
     /// Defuse spreadsheet formulas in CSV text cells (on unless asked otherwise).
     pub neutralise: bool,
+    /// The OpenPGP key's fingerprint when the package is encrypted (the manifest says so).
+    pub encrypted_to: Option<&'a str>,
 }
 
 pub use crate::package::RowCounts;
@@ -188,6 +190,7 @@ impl PersonExport<'_> {
             format: self.format,
             date_range: range,
             neutralise: self.neutralise,
+            encrypted_to: self.encrypted_to.map(str::to_string),
         }
     }
 

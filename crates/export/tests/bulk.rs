@@ -122,6 +122,7 @@ fn parquet_parts_read_back_with_every_row() {
         range: ExportRange::default(),
         part_size: 200_000,
         neutralise: true,
+        encrypted_to: None,
         meter: &meter,
     };
     let (files, counts) = export
@@ -181,6 +182,7 @@ fn a_cancelled_export_stops_with_cancelled() {
         range: ExportRange::default(),
         part_size: 1_000_000,
         neutralise: true,
+        encrypted_to: None,
         meter: &meter,
     };
     let error = export

@@ -116,6 +116,7 @@ fn export<'a>(
         format,
         range: ExportRange::default(),
         neutralise: true,
+        encrypted_to: None,
     }
 }
 

@@ -192,6 +192,8 @@ fn content_type(name: &str) -> &'static str {
         Some("ndjson") => "application/x-ndjson",
         Some("parquet") => "application/vnd.apache.parquet",
         Some("txt") => "text/plain; charset=utf-8",
+        // A binary OpenPGP message (RFC 3156's type).
+        Some("gpg") => "application/pgp-encrypted",
         _ => "application/octet-stream",
     }
 }

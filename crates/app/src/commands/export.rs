@@ -24,7 +24,7 @@ use crate::clock;
 use crate::config::StoreArgs;
 use crate::jobs::{Outcome, RunOptions, Worker};
 use crate::services::Actor;
-use crate::services::exports::{ExportOptions, MIN_PART_SIZE, request_export};
+use crate::services::exports::{EncryptionOptions, ExportOptions, MIN_PART_SIZE, request_export};
 
 pub async fn run(store_args: &StoreArgs, args: ExportArgs) -> anyhow::Result<()> {
     let store = super::open_existing_store(store_args).await?;
@@ -181,7 +181,21 @@ fn options(args: &ExportArgs) -> anyhow::Result<ExportOptions> {
         zip: Some(if args.bulk { !args.no_zip } else { args.zip }),
         part_size,
         keep_formulas: Some(args.keep_formulas),
+        encryption: args.pgp_key.as_deref().map(pgp_key).transpose()?,
         ..ExportOptions::default()
+    })
+}
+
+/// `--pgp-key FILE`: the armored public key it holds.
+fn pgp_key(path: &std::path::Path) -> anyhow::Result<EncryptionOptions> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow!(
+            "cannot read the public key {}: {e} (give a file made by gpg --armor --export KEYID)",
+            path.display()
+        )
+    })?;
+    Ok(EncryptionOptions {
+        pgp_public_key: text,
     })
 }
 

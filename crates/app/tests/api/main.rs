@@ -6,6 +6,7 @@ mod audit_people;
 mod bulk_exports;
 mod cli;
 mod cli_export_jobs;
+mod encryption;
 mod errors;
 mod export_cli;
 mod export_jobs;

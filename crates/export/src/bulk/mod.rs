@@ -92,6 +92,8 @@ pub struct BulkExport<'a> {
     pub part_size: u64,
     /// Defuse spreadsheet formulas in CSV text cells.
     pub neutralise: bool,
+    /// The OpenPGP key's fingerprint when the package is encrypted (the manifest says so).
+    pub encrypted_to: Option<&'a str>,
     pub meter: &'a Meter,
 }
 
@@ -314,6 +316,7 @@ impl BulkExport<'_> {
             format: self.format,
             date_range: self.range,
             neutralise: self.neutralise,
+            encrypted_to: self.encrypted_to.map(str::to_string),
         }
     }
 

@@ -46,6 +46,8 @@ pub struct Description {
     pub date_range: ExportRange,
     /// CSV text cells had spreadsheet formulas defused; the README says so.
     pub neutralise: bool,
+    /// The fingerprint of the OpenPGP key the export's files are encrypted to.
+    pub encrypted_to: Option<String>,
 }
 
 /// Whose data the export holds.
@@ -115,6 +117,9 @@ impl Serialize for Manifest<'_> {
         if let Kind::Website { part_size, .. } = d.kind {
             out.serialize_field("part_size", &part_size)?;
         }
+        if let Some(fingerprint) = &d.encrypted_to {
+            out.serialize_field("encrypted_to", fingerprint)?;
+        }
         out.serialize_field("row_counts", self.row_counts)?;
         out.serialize_field("files", self.files)?;
         out.end()
@@ -143,6 +148,7 @@ mod tests {
                 end: None,
             },
             neutralise: true,
+            encrypted_to: None,
         };
         let counts = RowCounts::from([("pageviews".to_string(), 2)]);
         let json = Manifest {

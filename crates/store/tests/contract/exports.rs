@@ -27,6 +27,7 @@ pub(super) fn spec() -> ExportSpec {
         part_size: None,
         keep_formulas: false,
         person: Some("user_id:u1".into()),
+        encryption: None,
     }
 }
 

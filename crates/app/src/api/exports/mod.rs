@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use chrono::NaiveDate;
 use ferry_domain::Scope;
 use ferry_domain::export::SubjectRef;
-use ferry_domain::job::{ExportStatus, Receipt};
+use ferry_domain::job::ExportStatus;
 use ferry_store::ExportFilter;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -228,9 +228,9 @@ pub async fn receipt(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Receipt>, ApiError> {
+) -> Result<Json<ReceiptView>, ApiError> {
     let key = caller.require(Scope::ExportsRead)?;
-    state
+    let job = state
         .store
         .export_job(key.account, &id)
         .await?
@@ -241,5 +241,18 @@ pub async fn receipt(
             "the receipt exists once the export has completed: poll GET /exports/{id}",
         )
     })?;
-    Ok(Json(receipt))
+    Ok(Json(ReceiptView {
+        receipt,
+        encrypted_to: job.spec.encryption.map(|e| e.fingerprint),
+    }))
+}
+
+/// The receipt in the reference page's field order, then what Ferry adds.
+#[derive(serde::Serialize)]
+pub struct ReceiptView {
+    #[serde(flatten)]
+    receipt: ferry_domain::job::Receipt,
+    /// The OpenPGP key the files were encrypted to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encrypted_to: Option<String>,
 }

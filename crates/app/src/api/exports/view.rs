@@ -65,6 +65,9 @@ pub fn view(
         "one_time": job.spec.one_time,
         "error": job.error.as_ref().map(|(code, message)| json!({"code": code, "message": message})),
     });
+    if let Some(encryption) = &job.spec.encryption {
+        view["encrypted_to"] = json!(encryption.fingerprint);
+    }
     // Lists leave the download log out; one export's view has it.
     if let Some(downloads) = downloads {
         view["downloads"] = json!(downloads);
@@ -123,6 +126,7 @@ mod tests {
                 part_size: None,
                 keep_formulas: false,
                 person: None,
+                encryption: None,
             },
             requested_by: "key_1".into(),
             status: ExportStatus::Running,

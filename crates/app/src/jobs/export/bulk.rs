@@ -15,6 +15,7 @@ use ferry_export::bulk::BulkExport;
 use ferry_export::bulk::parts::{Cancelled, LimitExceeded, Meter};
 use ferry_export::package::FileEntry;
 
+use super::sealed::{self, Sealed};
 use super::{Attempt, Output, RowCounts, hashing};
 use crate::bulk_source::{BulkStoreSource, export_days};
 use crate::error_code::ErrorCode;
@@ -83,12 +84,18 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
         segments,
         prefetch,
     );
+    let recipient = sealed::recipient(spec.encryption.as_ref(), worker.clock.now())?;
     let (dir, job_id, limit_meter) = (dir.to_path_buf(), job.id.clone(), meter.clone());
     let durable = options.durable;
     // One instant for the files and the receipt, in whole seconds.
     let generated = whole_seconds(worker.clock.now());
     let written = tokio::task::spawn_blocking(move || {
-        write(source, &spec, &job_id, &dir, &meter, durable, generated)
+        let target = Target {
+            dir: &dir,
+            durable,
+            recipient: recipient.as_ref(),
+        };
+        write(source, &spec, &job_id, target, &meter, generated)
     })
     .await;
     let (files, counts) = match written {
@@ -160,15 +167,26 @@ fn count_rows(
     });
 }
 
+/// Where the files go: the scratch directory, synced or not, encrypted or not.
+struct Target<'a> {
+    dir: &'a Path,
+    durable: bool,
+    recipient: Option<&'a ferry_encrypt::Recipient>,
+}
+
 fn write(
     mut source: BulkStoreSource,
     spec: &ferry_domain::job::ExportSpec,
     job_id: &str,
-    dir: &Path,
+    target: Target<'_>,
     meter: &Meter,
-    durable: bool,
     generated: DateTime<Utc>,
 ) -> io::Result<(Vec<ArtifactFile>, RowCounts)> {
+    let Target {
+        dir,
+        durable,
+        recipient,
+    } = target;
     let generated_at = rfc3339(generated);
     let website = source.website.clone();
     let range = source.range;
@@ -186,14 +204,20 @@ fn write(
         },
         part_size: spec.part_size.unwrap_or(DEFAULT_PART_SIZE),
         neutralise: !spec.keep_formulas,
+        encrypted_to: spec.encryption.as_ref().map(|e| e.fingerprint.as_str()),
         meter,
     };
     if spec.zip {
-        let name = format!("{job_id}.zip");
+        let inner = format!("{job_id}.zip");
+        let name = sealed::file_name(inner.clone(), recipient.is_some());
         let file = std::fs::File::create(dir.join(&name))?;
         let out = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file));
+        let out = Sealed::new(out, recipient, &inner)?;
         let (out, _, counts) = export.write_zip(out, BULK_DEFLATE_LEVEL, &mut source)?;
-        Ok((vec![hashing::finish(out, &name, durable)?], counts))
+        Ok((
+            vec![hashing::finish(out.finish()?, &name, durable)?],
+            counts,
+        ))
     } else {
         let (entries, counts) = export.write_dir(&PathBuf::from(dir), durable, &mut source)?;
         Ok((manifest_first(entries), counts))

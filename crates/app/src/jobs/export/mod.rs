@@ -7,6 +7,7 @@
 mod bulk;
 mod hashing;
 mod person;
+mod sealed;
 
 pub use bulk::BULK_DEFLATE_LEVEL;
 
@@ -263,6 +264,7 @@ async fn deliver_and_complete(
         "files": output.files,
         "receipt_id": receipt.receipt_id,
         "delivery_method": delivery.method,
+        "encrypted_to": spec.encryption.as_ref().map(|e| &e.fingerprint),
     });
     let completed = export_event(
         "worker",

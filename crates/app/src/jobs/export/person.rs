@@ -8,6 +8,7 @@ use ferry_domain::export::Format;
 use ferry_domain::time::{rfc3339, whole_seconds};
 use ferry_export::person::{PersonExport, Written};
 
+use super::sealed::{self, Sealed};
 use super::{Attempt, Output, hashing};
 use crate::error_code::ErrorCode;
 use crate::jobs::Failure;
@@ -51,7 +52,9 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
         }),
     };
     let zip = spec.zip || spec.format != Format::Json;
-    let name = format!("{}.{}", job.id, if zip { "zip" } else { "json" });
+    let recipient = sealed::recipient(spec.encryption.as_ref(), worker.clock.now())?;
+    let inner = format!("{}.{}", job.id, if zip { "zip" } else { "json" });
+    let name = sealed::file_name(inner.clone(), recipient.is_some());
     let (path, job_id, durable) = (dir.join(&name), job.id.clone(), options.durable);
     // One instant for the file and the receipt, in whole seconds.
     let generated = whole_seconds(worker.clock.now());
@@ -67,16 +70,21 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
             format: spec.format,
             range: spec.range,
             neutralise: !spec.keep_formulas,
+            encrypted_to: spec.encryption.as_ref().map(|e| e.fingerprint.as_str()),
         };
         let file = std::fs::File::create(&path)?;
         let out =
             HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file)).with_meter(Some(meter));
+        let out = Sealed::new(out, recipient.as_ref(), &inner)?;
         let (out, written) = if zip {
             export.write_zip(out, &mut source)?
         } else {
             export.write_json(out, &mut source)?
         };
-        Ok((vec![hashing::finish(out, &name, durable)?], written))
+        Ok((
+            vec![hashing::finish(out.finish()?, &name, durable)?],
+            written,
+        ))
     })
     .await;
     let (files, Written { counts, range }) = match written {

@@ -5,7 +5,8 @@
 mod validate;
 
 pub use validate::{
-    DEFAULT_EXPIRES_IN, ExportOptions, MIN_PART_SIZE, day as validate_day, to_spec,
+    DEFAULT_EXPIRES_IN, EncryptionOptions, ExportOptions, MIN_PART_SIZE, day as validate_day,
+    to_spec,
 };
 
 use ferry_domain::export::SubjectRef;
@@ -40,7 +41,7 @@ pub async fn request_export(
         .await?
         .and_then(|a| a.link_expiry_secs)
         .unwrap_or(DEFAULT_EXPIRES_IN);
-    let mut spec = to_spec(subject, options, default_expiry)?;
+    let mut spec = to_spec(subject, options, default_expiry, clock.now())?;
     spec.person = check_target(store, actor, &spec).await?;
     let per_day = if actor.is_operator() {
         None

@@ -2,8 +2,9 @@
 //! before anything is queued. The API's JSON bodies and the CLI's flags both arrive here.
 
 use ferry_domain::export::{DataType, ExportRange, Format, Include, SubjectRef};
-use ferry_domain::job::ExportSpec;
+use ferry_domain::job::{Encryption, ExportSpec};
 use ferry_domain::{DateRangeError, parse_date};
+use ferry_encrypt::Recipient;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -44,11 +45,46 @@ pub struct ExportOptions {
     /// Keep CSV cells a spreadsheet would run as formulas exactly as stored.
     #[serde(default)]
     pub keep_formulas: Option<bool>,
+    /// Encrypt the files to an OpenPGP public key.
+    #[serde(default)]
+    pub encryption: Option<EncryptionOptions>,
     /// Accepted so that scripts written for later releases get a clear answer.
     #[serde(default)]
-    pub encryption: Option<Value>,
-    #[serde(default)]
     pub delivery: Option<Value>,
+}
+
+/// `"encryption": {"pgp_public_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----…"}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptionOptions {
+    pub pgp_public_key: String,
+}
+
+/// The largest armored key taken: a 16384-bit RSA key with many signatures fits easily.
+const MAX_PUBLIC_KEY_BYTES: usize = 64 * 1024;
+
+/// Checks the key as of `now` (ms) and keeps it with its fingerprint.
+pub fn encryption(
+    options: Option<EncryptionOptions>,
+    now: i64,
+) -> Result<Option<Encryption>, Problem> {
+    let Some(options) = options else {
+        return Ok(None);
+    };
+    if options.pgp_public_key.len() > MAX_PUBLIC_KEY_BYTES {
+        return Err(unprocessable(
+            ErrorCode::InvalidEncryptionKey,
+            format!(
+                "pgp_public_key is over {MAX_PUBLIC_KEY_BYTES} bytes: send one public key, armored"
+            ),
+        ));
+    }
+    let recipient = Recipient::parse(&options.pgp_public_key, now.div_euclid(1000))
+        .map_err(|problem| unprocessable(ErrorCode::InvalidEncryptionKey, problem.to_string()))?;
+    Ok(Some(Encryption {
+        fingerprint: recipient.fingerprint().to_string(),
+        pgp_public_key: options.pgp_public_key,
+    }))
 }
 
 fn unprocessable(code: ErrorCode, message: impl Into<String>) -> Problem {
@@ -62,16 +98,25 @@ pub fn day(field: &'static str, value: Option<&str>) -> Result<Option<chrono::Na
         .transpose()
 }
 
+/// `now` (ms) is when an encryption key must be valid.
 pub fn to_spec(
     subject: Option<SubjectRef>,
     o: ExportOptions,
     default_expires_in: u64,
+    now: i64,
 ) -> Result<ExportSpec, Problem> {
     let bulk = subject.is_none();
-    if o.encryption.is_some() || o.delivery.is_some() {
+    if o.delivery.is_some() {
         return Err(unprocessable(
             ErrorCode::Unsupported,
-            "encryption and delivery are not available yet: leave them out and fetch download_url",
+            "delivery is not available yet: leave it out and fetch download_url",
+        ));
+    }
+    if bulk && o.encryption.is_some() && o.zip == Some(false) {
+        return Err(unprocessable(
+            ErrorCode::Unsupported,
+            "encrypting separate part files is not available yet: leave zip out (or true) to \
+             get one encrypted ZIP",
         ));
     }
     let include = o.include.unwrap_or(Include::Keyword("all".into()));
@@ -153,5 +198,6 @@ pub fn to_spec(
         keep_formulas: o.keep_formulas.unwrap_or(false),
         // Set once the subject is found (`request_export`).
         person: None,
+        encryption: encryption(o.encryption, now)?,
     })
 }
