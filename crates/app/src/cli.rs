@@ -282,6 +282,9 @@ pub struct BenchArgs {
     /// Bulk: visitors the page views and events come from.
     #[arg(long, default_value_t = 100_000)]
     pub bulk_visitors: u32,
+    /// Bulk: also time the chain to a ZIP encrypted to this armored OpenPGP public key.
+    #[arg(long, value_name = "FILE")]
+    pub pgp_key: Option<PathBuf>,
     /// Lines per ingest request (one transaction each).
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,

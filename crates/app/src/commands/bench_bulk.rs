@@ -310,6 +310,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         times_text(&times)
     );
     figures.insert("csv_zip".into(), json!({"seconds": zip.seconds, "runs": times, "rows_per_sec": rows / zip.seconds, "bytes": zip.bytes, "peak_rss_kb": zip.rss_kb}));
+    if let Some(key) = &args.pgp_key {
+        let key = key.to_string_lossy();
+        let extra = [types[0], types[1], "--format", "csv", "--pgp-key", &key];
+        let (sealed, times) = median_export(&dir, "out.zip.gpg", &extra)?;
+        println!(
+            "  csv→zip→gpg {:>6.2} s  {:>7.1} MB  peak RSS {:.1} MB  (+{:.1}% for encryption; {})",
+            sealed.seconds,
+            sealed.bytes as f64 / 1e6,
+            sealed.rss_kb as f64 / 1024.0,
+            (sealed.seconds / zip.seconds - 1.0) * 100.0,
+            times_text(&times)
+        );
+        figures.insert("csv_zip_pgp".into(), json!({"seconds": sealed.seconds, "runs": times, "bytes": sealed.bytes, "peak_rss_kb": sealed.rss_kb}));
+    }
     let live_zip = export(
         &dir,
         "out.zip",
@@ -363,6 +377,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "out-csv",
         "out-ndjson",
         "out.zip",
+        "out.zip.gpg",
         "out-tenth.zip",
         "out-all.zip",
     ] {
