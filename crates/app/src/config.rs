@@ -68,6 +68,13 @@ pub struct ServeArgs {
     /// Days the download log keeps each client's address; 0 keeps them for good.
     #[arg(long, env = "FERRY_CLIENT_ADDRESS_RETENTION_DAYS", default_value_t = crate::jobs::DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS)]
     pub client_address_retention_days: u64,
+    /// Requests handled at once; over it a request gets `503 overloaded` at once. 0: no limit.
+    #[arg(long, env = "FERRY_MAX_CONCURRENT_REQUESTS", default_value_t = crate::api::load::DEFAULT_MAX_CONCURRENT_REQUESTS)]
+    pub max_concurrent_requests: usize,
+    /// Seconds an API or tracker request may take (not an ingest upload or a download); 0: no
+    /// limit.
+    #[arg(long, env = "FERRY_REQUEST_TIMEOUT", default_value_t = crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS)]
+    pub request_timeout: u64,
 }
 
 /// 1,200 requests a minute per key: far above a polling script, well below a flood.
@@ -87,6 +94,16 @@ impl ServeArgs {
             segment_interval: DEFAULT_SEGMENT_INTERVAL,
             worker_slots: crate::jobs::DEFAULT_SLOTS,
             client_address_retention_days: crate::jobs::DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS,
+            max_concurrent_requests: crate::api::load::DEFAULT_MAX_CONCURRENT_REQUESTS,
+            request_timeout: crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS,
+        }
+    }
+
+    pub fn load_limits(&self) -> crate::api::load::LoadLimits {
+        crate::api::load::LoadLimits {
+            max_concurrent_requests: self.max_concurrent_requests,
+            request_timeout: (self.request_timeout > 0)
+                .then(|| std::time::Duration::from_secs(self.request_timeout)),
         }
     }
 }

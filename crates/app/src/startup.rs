@@ -95,7 +95,7 @@ impl App {
             downloads: state.downloads.clone(),
             listener,
             worker,
-            router: api::router(state, args.body_limit),
+            router: api::router(state, args.body_limit, args.load_limits()),
             addr,
             base_url,
         })

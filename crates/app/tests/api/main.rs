@@ -15,6 +15,7 @@ mod ingest;
 mod keys_and_websites;
 mod limits;
 mod one_time;
+mod overload;
 mod output;
 mod segments;
 mod sessions;
