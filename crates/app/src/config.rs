@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// limit.
     #[arg(long, env = "FERRY_REQUEST_TIMEOUT", default_value_t = crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS)]
     pub request_timeout: u64,
+    /// The smallest bulk `part_size` the API takes; not a flag: only tests lower it from
+    /// [`crate::services::exports::MIN_PART_SIZE`], to split a few rows into several parts.
+    #[arg(skip = crate::services::exports::MIN_PART_SIZE)]
+    pub min_part_size: u64,
 }
 
 /// 1,200 requests a minute per key: far above a polling script, well below a flood.
@@ -96,6 +100,7 @@ impl ServeArgs {
             client_address_retention_days: crate::jobs::DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS,
             max_concurrent_requests: crate::api::load::DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_timeout: crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS,
+            min_part_size: crate::services::exports::MIN_PART_SIZE,
         }
     }
 

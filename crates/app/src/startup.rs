@@ -33,6 +33,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The export id of every download once it is in the download log.
     pub downloads: tokio::sync::broadcast::Sender<String>,
+    /// The smallest bulk `part_size` the API takes (`ServeArgs::min_part_size`).
+    pub min_part_size: u64,
 }
 
 pub struct App {
@@ -90,6 +92,7 @@ impl App {
             )),
             clock,
             downloads: tokio::sync::broadcast::channel(64).0,
+            min_part_size: args.min_part_size,
         };
         Ok(App {
             downloads: state.downloads.clone(),
