@@ -14,6 +14,8 @@ use serde_json::{Map, Value};
 use crate::Millis;
 
 mod fields;
+
+pub use fields::{MAX_USER_PROPERTIES_BYTES, user_properties_too_large};
 use fields::*;
 
 /// One line as sent. Unknown fields are refused so that a typo never silently drops data.

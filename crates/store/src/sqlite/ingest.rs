@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use ferry_domain::ingest::{MAX_USER_PROPERTIES_BYTES, user_properties_too_large};
 use ferry_domain::{AccountId, Activity, ActivityKind, Identify, IngestLine, LineError, Millis};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::{Map, Value};
@@ -140,7 +141,7 @@ impl<'t, 'l> Batch<'t, 'l> {
         };
         match line {
             IngestLine::Activity(activity) => self.activity(site, activity)?,
-            IngestLine::Identify(identify) => self.identify(site, identify)?,
+            IngestLine::Identify(identify) => return self.identify(site, identify),
         }
         Ok(Ok(()))
     }
@@ -252,14 +253,23 @@ impl<'t, 'l> Batch<'t, 'l> {
         Ok(pk)
     }
 
-    fn identify(&mut self, site: Site, i: &Identify) -> Result<(), StoreError> {
+    /// A refused identify (its merged properties over the limit) changes nothing: neither the
+    /// user nor the visitor's link.
+    fn identify(
+        &mut self,
+        site: Site,
+        i: &Identify,
+    ) -> Result<Result<(), LineError>, StoreError> {
         let tx = self.tx;
         let now = self.now;
-        let user_pk = upsert_user(tx, site.account, i, now)?;
+        let user_pk = match upsert_user(tx, site.account, i, now)? {
+            Ok(pk) => pk,
+            Err(refused) => return Ok(Err(refused)),
+        };
         let v = visitor_state(&mut *self.visitors, tx, site.pk, &i.visitor_id)?;
         tx.prepare_cached("UPDATE visitors SET user_pk = ?2 WHERE pk = ?1")?
             .execute(params![v.pk, user_pk])?;
-        Ok(())
+        Ok(Ok(()))
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
@@ -337,7 +347,7 @@ fn upsert_user(
     account_pk: i64,
     i: &Identify,
     now: Millis,
-) -> Result<i64, StoreError> {
+) -> Result<Result<i64, LineError>, StoreError> {
     let existing = tx
         .prepare_cached("SELECT pk, properties FROM users WHERE account_pk = ?1 AND user_id = ?2")?
         .query_row(params![account_pk, i.user_id], |r| {
@@ -352,18 +362,21 @@ fn upsert_user(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![account_pk, i.user_id, i.email, i.name, props, i.created_at.unwrap_or(now), now])?;
-            Ok(tx.last_insert_rowid())
+            Ok(Ok(tx.last_insert_rowid()))
         }
         Some((pk, stored)) => {
             let mut merged: Map<String, Value> = serde_json::from_str(&stored).unwrap_or_default();
             merged.extend(i.properties.clone());
             let props = serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into());
+            if props.len() > MAX_USER_PROPERTIES_BYTES {
+                return Ok(Err(user_properties_too_large(props.len())));
+            }
             tx.prepare_cached(
                 "UPDATE users SET email = COALESCE(?2, email), name = COALESCE(?3, name), properties = ?4,
                  created_at = COALESCE(?5, created_at), updated_at = ?6 WHERE pk = ?1",
             )?
             .execute(params![pk, i.email, i.name, props, i.created_at, now])?;
-            Ok(pk)
+            Ok(Ok(pk))
         }
     }
 }
