@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// limit.
     #[arg(long, env = "FERRY_REQUEST_TIMEOUT", default_value_t = crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS)]
     pub request_timeout: u64,
+    /// The most visitors one person's export reads; a person linked to more fails with
+    /// `too_many_visitors`.
+    #[arg(long, env = "FERRY_MAX_SUBJECT_VISITORS", default_value_t = crate::jobs::DEFAULT_MAX_SUBJECT_VISITORS)]
+    pub max_subject_visitors: usize,
     /// The smallest bulk `part_size` the API takes; not a flag: only tests lower it from
     /// [`crate::services::exports::MIN_PART_SIZE`], to split a few rows into several parts.
     #[arg(skip = crate::services::exports::MIN_PART_SIZE)]
@@ -101,6 +105,7 @@ impl ServeArgs {
             max_concurrent_requests: crate::api::load::DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_timeout: crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS,
             min_part_size: crate::services::exports::MIN_PART_SIZE,
+            max_subject_visitors: crate::jobs::DEFAULT_MAX_SUBJECT_VISITORS,
         }
     }
 

@@ -98,6 +98,7 @@ codes! {
     DeliveryFailed = "delivery_failed" => BAD_GATEWAY,
     AttemptsExhausted = "attempts_exhausted" => INTERNAL_SERVER_ERROR,
     Cancelled = "cancelled" => CONFLICT,
+    TooManyVisitors = "too_many_visitors" => UNPROCESSABLE_ENTITY,
 }
 
 /// An error with its code and a message that says what to do: what services return, what

@@ -81,6 +81,7 @@ impl App {
         worker.settings.slots = args.worker_slots.max(1);
         worker.settings.client_address_retention =
             crate::jobs::retention_days(args.client_address_retention_days);
+        worker.settings.max_subject_visitors = args.max_subject_visitors;
         let state = AppState {
             store,
             enricher: Arc::new(Enricher::from_args(args)?),

@@ -144,3 +144,41 @@ async fn the_api_refuses_a_key_over_its_request_rate_with_429_and_headers() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_person_linked_to_more_visitors_than_the_cap_fails_with_too_many_visitors() {
+    let mut args = ferry::config::ServeArgs::loopback();
+    args.max_subject_visitors = 3;
+    let app = spawn_app_with(args).await;
+    let w = &app.website;
+    let mut lines = Vec::new();
+    for (user, visitors) in [("wide", 4), ("fits", 3)] {
+        for v in 0..visitors {
+            let visitor = format!("{user}-v{v}");
+            lines.push(pageview(w, &visitor, "2024-05-01T10:00:00Z", "/"));
+            lines.push(json!({"type": "identify", "website_id": w, "visitor_id": visitor, "user_id": user}));
+        }
+    }
+    app.ingest_ok(&lines).await;
+
+    let mut ids = Vec::new();
+    for user in ["wide", "fits"] {
+        let response = post(&app, &format!("/users/{user}/export"), json!({})).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let body: Value = response.json().await.unwrap();
+        ids.push(body["export_id"].as_str().unwrap().to_string());
+    }
+    app.run_jobs().await;
+
+    let wide = app.get_json(&app.api(&format!("/exports/{}", ids[0]))).await;
+    assert_eq!(wide["status"], "failed", "{wide}");
+    assert_eq!(wide["error"]["code"], "too_many_visitors");
+    let message = wide["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("4 visitors") && message.contains("website_id"),
+        "{message}"
+    );
+    assert_eq!(wide["attempts"], 1, "a cap is not retried");
+    let fits = app.get_json(&app.api(&format!("/exports/{}", ids[1]))).await;
+    assert_eq!(fits["status"], "completed", "exactly the cap is fine: {fits}");
+}
