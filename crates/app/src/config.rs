@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// limit.
     #[arg(long, env = "FERRY_REQUEST_TIMEOUT", default_value_t = crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS)]
     pub request_timeout: u64,
+    /// Requests a minute one download link may get (a resumed or segmented download makes
+    /// several); 0 turns it off.
+    #[arg(long, env = "FERRY_LINK_RATE_LIMIT", default_value_t = DEFAULT_LINK_RATE_LIMIT)]
+    pub link_rate_limit: u32,
     /// The most visitors one person's export reads; a person linked to more fails with
     /// `too_many_visitors`.
     #[arg(long, env = "FERRY_MAX_SUBJECT_VISITORS", default_value_t = crate::jobs::DEFAULT_MAX_SUBJECT_VISITORS)]
@@ -87,6 +91,10 @@ pub struct ServeArgs {
 
 /// 1,200 requests a minute per key: far above a polling script, well below a flood.
 pub const DEFAULT_API_RATE_LIMIT: u32 = 1_200;
+
+/// 60 requests a minute per download link: room for a download manager's parallel ranges and
+/// resumes, nothing like a loop fetching the same file.
+pub const DEFAULT_LINK_RATE_LIMIT: u32 = 60;
 
 impl ServeArgs {
     /// Settings for tests and benchmarks: loopback, a free port, defaults elsewhere.
@@ -105,6 +113,7 @@ impl ServeArgs {
             max_concurrent_requests: crate::api::load::DEFAULT_MAX_CONCURRENT_REQUESTS,
             request_timeout: crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS,
             min_part_size: crate::services::exports::MIN_PART_SIZE,
+            link_rate_limit: DEFAULT_LINK_RATE_LIMIT,
             max_subject_visitors: crate::jobs::DEFAULT_MAX_SUBJECT_VISITORS,
         }
     }

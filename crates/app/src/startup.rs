@@ -29,6 +29,8 @@ pub struct AppState {
     /// Runs export jobs; handlers wake it when they queue one.
     pub worker: Worker,
     pub rate_limit: Arc<crate::api::rate_limit::ApiRateLimit>,
+    /// Per download link: a leaked link cannot be hammered.
+    pub link_rate_limit: Arc<crate::api::rate_limit::ApiRateLimit>,
     /// Time for link expiry and job leases; tests move it by hand.
     pub clock: Arc<dyn Clock>,
     /// The export id of every download once it is in the download log.
@@ -90,6 +92,9 @@ impl App {
             worker: worker.clone(),
             rate_limit: Arc::new(crate::api::rate_limit::ApiRateLimit::new(
                 args.api_rate_limit,
+            )),
+            link_rate_limit: Arc::new(crate::api::rate_limit::ApiRateLimit::for_links(
+                args.link_rate_limit,
             )),
             clock,
             downloads: tokio::sync::broadcast::channel(64).0,
