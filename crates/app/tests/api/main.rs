@@ -20,4 +20,5 @@ mod output;
 mod segments;
 mod sessions;
 mod users;
+mod wide_properties;
 mod worker;
