@@ -152,7 +152,12 @@ pub fn events<W: Write>(
     for row in rows {
         let r = row?;
         let mut cells = vec![timestamp(r.timestamp), file.text(&r.name).into_owned()];
-        cells.extend(columns.keys().iter().map(|k| file.value(r.properties.get(k))));
+        cells.extend(
+            columns
+                .keys()
+                .iter()
+                .map(|k| file.value(r.properties.get(k))),
+        );
         if columns.has_other() {
             cells.push(columns.other_cell(&r.properties));
         }

@@ -69,9 +69,7 @@ impl PropertyColumns {
     }
 
     pub fn has_column(&self, key: &str) -> bool {
-        self.keys
-            .binary_search_by(|k| k.as_str().cmp(key))
-            .is_ok()
+        self.keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok()
     }
 
     /// The [`OTHER_PROPERTIES`] cell of a row: its properties without a column, as compact

@@ -170,7 +170,9 @@ async fn a_person_linked_to_more_visitors_than_the_cap_fails_with_too_many_visit
     }
     app.run_jobs().await;
 
-    let wide = app.get_json(&app.api(&format!("/exports/{}", ids[0]))).await;
+    let wide = app
+        .get_json(&app.api(&format!("/exports/{}", ids[0])))
+        .await;
     assert_eq!(wide["status"], "failed", "{wide}");
     assert_eq!(wide["error"]["code"], "too_many_visitors");
     let message = wide["error"]["message"].as_str().unwrap();
@@ -179,8 +181,13 @@ async fn a_person_linked_to_more_visitors_than_the_cap_fails_with_too_many_visit
         "{message}"
     );
     assert_eq!(wide["attempts"], 1, "a cap is not retried");
-    let fits = app.get_json(&app.api(&format!("/exports/{}", ids[1]))).await;
-    assert_eq!(fits["status"], "completed", "exactly the cap is fine: {fits}");
+    let fits = app
+        .get_json(&app.api(&format!("/exports/{}", ids[1])))
+        .await;
+    assert_eq!(
+        fits["status"], "completed",
+        "exactly the cap is fine: {fits}"
+    );
 }
 
 #[tokio::test]

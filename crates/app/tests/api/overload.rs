@@ -50,7 +50,8 @@ async fn hold_every_reader(app: &TestApp) -> Vec<RowReceiver<PageviewRow>> {
         .collect();
     // The streams start on tasks of their own: let them take the readers first.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let waited = tokio::time::timeout(Duration::from_millis(500), app.store.websites(account)).await;
+    let waited =
+        tokio::time::timeout(Duration::from_millis(500), app.store.websites(account)).await;
     assert!(
         waited.is_err(),
         "every general reader is held: an ordinary read waits"
@@ -72,7 +73,10 @@ async fn key_checks_and_tracker_hits_answer_while_exports_hold_every_reader() {
 
     let keyed = app.ingest_with(
         Some(&app.admin_key),
-        format!("{}\n", pageview(&app.website, "v2", "2024-05-02T10:00:00Z", "/")),
+        format!(
+            "{}\n",
+            pageview(&app.website, "v2", "2024-05-02T10:00:00Z", "/")
+        ),
     );
     let keyed = tokio::time::timeout(Duration::from_secs(10), keyed)
         .await

@@ -79,10 +79,15 @@ fn expected_header(trailing: &[&str]) -> Vec<String> {
 async fn a_websites_events_csv_has_at_most_200_property_columns_and_the_rest_in_one_json_column() {
     let app = spawn_app().await;
     let sent = wide_events(&app, "a").await;
-    let body = json!({"format": "csv", "include": ["events"], "from": "2024-05-01", "to": "2024-05-01"});
+    let body =
+        json!({"format": "csv", "include": ["events"], "from": "2024-05-01", "to": "2024-05-01"});
     let job = bulk(&app, body.clone()).await;
     let live = download_zip(&app, &job).await;
-    let events = &live.iter().find(|(n, _)| n.starts_with("events-")).unwrap().1;
+    let events = &live
+        .iter()
+        .find(|(n, _)| n.starts_with("events-"))
+        .unwrap()
+        .1;
     let (header, rows) = csv_rows(events);
     assert_eq!(header, expected_header(&["visitor_id", "session_id"]));
     assert_eq!(rows.len(), sent.len());

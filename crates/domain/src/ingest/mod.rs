@@ -15,8 +15,8 @@ use crate::Millis;
 
 mod fields;
 
-pub use fields::{MAX_USER_PROPERTIES_BYTES, user_properties_too_large};
 use fields::*;
+pub use fields::{MAX_USER_PROPERTIES_BYTES, user_properties_too_large};
 
 /// One line as sent. Unknown fields are refused so that a typo never silently drops data.
 #[derive(Debug, Deserialize)]

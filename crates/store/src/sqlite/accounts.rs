@@ -224,7 +224,9 @@ impl Accounts for SqliteStore {
         id_or_domain: &str,
     ) -> Result<Option<(AccountId, Website)>, StoreError> {
         let key = id_or_domain.to_string();
-        self.pool.lookup(move |c| website_for_tracker(c, &key)).await
+        self.pool
+            .lookup(move |c| website_for_tracker(c, &key))
+            .await
     }
 
     async fn websites(&self, account: AccountId) -> Result<Vec<Website>, StoreError> {

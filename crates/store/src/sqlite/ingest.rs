@@ -255,11 +255,7 @@ impl<'t, 'l> Batch<'t, 'l> {
 
     /// A refused identify (its merged properties over the limit) changes nothing: neither the
     /// user nor the visitor's link.
-    fn identify(
-        &mut self,
-        site: Site,
-        i: &Identify,
-    ) -> Result<Result<(), LineError>, StoreError> {
+    fn identify(&mut self, site: Site, i: &Identify) -> Result<Result<(), LineError>, StoreError> {
         let tx = self.tx;
         let now = self.now;
         let user_pk = match upsert_user(tx, site.account, i, now)? {
