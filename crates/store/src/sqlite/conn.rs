@@ -185,6 +185,46 @@ impl Pool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, RwLock};
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn look_ups_answer_while_every_pool_reader_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let pool = Arc::new(super::Pool::new(&path, super::open_writer(&path).unwrap()).unwrap());
+        // Every pool reader waits on a gate the test holds shut, as a stalled export would.
+        let gate = Arc::new(RwLock::new(()));
+        let shut = gate.write().unwrap();
+        let held: Vec<_> = (0..super::READERS)
+            .map(|_| {
+                let (pool, gate) = (Arc::clone(&pool), Arc::clone(&gate));
+                tokio::spawn(async move {
+                    pool.read(move |_| {
+                        drop(gate.read().unwrap());
+                        Ok(())
+                    })
+                    .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let read = tokio::time::timeout(Duration::from_millis(300), pool.read(|_| Ok(()))).await;
+        assert!(read.is_err(), "every pool reader is held");
+        let one: i64 = tokio::time::timeout(
+            Duration::from_secs(5),
+            pool.lookup(|c| Ok(c.query_row("SELECT 1", [], |r| r.get(0))?)),
+        )
+        .await
+        .expect("a look-up does not wait for a pool reader")
+        .unwrap();
+        assert_eq!(one, 1);
+        drop(shut);
+        for task in held {
+            task.await.unwrap().unwrap();
+        }
+    }
+
     #[test]
     fn the_writer_syncs_every_commit() {
         let dir = tempfile::tempdir().unwrap();
