@@ -185,7 +185,7 @@ impl Pool {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, RwLock};
+    use std::sync::Arc;
     use std::time::Duration;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,15 +193,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let pool = Arc::new(super::Pool::new(&path, super::open_writer(&path).unwrap()).unwrap());
-        // Every pool reader waits on a gate the test holds shut, as a stalled export would.
-        let gate = Arc::new(RwLock::new(()));
-        let shut = gate.write().unwrap();
+        // Every pool reader waits for a message that comes only when the test drops its
+        // sender, as a stalled export would hold it.
+        let mut gates = Vec::new();
         let held: Vec<_> = (0..super::READERS)
             .map(|_| {
-                let (pool, gate) = (Arc::clone(&pool), Arc::clone(&gate));
+                let (gate, wait) = std::sync::mpsc::channel::<()>();
+                gates.push(gate);
+                let pool = Arc::clone(&pool);
                 tokio::spawn(async move {
                     pool.read(move |_| {
-                        drop(gate.read().unwrap());
+                        let _ = wait.recv();
                         Ok(())
                     })
                     .await
@@ -219,7 +221,7 @@ mod tests {
         .expect("a look-up does not wait for a pool reader")
         .unwrap();
         assert_eq!(one, 1);
-        drop(shut);
+        drop(gates);
         for task in held {
             task.await.unwrap().unwrap();
         }
