@@ -134,6 +134,10 @@ pub struct WorkerArgs {
     /// Days the download log keeps each client's address; 0 keeps them for good.
     #[arg(long, env = "FERRY_CLIENT_ADDRESS_RETENTION_DAYS", default_value_t = crate::jobs::DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS)]
     pub client_address_retention_days: u64,
+    /// The most visitors one person's export reads; a person linked to more fails with
+    /// `too_many_visitors`.
+    #[arg(long, env = "FERRY_MAX_SUBJECT_VISITORS", default_value_t = crate::jobs::DEFAULT_MAX_SUBJECT_VISITORS)]
+    pub max_subject_visitors: usize,
 }
 
 #[derive(Debug, clap::Args)]

@@ -68,10 +68,33 @@ pub struct ServeArgs {
     /// Days the download log keeps each client's address; 0 keeps them for good.
     #[arg(long, env = "FERRY_CLIENT_ADDRESS_RETENTION_DAYS", default_value_t = crate::jobs::DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS)]
     pub client_address_retention_days: u64,
+    /// Requests handled at once; over it a request gets `503 overloaded` at once. 0: no limit.
+    #[arg(long, env = "FERRY_MAX_CONCURRENT_REQUESTS", default_value_t = crate::api::load::DEFAULT_MAX_CONCURRENT_REQUESTS)]
+    pub max_concurrent_requests: usize,
+    /// Seconds an API or tracker request may take (not an ingest upload or a download); 0: no
+    /// limit.
+    #[arg(long, env = "FERRY_REQUEST_TIMEOUT", default_value_t = crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS)]
+    pub request_timeout: u64,
+    /// Requests a minute one download link may get (a resumed or segmented download makes
+    /// several); 0 turns it off.
+    #[arg(long, env = "FERRY_LINK_RATE_LIMIT", default_value_t = DEFAULT_LINK_RATE_LIMIT)]
+    pub link_rate_limit: u32,
+    /// The most visitors one person's export reads; a person linked to more fails with
+    /// `too_many_visitors`.
+    #[arg(long, env = "FERRY_MAX_SUBJECT_VISITORS", default_value_t = crate::jobs::DEFAULT_MAX_SUBJECT_VISITORS)]
+    pub max_subject_visitors: usize,
+    /// The smallest bulk `part_size` the API takes; not a flag: only tests lower it from
+    /// [`crate::services::exports::MIN_PART_SIZE`], to split a few rows into several parts.
+    #[arg(skip = crate::services::exports::MIN_PART_SIZE)]
+    pub min_part_size: u64,
 }
 
 /// 1,200 requests a minute per key: far above a polling script, well below a flood.
 pub const DEFAULT_API_RATE_LIMIT: u32 = 1_200;
+
+/// 60 requests a minute per download link: room for a download manager's parallel ranges and
+/// resumes, nothing like a loop fetching the same file.
+pub const DEFAULT_LINK_RATE_LIMIT: u32 = 60;
 
 impl ServeArgs {
     /// Settings for tests and benchmarks: loopback, a free port, defaults elsewhere.
@@ -87,6 +110,19 @@ impl ServeArgs {
             segment_interval: DEFAULT_SEGMENT_INTERVAL,
             worker_slots: crate::jobs::DEFAULT_SLOTS,
             client_address_retention_days: crate::jobs::DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS,
+            max_concurrent_requests: crate::api::load::DEFAULT_MAX_CONCURRENT_REQUESTS,
+            request_timeout: crate::api::load::DEFAULT_REQUEST_TIMEOUT_SECS,
+            min_part_size: crate::services::exports::MIN_PART_SIZE,
+            link_rate_limit: DEFAULT_LINK_RATE_LIMIT,
+            max_subject_visitors: crate::jobs::DEFAULT_MAX_SUBJECT_VISITORS,
+        }
+    }
+
+    pub fn load_limits(&self) -> crate::api::load::LoadLimits {
+        crate::api::load::LoadLimits {
+            max_concurrent_requests: self.max_concurrent_requests,
+            request_timeout: (self.request_timeout > 0)
+                .then(|| std::time::Duration::from_secs(self.request_timeout)),
         }
     }
 }

@@ -91,12 +91,16 @@ codes! {
     // 500, 501
     InternalError = "internal_error" => INTERNAL_SERVER_ERROR,
     NotImplemented = "not_implemented" => NOT_IMPLEMENTED,
+    // 503: the server protects itself; retry after `Retry-After`.
+    Overloaded = "overloaded" => SERVICE_UNAVAILABLE,
+    RequestTimeout = "request_timeout" => SERVICE_UNAVAILABLE,
     // Failed jobs (`error.code` of an export); never an HTTP answer of their own.
     PlanSizeExceeded = "plan_size_exceeded" => PAYLOAD_TOO_LARGE,
     ExportFailed = "export_failed" => INTERNAL_SERVER_ERROR,
     DeliveryFailed = "delivery_failed" => BAD_GATEWAY,
     AttemptsExhausted = "attempts_exhausted" => INTERNAL_SERVER_ERROR,
     Cancelled = "cancelled" => CONFLICT,
+    TooManyVisitors = "too_many_visitors" => UNPROCESSABLE_ENTITY,
 }
 
 /// An error with its code and a message that says what to do: what services return, what

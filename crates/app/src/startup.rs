@@ -29,10 +29,14 @@ pub struct AppState {
     /// Runs export jobs; handlers wake it when they queue one.
     pub worker: Worker,
     pub rate_limit: Arc<crate::api::rate_limit::ApiRateLimit>,
+    /// Per download link: a leaked link cannot be hammered.
+    pub link_rate_limit: Arc<crate::api::rate_limit::ApiRateLimit>,
     /// Time for link expiry and job leases; tests move it by hand.
     pub clock: Arc<dyn Clock>,
     /// The export id of every download once it is in the download log.
     pub downloads: tokio::sync::broadcast::Sender<String>,
+    /// The smallest bulk `part_size` the API takes (`ServeArgs::min_part_size`).
+    pub min_part_size: u64,
 }
 
 pub struct App {
@@ -79,6 +83,7 @@ impl App {
         worker.settings.slots = args.worker_slots.max(1);
         worker.settings.client_address_retention =
             crate::jobs::retention_days(args.client_address_retention_days);
+        worker.settings.max_subject_visitors = args.max_subject_visitors;
         let state = AppState {
             store,
             enricher: Arc::new(Enricher::from_args(args)?),
@@ -88,14 +93,18 @@ impl App {
             rate_limit: Arc::new(crate::api::rate_limit::ApiRateLimit::new(
                 args.api_rate_limit,
             )),
+            link_rate_limit: Arc::new(crate::api::rate_limit::ApiRateLimit::for_links(
+                args.link_rate_limit,
+            )),
             clock,
             downloads: tokio::sync::broadcast::channel(64).0,
+            min_part_size: args.min_part_size,
         };
         Ok(App {
             downloads: state.downloads.clone(),
             listener,
             worker,
-            router: api::router(state, args.body_limit),
+            router: api::router(state, args.body_limit, args.load_limits()),
             addr,
             base_url,
         })

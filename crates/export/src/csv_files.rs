@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! pageviews.csv  timestamp,url,title,referrer,device,browser,country,website_id
-//! events.csv     timestamp,name,property_<key>…,website_id   (one column per key seen, sorted)
+//! events.csv     timestamp,name,property_<key>…,website_id   (one column per key seen, sorted;
+//!                past 200 keys the rest share one `properties_other` column: `property_columns`)
 //! sessions.csv   session_id,started_at,ended_at,pages_viewed,events_triggered,website_id
 //! profile.csv    user_id,email,name,created_at,property_<key>…
 //! ```
@@ -21,6 +22,7 @@ use ferry_domain::export::{EventRow, PageviewRow, Profile, SessionRow};
 use serde_json::{Map, Value};
 
 use crate::formula;
+use crate::property_columns::PropertyColumns;
 use crate::rows::timestamp;
 
 pub const PAGEVIEWS_HEADER: [&str; 7] = [
@@ -139,13 +141,26 @@ pub fn events<W: Write>(
     rows: impl Iterator<Item = io::Result<EventRow>>,
     neutralise: bool,
 ) -> io::Result<(W, u64)> {
-    let header = header(&["timestamp", "name"], keys, &[WEBSITE_ID]);
+    let columns = PropertyColumns::new(keys);
+    let header: Vec<String> = ["timestamp".to_string(), "name".to_string()]
+        .into_iter()
+        .chain(columns.header())
+        .chain([WEBSITE_ID.to_string()])
+        .collect();
     let mut file = CsvFile::new(out, &header, neutralise)?;
     let mut count = 0;
     for row in rows {
         let r = row?;
         let mut cells = vec![timestamp(r.timestamp), file.text(&r.name).into_owned()];
-        cells.extend(keys.iter().map(|k| file.value(r.properties.get(k))));
+        cells.extend(
+            columns
+                .keys()
+                .iter()
+                .map(|k| file.value(r.properties.get(k))),
+        );
+        if columns.has_other() {
+            cells.push(columns.other_cell(&r.properties));
+        }
         cells.push(r.website_id);
         let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
         file.record(&refs)?;

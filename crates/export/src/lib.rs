@@ -5,6 +5,7 @@
 //! - [`json`]: one streamed JSON document in the reference layout.
 //! - [`csv_files`]: one CSV file per data type with the reference headers.
 //! - [`formula`]: the one rule that defuses spreadsheet formulas in CSV text cells.
+//! - [`property_columns`]: which event-property keys become CSV columns (at most 200).
 //! - [`hashing`]: size and SHA-256 of a stream as it is written, for manifests and artifacts.
 //! - [`meter`]: rows and bytes written so far, the byte limit, cancellation.
 //! - [`ndjson`]: one JSON object per line.
@@ -21,6 +22,7 @@ pub mod meter;
 pub mod ndjson;
 pub mod package;
 pub mod person;
+pub mod property_columns;
 pub mod rows;
 
 /// A stream of rows from the store; an error ends the export.

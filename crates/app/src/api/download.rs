@@ -36,6 +36,9 @@ pub async fn download(
             "this download link is not one Ferry issued: check that it was copied whole",
         )
     })?;
+    // Counted per link once it is known to be Ferry's: forged tokens cost only the HMAC check
+    // and cannot fill the limiter's memory.
+    state.link_rate_limit.check(&token)?;
     let now = state.clock.now();
     if claim.expires_at <= now {
         return Err(gone(

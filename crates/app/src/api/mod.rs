@@ -2,6 +2,7 @@
 //! never build SQL.
 //!
 //! - `error`, `extract`: the error type and the extractors that produce it.
+//! - `load`: the concurrency and time limits every request passes.
 //! - `tracker`: the public tracker script and its endpoints.
 //! - `ingest`: authenticated NDJSON ingest.
 //! - `analytics`: the External API's analytics endpoints.
@@ -18,6 +19,7 @@ pub mod exports;
 pub mod extract;
 pub mod ingest;
 pub mod keys;
+pub mod load;
 pub mod rate_limit;
 pub mod tracker;
 pub mod users;
@@ -38,7 +40,7 @@ use error::ApiError;
 
 pub const API_BASE: &str = "/api/external/v1";
 
-pub fn router(state: AppState, body_limit: usize) -> Router {
+pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Router {
     let api = |path: &str| format!("{API_BASE}{path}");
     let external = Router::new()
         .route(&api("/analytics/{website_id}"), get(analytics::summary))
@@ -76,16 +78,29 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route(&api("/exports/{export_id}/receipt"), get(exports::receipt))
         .route(&api("/audit"), get(audit::list));
 
+    // Ingest reads an upload and a download streams a file, each as long as it takes: no
+    // time limit on those two (see `load`).
+    let timed = Router::new()
+        .merge(external)
+        .merge(tracker::routes(body_limit))
+        .route("/healthz", get(healthz))
+        .layer(axum::middleware::from_fn_with_state(
+            load.request_timeout,
+            load::limit_time,
+        ));
+
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .merge(external)
+        .merge(timed)
         .route("/api/ingest", post(ingest::ndjson))
-        .merge(tracker::routes(body_limit))
         .route("/download/{token}", get(download::download))
-        .route("/healthz", get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            load::Places::new(load.max_concurrent_requests),
+            load::limit_concurrency,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
                 // The route template, never the URL: paths and queries can carry personal data.

@@ -166,7 +166,7 @@ fn options(args: &ExportArgs) -> anyhow::Result<ExportOptions> {
             parse_size(&args.part_size)
                 .filter(|n| *n >= MIN_PART_SIZE)
                 .ok_or_else(|| {
-                    anyhow!("--part-size takes a size of at least 512 bytes, e.g. 500MB or 1GB")
+                    anyhow!("--part-size takes a size of at least 1MiB, e.g. 500MB or 1GB")
                 })?,
         )
     } else {

@@ -46,6 +46,7 @@ async fn worker(store_args: &StoreArgs, args: crate::cli::WorkerArgs) -> anyhow:
     worker.settings.slots = args.slots.max(1);
     worker.settings.client_address_retention =
         crate::jobs::retention_days(args.client_address_retention_days);
+    worker.settings.max_subject_visitors = args.max_subject_visitors;
     worker.compact_every =
         (args.segment_interval > 0).then(|| std::time::Duration::from_secs(args.segment_interval));
     let stop = tokio_util::sync::CancellationToken::new();

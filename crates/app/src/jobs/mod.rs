@@ -49,7 +49,15 @@ pub struct WorkerSettings {
     pub grace: Duration,
     /// How long the download log keeps a client's address (`None`: for good).
     pub client_address_retention: Option<Duration>,
+    /// The most visitors one person's export reads. Rows are read visitor by visitor (one
+    /// statement each, merged in time order), so a "person" an attacker linked to millions of
+    /// visitors would hold millions of statements; past this the export fails with
+    /// `too_many_visitors`.
+    pub max_subject_visitors: usize,
 }
+
+/// 10,000 visitors: a person with more browsers than that is a bot or an attack, not a person.
+pub const DEFAULT_MAX_SUBJECT_VISITORS: usize = 10_000;
 
 /// The download log keeps client addresses for 90 days, long enough to answer "who fetched
 /// this?" about any export (links live at most 30 days).
@@ -73,6 +81,7 @@ impl Default for WorkerSettings {
             client_address_retention: Some(Duration::from_secs(
                 DEFAULT_CLIENT_ADDRESS_RETENTION_DAYS * 86_400,
             )),
+            max_subject_visitors: DEFAULT_MAX_SUBJECT_VISITORS,
         }
     }
 }

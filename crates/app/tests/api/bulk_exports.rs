@@ -73,7 +73,7 @@ fn parts<'a>(files: &'a [(String, Vec<u8>)], stem: &str) -> Vec<&'a (String, Vec
 
 #[tokio::test]
 async fn csv_parts_close_exactly_where_the_next_row_would_overflow_and_reassemble_every_row() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_small_parts().await;
     traffic(&app).await;
     let part_size = 512u64;
     let job = bulk(
@@ -170,7 +170,7 @@ async fn csv_parts_close_exactly_where_the_next_row_would_overflow_and_reassembl
 
 #[tokio::test]
 async fn json_parts_are_whole_documents_and_ndjson_parts_are_whole_lines() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_small_parts().await;
     traffic(&app).await;
     let job = bulk(&app, json!({"format": "json", "part_size": 2048, "include": ["pageviews", "sessions", "visitors", "summary"]})).await;
     let files = download_zip(&app, &job).await;
@@ -213,7 +213,7 @@ async fn json_parts_are_whole_documents_and_ndjson_parts_are_whole_lines() {
 
 #[tokio::test]
 async fn separate_files_each_have_a_link_and_one_time_links_die_per_file() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_small_parts().await;
     traffic(&app).await;
     let job = bulk(&app, json!({"format": "csv", "zip": false, "part_size": 1024, "include": ["pageviews"], "one_time": true})).await;
     let files = job["files"].as_array().unwrap();
@@ -306,6 +306,12 @@ async fn bulk_requests_are_checked_before_anything_is_queued() {
         ),
         (
             json!({"kind": "bulk", "website_id": app.website, "part_size": 10}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_part_size",
+        ),
+        (
+            // Parts under 1 MiB would only multiply files.
+            json!({"kind": "bulk", "website_id": app.website, "part_size": (1 << 20) - 1}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_part_size",
         ),

@@ -152,8 +152,11 @@ async fn a_bulk_export_from_the_cli_holds_one_website_and_limits_are_set_from_th
     let d = dir.path();
     let (shop, blog) = two_websites(d).await;
     let mut lines = String::new();
-    for i in 0..40 {
-        let line = json!({"type":"pageview","website_id":shop,"visitor_id":format!("v{}", i % 3),"timestamp":format!("2024-05-01T10:{i:02}:00Z"),"url":format!("/p/{i}")});
+    // Parts are at least 1 MiB: 1,200 page views of ~1.9 KB make about 2.3 MB, three parts.
+    let pad = "x".repeat(1_900);
+    for i in 0..1_200 {
+        let line = json!({"type":"pageview","website_id":shop,"visitor_id":format!("v{}", i % 3),
+            "timestamp":format!("2024-05-01T10:{:02}:{:02}Z", i / 60, i % 60),"url":format!("/p/{i}/{pad}")});
         lines.push_str(&format!("{line}\n"));
     }
     let other = json!({"type":"pageview","website_id":blog,"visitor_id":"b","timestamp":"2024-05-01T10:00:00Z","url":"/blog"});
@@ -173,22 +176,27 @@ async fn a_bulk_export_from_the_cli_holds_one_website_and_limits_are_set_from_th
             "--format",
             "ndjson",
             "--part-size",
-            "1KB",
+            "1MiB",
             "-o",
             out.to_str().unwrap(),
         ],
     )
     .await;
     assert!(ok, "{err}");
-    assert!(err.contains("pageviews=40"), "{err}");
+    assert!(err.contains("pageviews=1200"), "{err}");
     let files = crate::helpers::unzip(&std::fs::read(&out).unwrap());
     let manifest: Value =
         serde_json::from_slice(&files.iter().find(|(n, _)| n == "manifest.json").unwrap().1)
             .unwrap();
     assert_eq!(manifest["website_id"], json!(shop));
     let mut urls = Vec::new();
-    for (name, bytes) in files.iter().filter(|(n, _)| n.starts_with("pageviews-")) {
-        assert!(bytes.len() <= 1000, "{name}");
+    let parts: Vec<_> = files
+        .iter()
+        .filter(|(n, _)| n.starts_with("pageviews-"))
+        .collect();
+    assert!(parts.len() >= 2, "split into parts: {}", parts.len());
+    for (name, bytes) in parts {
+        assert!(bytes.len() <= 1 << 20, "{name}");
         let listed = manifest["files"]
             .as_array()
             .unwrap()
@@ -207,7 +215,7 @@ async fn a_bulk_export_from_the_cli_holds_one_website_and_limits_are_set_from_th
     }
     assert_eq!(
         urls.len(),
-        40,
+        1_200,
         "every page view of the shop, none of the blog"
     );
     assert!(!urls.contains(&"/blog".to_string()));

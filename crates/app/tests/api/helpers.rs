@@ -38,6 +38,14 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(ServeArgs::loopback()).await
 }
 
+/// An app that takes bulk parts down to 512 bytes (the API's floor is 1 MiB), so that a few
+/// rows split into several parts.
+pub async fn spawn_app_with_small_parts() -> TestApp {
+    let mut args = ServeArgs::loopback();
+    args.min_part_size = 512;
+    spawn_app_with(args).await
+}
+
 pub async fn spawn_app_with(args: ServeArgs) -> TestApp {
     let dir = tempfile::tempdir().expect("a temp dir");
     let store = ferry_store::open("", dir.path())

@@ -349,3 +349,51 @@ async fn a_body_of_many_bad_lines_gets_the_count_and_the_first_thousand_of_them(
     );
     assert_eq!(report["errors_truncated"], true);
 }
+
+#[tokio::test]
+async fn an_identify_that_would_take_a_users_merged_properties_over_16_kib_is_refused_and_changes_nothing()
+ {
+    let app = spawn_app().await;
+    let w = &app.website;
+    // Each line is within the per-line limits (64 keys, 8 KiB), ~6.5 KB of new keys each.
+    let properties = |batch: usize| -> Value {
+        (0..60)
+            .map(|k| (format!("b{batch}_k{k:02}"), json!("x".repeat(90))))
+            .collect::<serde_json::Map<String, Value>>()
+            .into()
+    };
+    let identify = |visitor: &str, batch: usize| {
+        json!({"type": "identify", "website_id": w, "visitor_id": visitor, "user_id": "big",
+               "properties": properties(batch)})
+    };
+    app.ingest_ok(&[identify("v1", 1), identify("v2", 2)]).await;
+
+    let response = app
+        .ingest_with(
+            Some(&app.admin_key),
+            ndjson(&[identify("v3", 3), identify("v4", 1)]),
+        )
+        .await;
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["accepted"], 1, "{report}");
+    assert_eq!(report["errors"][0]["line"], 1);
+    assert_eq!(report["errors"][0]["code"], "invalid_value");
+    let message = report["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("16384"), "{message}");
+
+    let user = app.get_json(&app.api("/users/big")).await;
+    let keys = user["properties"].as_object().unwrap();
+    assert_eq!(keys.len(), 120, "the refused line added no key");
+    assert!(!keys.contains_key("b3_k00"));
+    let visitors: Vec<&str> = user["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["visitor_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        visitors,
+        ["v1", "v2", "v4"],
+        "the refused line linked no visitor; rewriting stored keys is fine"
+    );
+}

@@ -144,3 +144,84 @@ async fn the_api_refuses_a_key_over_its_request_rate_with_429_and_headers() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_person_linked_to_more_visitors_than_the_cap_fails_with_too_many_visitors() {
+    let mut args = ferry::config::ServeArgs::loopback();
+    args.max_subject_visitors = 3;
+    let app = spawn_app_with(args).await;
+    let w = &app.website;
+    let mut lines = Vec::new();
+    for (user, visitors) in [("wide", 4), ("fits", 3)] {
+        for v in 0..visitors {
+            let visitor = format!("{user}-v{v}");
+            lines.push(pageview(w, &visitor, "2024-05-01T10:00:00Z", "/"));
+            lines.push(json!({"type": "identify", "website_id": w, "visitor_id": visitor, "user_id": user}));
+        }
+    }
+    app.ingest_ok(&lines).await;
+
+    let mut ids = Vec::new();
+    for user in ["wide", "fits"] {
+        let response = post(&app, &format!("/users/{user}/export"), json!({})).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let body: Value = response.json().await.unwrap();
+        ids.push(body["export_id"].as_str().unwrap().to_string());
+    }
+    app.run_jobs().await;
+
+    let wide = app
+        .get_json(&app.api(&format!("/exports/{}", ids[0])))
+        .await;
+    assert_eq!(wide["status"], "failed", "{wide}");
+    assert_eq!(wide["error"]["code"], "too_many_visitors");
+    let message = wide["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("4 visitors") && message.contains("website_id"),
+        "{message}"
+    );
+    assert_eq!(wide["attempts"], 1, "a cap is not retried");
+    let fits = app
+        .get_json(&app.api(&format!("/exports/{}", ids[1])))
+        .await;
+    assert_eq!(
+        fits["status"], "completed",
+        "exactly the cap is fine: {fits}"
+    );
+}
+
+#[tokio::test]
+async fn a_download_link_over_its_request_rate_gets_429_and_other_links_are_not_held_back() {
+    let mut args = ferry::config::ServeArgs::loopback();
+    args.link_rate_limit = 3;
+    let app = spawn_app_with(args).await;
+    crate::exports::person(&app).await;
+    let first = crate::exports::export(&app, json!({"format": "json"})).await;
+    let second = crate::exports::export(&app, json!({"format": "json"})).await;
+    let url = first["download_url"].as_str().unwrap();
+
+    // Parallel ranged requests, as a download manager makes them: the link's own budget.
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..3 {
+        let request = app.client.get(url).header("Range", "bytes=0-9");
+        requests.spawn(async move { request.send().await.unwrap().status() });
+    }
+    while let Some(status) = requests.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::PARTIAL_CONTENT);
+    }
+    let refused = app.client.get(url).send().await.unwrap();
+    let headers = refused.headers().clone();
+    assert_eq!(
+        error_code(refused).await,
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited".into())
+    );
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry), "{retry}");
+    assert_eq!(headers["x-ratelimit-limit"], "3");
+
+    let (status, _) =
+        crate::exports::fetch(&app, second["download_url"].as_str().unwrap(), None).await;
+    assert_eq!(status, StatusCode::OK, "another link has its own budget");
+    let refused = app.client.get(url).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+}

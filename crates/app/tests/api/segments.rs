@@ -68,7 +68,7 @@ fn zip_opens_in_unzip_and_python(bytes: &[u8]) {
 
 #[tokio::test]
 async fn segments_give_the_same_bytes_and_a_late_row_or_a_damaged_file_loses_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_with_small_parts().await;
     traffic(&app).await;
     let live_csv = data_files(&app, "csv", 1_000_000_000).await;
     let live_ndjson = data_files(&app, "ndjson", 1_000_000_000).await;

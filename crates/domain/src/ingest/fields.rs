@@ -8,6 +8,10 @@ use crate::Millis;
 
 const MAX_PROPERTIES_BYTES: usize = 8 * 1024;
 const MAX_PROPERTIES: usize = 64;
+/// One person's properties, merged key by key over every identify, as JSON. Each line is held
+/// to 8 KiB, but line after line of new keys would grow one profile, and every export of it,
+/// without bound.
+pub const MAX_USER_PROPERTIES_BYTES: usize = 16 * 1024;
 /// Clocks drift; a timestamp further ahead than this is a bug in the sender.
 const MAX_FUTURE_MS: Millis = 24 * 3_600_000;
 /// 2000-01-01T00:00:00Z: nothing older is web analytics.
@@ -93,6 +97,17 @@ pub(super) fn email_field(value: Option<String>) -> Result<Option<String>, LineE
         ));
     }
     Ok(Some(email))
+}
+
+/// The error for an identify whose properties would take a person's over
+/// [`MAX_USER_PROPERTIES_BYTES`] once merged.
+pub fn user_properties_too_large(merged_bytes: usize) -> LineError {
+    LineError::new(
+        "invalid_value",
+        format!(
+            "this user's properties would be {merged_bytes} bytes as JSON once merged with the ones stored, over the {MAX_USER_PROPERTIES_BYTES}-byte limit for one person: overwrite existing keys or send fewer, shorter values"
+        ),
+    )
 }
 
 pub(super) fn properties_field(

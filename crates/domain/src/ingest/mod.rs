@@ -16,6 +16,7 @@ use crate::Millis;
 mod fields;
 mod trust;
 use fields::*;
+pub use fields::{MAX_USER_PROPERTIES_BYTES, user_properties_too_large};
 pub use trust::LinkTrust;
 
 /// One line as sent. Unknown fields are refused so that a typo never silently drops data.

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! pageviews  timestamp,url,title,referrer,device,browser,country,visitor_id,session_id
-//! events     timestamp,name,property_<key>…,visitor_id,session_id
+//! events     timestamp,name,property_<key>…[,properties_other],visitor_id,session_id
 //! sessions   session_id,started_at,ended_at,pages_viewed,events_triggered,visitor_id
 //! visitors   visitor_id,first_seen,last_seen,pageviews,sessions,device,browser,country,user_id,email
 //! ```
@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use super::cells::{Timestamps, csv_text, csv_value, integer, json_text};
 use super::parts::Framing;
+use crate::property_columns::PropertyColumns;
 
 pub const PAGEVIEW_COLUMNS: [&str; 9] = [
     "timestamp",
@@ -137,8 +138,10 @@ impl Framing for TextFraming {
 pub struct RowWriter {
     pub format: TextFormat,
     pub neutralise: bool,
-    /// The events CSV's property columns, sorted.
+    /// Every event-property key of the rows, sorted: the events CSV's columns follow from it
+    /// ([`PropertyColumns`]), so two writers with the same keys write the same cells.
     pub event_keys: Vec<String>,
+    columns: PropertyColumns,
     times: Timestamps,
 }
 
@@ -152,6 +155,7 @@ impl RowWriter {
         RowWriter {
             format,
             neutralise,
+            columns: PropertyColumns::new(&event_keys),
             event_keys,
             times: Timestamps::default(),
         }
@@ -228,7 +232,7 @@ impl RowWriter {
                 self.times.write(r.timestamp, out);
                 out.push(b',');
                 csv_text(out, b.str(r.name), self.neutralise);
-                if !self.event_keys.is_empty() {
+                if !self.columns.is_empty() {
                     self.property_cells(properties, out);
                 }
                 self.csv_cells(out, &[b.get(r.visitor_id)]);
@@ -251,20 +255,25 @@ impl RowWriter {
         self.end(out);
     }
 
-    /// One cell per property column. Values are read borrowed from the stored JSON: a number
-    /// or object is copied as its JSON text (what the person export writes), a string decoded.
+    /// One cell per property column, then the other properties' cell when there is one.
+    /// Values are read borrowed from the stored JSON: a number or object is copied as its JSON
+    /// text (what the person export writes), a string decoded.
     fn property_cells(&self, properties: &str, out: &mut Vec<u8>) {
         let borrowed: Option<BTreeMap<&str, &RawValue>> = serde_json::from_str(properties).ok();
         let Some(map) = borrowed else {
             // Keys with escapes cannot be borrowed: read this row whole.
             let map: Map<String, Value> = serde_json::from_str(properties).unwrap_or_default();
-            for key in &self.event_keys {
+            for key in self.columns.keys() {
                 out.push(b',');
                 csv_value(out, map.get(key), self.neutralise);
             }
+            if self.columns.has_other() {
+                out.push(b',');
+                csv_text(out, &self.columns.other_cell(&map), false);
+            }
             return;
         };
-        for key in &self.event_keys {
+        for key in self.columns.keys() {
             out.push(b',');
             let Some(raw) = map.get(key.as_str()).map(|r| r.get()) else {
                 continue;
@@ -281,6 +290,29 @@ impl RowWriter {
                 csv_text(out, raw, false);
             }
         }
+        if self.columns.has_other() {
+            self.other_cell(&map, out);
+        }
+    }
+
+    /// The other properties' cell: those without a column, as one JSON object. The stored
+    /// JSON is compact already, so each value is copied as it is.
+    fn other_cell(&self, map: &BTreeMap<&str, &RawValue>, out: &mut Vec<u8>) {
+        let mut other = String::new();
+        for (key, raw) in map {
+            if self.columns.has_column(key) {
+                continue;
+            }
+            other.push(if other.is_empty() { '{' } else { ',' });
+            other.push_str(&serde_json::to_string(key).unwrap_or_default());
+            other.push(':');
+            other.push_str(raw.get());
+        }
+        if !other.is_empty() {
+            other.push('}');
+        }
+        out.push(b',');
+        csv_text(out, &other, false);
     }
 
     pub fn session(&mut self, b: &Batch<BulkSession>, r: &BulkSession, out: &mut Vec<u8>) {

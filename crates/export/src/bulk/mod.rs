@@ -186,7 +186,7 @@ impl BulkExport<'_> {
                 Vec::new()
             };
             let mut columns = owned(&["timestamp", "name"]);
-            columns.extend(keys.iter().map(|k| format!("property_{k}")));
+            columns.extend(crate::property_columns::PropertyColumns::new(&keys).header());
             columns.extend(owned(&["visitor_id", "session_id"]));
             let layout = self.layout(format, &keys);
             let mut rows = RowWriter::new(format, self.neutralise, keys.clone());

@@ -21,7 +21,7 @@ pub fn text(export: &Description) -> String {
 }
 
 const PAGEVIEWS: &str = "Pages you viewed: timestamp (UTC), url, title of the page, referrer (the page you came from), device (desktop, mobile, tablet), browser, country (two-letter code), website_id (which website).";
-const EVENTS: &str = "Actions recorded on the sites, such as adding to a cart: timestamp (UTC), name of the action, and its details (in CSV, one property_<name> column per detail), website_id (which website).";
+const EVENTS: &str = "Actions recorded on the sites, such as adding to a cart: timestamp (UTC), name of the action, and its details (in CSV, one property_<name> column per detail; past 200 kinds of detail, the rest in one properties_other column as JSON), website_id (which website).";
 const SESSIONS: &str = "Visits: a visit ends after 30 minutes without activity. session_id, started_at and ended_at (UTC), pages_viewed, events_triggered, website_id (which website).";
 const PROFILE: &str = "What the site knows about you as a user: user_id, email, name, created_at (UTC), and other properties the site recorded (such as plan or company).";
 
@@ -77,7 +77,7 @@ const WEBSITE_SECTIONS: [(DataType, &str); 5] = [
     ),
     (
         DataType::Events,
-        "events-*: one row per custom event.\n  timestamp, name, the event's properties (CSV: one property_<key> column per key\n  seen in the range, sorted; otherwise a JSON object), visitor_id, session_id.\n",
+        "events-*: one row per custom event.\n  timestamp, name, the event's properties (CSV: one property_<key> column per key\n  seen in the range, sorted, for the first 200 keys; the rest of a row's properties in\n  one properties_other column as a JSON object; otherwise a JSON object), visitor_id,\n  session_id.\n",
     ),
     (
         DataType::Sessions,

@@ -229,7 +229,9 @@ impl Accounts for SqliteStore {
         id_or_domain: &str,
     ) -> Result<Option<(AccountId, Website)>, StoreError> {
         let key = id_or_domain.to_string();
-        self.pool.read(move |c| website_for_tracker(c, &key)).await
+        self.pool
+            .lookup(move |c| website_for_tracker(c, &key))
+            .await
     }
 
     async fn websites(&self, account: AccountId) -> Result<Vec<Website>, StoreError> {
@@ -241,8 +243,9 @@ impl Accounts for SqliteStore {
         website_id: &str,
     ) -> Result<Option<IdentifyPolicy>, StoreError> {
         let id = website_id.to_string();
+        // The tracker's path: never behind export reads.
         self.pool
-            .read(move |c| identify_policy::policy(c, &id))
+            .lookup(move |c| identify_policy::policy(c, &id))
             .await
     }
 

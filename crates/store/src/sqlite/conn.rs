@@ -1,5 +1,12 @@
-//! Connections: one writer (SQLite allows one at a time; a mutex queues them) and a small pool
-//! of readers that WAL mode lets run beside it. All work runs on tokio's blocking threads.
+//! Connections: one writer (SQLite allows one at a time; a mutex queues them), a small pool
+//! of readers that WAL mode lets run beside it, and one reader kept for look-ups. All work runs
+//! on tokio's blocking threads.
+//!
+//! The look-up reader exists because a bulk export holds a pool reader for as long as it
+//! streams, and a few of them at once hold every one: API-key checks and the tracker's website
+//! look-ups must answer at once all the same. They are point queries on a primary key or a
+//! unique index, so one connection behind a mutex serves them without a queue worth the name.
+//! Nothing is cached: a revoked key is refused by the very next request.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -28,6 +35,16 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+    Ok(conn)
+}
+
 pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     configure(&conn)?;
@@ -51,21 +68,16 @@ pub(crate) struct Pool {
     writer: Arc<Mutex<Writer>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     permits: Semaphore,
+    /// Only for [`Pool::lookup`]: never lent to a scan or a row stream.
+    lookup: Arc<Mutex<Connection>>,
 }
 
 impl Pool {
     pub(crate) fn new(path: &Path, writer: Connection) -> Result<Self, StoreError> {
         let readers = (0..READERS)
-            .map(|_| {
-                let conn = Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                conn.busy_timeout(std::time::Duration::from_secs(10))?;
-                conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
-                Ok(conn)
-            })
+            .map(|_| open_reader(path))
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        let lookup = open_reader(path)?;
         Ok(Pool {
             writer: Arc::new(Mutex::new(Writer {
                 conn: writer,
@@ -73,6 +85,7 @@ impl Pool {
             })),
             readers: Arc::new(Mutex::new(readers)),
             permits: Semaphore::new(READERS),
+            lookup: Arc::new(Mutex::new(lookup)),
         })
     }
 
@@ -151,8 +164,69 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// Runs `f` on the look-up reader: for API-key checks and the tracker's website look-ups
+    /// only, which must not wait behind exports. `f` must be a quick point query; anything
+    /// that scans or streams belongs on [`Pool::read`].
+    pub(crate) async fn lookup<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let lookup = Arc::clone(&self.lookup);
+        tokio::task::spawn_blocking(move || {
+            // A panic mid-query leaves the connection as it was: a read changes nothing.
+            let conn = lookup.lock().unwrap_or_else(|p| p.into_inner());
+            f(&conn)
+        })
+        .await?
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn look_ups_answer_while_every_pool_reader_is_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let pool = Arc::new(super::Pool::new(&path, super::open_writer(&path).unwrap()).unwrap());
+        // Every pool reader waits for a message that comes only when the test drops its
+        // sender, as a stalled export would hold it.
+        let mut gates = Vec::new();
+        let held: Vec<_> = (0..super::READERS)
+            .map(|_| {
+                let (gate, wait) = std::sync::mpsc::channel::<()>();
+                gates.push(gate);
+                let pool = Arc::clone(&pool);
+                tokio::spawn(async move {
+                    pool.read(move |_| {
+                        let _ = wait.recv();
+                        Ok(())
+                    })
+                    .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let read = tokio::time::timeout(Duration::from_millis(300), pool.read(|_| Ok(()))).await;
+        assert!(read.is_err(), "every pool reader is held");
+        let one: i64 = tokio::time::timeout(
+            Duration::from_secs(5),
+            pool.lookup(|c| Ok(c.query_row("SELECT 1", [], |r| r.get(0))?)),
+        )
+        .await
+        .expect("a look-up does not wait for a pool reader")
+        .unwrap();
+        assert_eq!(one, 1);
+        drop(gates);
+        for task in held {
+            task.await.unwrap().unwrap();
+        }
+    }
+
     #[test]
     fn the_writer_syncs_every_commit() {
         let dir = tempfile::tempdir().unwrap();

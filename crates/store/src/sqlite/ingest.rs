@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use ferry_domain::ingest::{MAX_USER_PROPERTIES_BYTES, user_properties_too_large};
 use ferry_domain::{AccountId, Activity, ActivityKind, Identify, IngestLine, LineError, Millis};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::{Map, Value};
@@ -140,7 +141,7 @@ impl<'t, 'l> Batch<'t, 'l> {
         };
         match line {
             IngestLine::Activity(activity) => self.activity(site, activity)?,
-            IngestLine::Identify(identify) => self.identify(site, identify)?,
+            IngestLine::Identify(identify) => return self.identify(site, identify),
         }
         Ok(Ok(()))
     }
@@ -252,10 +253,15 @@ impl<'t, 'l> Batch<'t, 'l> {
         Ok(pk)
     }
 
-    fn identify(&mut self, site: Site, i: &Identify) -> Result<(), StoreError> {
+    /// A refused identify (its merged properties over the limit) changes nothing: neither the
+    /// user nor the visitor's link.
+    fn identify(&mut self, site: Site, i: &Identify) -> Result<Result<(), LineError>, StoreError> {
         let tx = self.tx;
         let now = self.now;
-        let user_pk = upsert_user(tx, site.account, i, now)?;
+        let user_pk = match upsert_user(tx, site.account, i, now)? {
+            Ok(pk) => pk,
+            Err(refused) => return Ok(Err(refused)),
+        };
         let v = visitor_state(&mut *self.visitors, tx, site.pk, &i.visitor_id)?;
         // An unsigned call may link an anonymous visitor, never move one someone else linked:
         // otherwise anyone knowing a visitor id could pull its history into their own export.
@@ -265,7 +271,7 @@ impl<'t, 'l> Batch<'t, 'l> {
              WHERE pk = ?1 AND (?4 = 0 OR user_pk IS NULL)",
         )?
         .execute(params![v.pk, user_pk, i.trust.as_str(), only_anonymous])?;
-        Ok(())
+        Ok(Ok(()))
     }
 
     fn flush(&mut self) -> Result<(), StoreError> {
@@ -343,7 +349,7 @@ fn upsert_user(
     account_pk: i64,
     i: &Identify,
     now: Millis,
-) -> Result<i64, StoreError> {
+) -> Result<Result<i64, LineError>, StoreError> {
     let existing = tx
         .prepare_cached("SELECT pk, properties FROM users WHERE account_pk = ?1 AND user_id = ?2")?
         .query_row(params![account_pk, i.user_id], |r| {
@@ -358,20 +364,23 @@ fn upsert_user(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![account_pk, i.user_id, i.email, i.name, props, i.created_at.unwrap_or(now), now, i.trust.as_str()])?;
-            Ok(tx.last_insert_rowid())
+            Ok(Ok(tx.last_insert_rowid()))
         }
         // What is known of a person is changed only on the word of the site or the operator.
-        Some((pk, _)) if !i.trust.may_overwrite() => Ok(pk),
+        Some((pk, _)) if !i.trust.may_overwrite() => Ok(Ok(pk)),
         Some((pk, stored)) => {
             let mut merged: Map<String, Value> = serde_json::from_str(&stored).unwrap_or_default();
             merged.extend(i.properties.clone());
             let props = serde_json::to_string(&merged).unwrap_or_else(|_| "{}".into());
+            if props.len() > MAX_USER_PROPERTIES_BYTES {
+                return Ok(Err(user_properties_too_large(props.len())));
+            }
             tx.prepare_cached(
                 "UPDATE users SET email = COALESCE(?2, email), name = COALESCE(?3, name), properties = ?4,
                  created_at = COALESCE(?5, created_at), updated_at = ?6, profile_trust = ?7 WHERE pk = ?1",
             )?
             .execute(params![pk, i.email, i.name, props, i.created_at, now, i.trust.as_str()])?;
-            Ok(pk)
+            Ok(Ok(pk))
         }
     }
 }

@@ -114,7 +114,7 @@ impl Keys for SqliteStore {
 
     async fn key_by_hash(&self, secret_hash: &str) -> Result<Option<ApiKeyInfo>, StoreError> {
         let hash = secret_hash.to_string();
-        let key = self.pool.read(move |c| key_by_hash(c, &hash)).await?;
+        let key = self.pool.lookup(move |c| key_by_hash(c, &hash)).await?;
         if let Some(k) = key.as_ref().filter(|k| needs_touch(k)) {
             let id = k.id.clone();
             self.pool.write(move |c| touch_key(c, &id)).await?;

@@ -36,9 +36,10 @@ async fn queue(
     state: &AppState,
     caller: &Caller,
     subject: Option<SubjectRef>,
-    options: ExportOptions,
+    mut options: ExportOptions,
 ) -> Result<Created, ApiError> {
     let key = caller.require(Scope::ExportsWrite)?;
+    options.min_part_size = Some(state.min_part_size);
     let actor = Actor::Key {
         account: key.account,
         id: key.id.clone(),

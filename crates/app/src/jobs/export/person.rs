@@ -40,6 +40,18 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
                 "the person was not found (was their data erased?)",
             )
         })?;
+    let cap = worker.settings.max_subject_visitors;
+    if subject.identities.len() > cap {
+        return Err(Failure::permanent(
+            ErrorCode::TooManyVisitors,
+            format!(
+                "this person is linked to {} visitors, more than the {cap} one export reads: \
+                 export one website at a time (website_id), or ask the operator to raise \
+                 --max-subject-visitors",
+                subject.identities.len()
+            ),
+        ));
+    }
     let subject_email = subject.profile.as_ref().and_then(|p| p.email.clone());
     let counter = meter.clone();
     let source = StoreSource {

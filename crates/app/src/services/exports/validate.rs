@@ -14,8 +14,9 @@ use crate::error_code::{ErrorCode, Problem};
 pub const DEFAULT_EXPIRES_IN: u64 = 7 * 24 * 3600;
 const MAX_EXPIRES_IN: u64 = 30 * 24 * 3600;
 
-/// Parts smaller than this would only multiply files.
-pub const MIN_PART_SIZE: u64 = 512;
+/// 1 MiB. Parts smaller than this only multiply files: a caller asking for tiny parts of a large
+/// website would have Ferry write (and the archive list) millions of them.
+pub const MIN_PART_SIZE: u64 = 1 << 20;
 
 /// Everything an export request may set besides whom it is about. Formats and data types are
 /// read as text here, so that a wrong one gets its own code (`invalid_format`,
@@ -51,6 +52,10 @@ pub struct ExportOptions {
     /// Accepted so that scripts written for later releases get a clear answer.
     #[serde(default)]
     pub delivery: Option<Value>,
+    /// The smallest `part_size` taken: set by the entry point, never by the request (`None`:
+    /// [`MIN_PART_SIZE`]). Only tests lower it, to split a few rows into several parts.
+    #[serde(skip)]
+    pub min_part_size: Option<u64>,
 }
 
 /// `"encryption": {"pgp_public_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----…"}`.
@@ -158,11 +163,12 @@ pub fn to_spec(
                 "part_size applies to bulk exports only: leave it out",
             ));
         }
-        (true, Some(n)) if n < MIN_PART_SIZE => {
+        (true, Some(n)) if n < o.min_part_size.unwrap_or(MIN_PART_SIZE) => {
             return Err(unprocessable(
                 ErrorCode::InvalidPartSize,
                 format!(
-                    "part_size is in bytes, at least {MIN_PART_SIZE} (the default is 1000000000)"
+                    "part_size is in bytes, at least {} (1 MiB; the default is 1000000000)",
+                    o.min_part_size.unwrap_or(MIN_PART_SIZE)
                 ),
             ));
         }
