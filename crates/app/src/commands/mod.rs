@@ -48,6 +48,7 @@ async fn worker(store_args: &StoreArgs, args: crate::cli::WorkerArgs) -> anyhow:
         crate::jobs::retention_days(args.client_address_retention_days);
     worker.compact_every =
         (args.segment_interval > 0).then(|| std::time::Duration::from_secs(args.segment_interval));
+    crate::startup::clear_orphans(&worker).await;
     let stop = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(worker.run(stop.clone()));
     eprintln!("Ferry worker running; stop it with Ctrl-C");

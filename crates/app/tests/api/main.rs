@@ -18,5 +18,6 @@ mod one_time;
 mod output;
 mod segments;
 mod sessions;
+mod sweep;
 mod users;
 mod worker;

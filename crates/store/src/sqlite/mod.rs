@@ -26,6 +26,7 @@
 //!   export's big tables read by two connections at once; `bulk_store`: all of them as
 //!   [`crate::BulkStore`].
 //! - `segments`: export segment records ([`crate::SegmentStore`]).
+//! - `sweep`: which exports' files are dead ([`crate::Sweeping`]).
 //! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
@@ -56,6 +57,7 @@ mod split;
 mod stream;
 mod subject;
 mod subject_rows;
+mod sweep;
 #[cfg(test)]
 mod test_support;
 mod visitors;
