@@ -81,6 +81,7 @@ codes! {
     InvalidFormat = "invalid_format" => UNPROCESSABLE_ENTITY,
     InvalidPartSize = "invalid_part_size" => UNPROCESSABLE_ENTITY,
     WebsiteRequired = "website_required" => UNPROCESSABLE_ENTITY,
+    WebsiteIdRequired = "website_id_required" => UNPROCESSABLE_ENTITY,
     SubjectRequired = "subject_required" => UNPROCESSABLE_ENTITY,
     Unsupported = "unsupported" => UNPROCESSABLE_ENTITY,
     // 429
