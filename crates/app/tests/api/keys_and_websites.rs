@@ -141,7 +141,10 @@ async fn two_accounts_may_register_one_domain_and_the_tracker_then_needs_the_web
     let ambiguous = hit(by_domain).await.unwrap();
     assert_eq!(
         error_code(ambiguous).await,
-        (StatusCode::UNPROCESSABLE_ENTITY, "website_id_required".into())
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "website_id_required".into()
+        )
     );
     assert_eq!(app.everything(&app.website).await, before, "nothing stored");
     let identify = app
@@ -153,7 +156,10 @@ async fn two_accounts_may_register_one_domain_and_the_tracker_then_needs_the_web
         .unwrap();
     assert_eq!(
         error_code(identify).await,
-        (StatusCode::UNPROCESSABLE_ENTITY, "website_id_required".into())
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "website_id_required".into()
+        )
     );
 
     // Named by id, each account's hits land in its own website.

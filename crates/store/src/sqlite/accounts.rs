@@ -170,8 +170,9 @@ pub(crate) fn websites_with_domain(
     domain: &str,
     limit: u32,
 ) -> Result<Vec<(AccountId, Website)>, StoreError> {
-    let sql =
-        format!("SELECT {WEBSITE_COLUMNS} FROM websites WHERE domain = lower(?1) ORDER BY pk LIMIT ?2");
+    let sql = format!(
+        "SELECT {WEBSITE_COLUMNS} FROM websites WHERE domain = lower(?1) ORDER BY pk LIMIT ?2"
+    );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(params![domain, limit], website_row)?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -140,8 +140,13 @@ mod tests {
         )
         .unwrap();
         let columns = |conn: &Connection| -> Vec<String> {
-            let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('websites')").unwrap();
-            stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+            let mut stmt = conn
+                .prepare("SELECT name FROM pragma_table_info('websites')")
+                .unwrap();
+            stmt.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
         };
         let before = columns(&conn);
 
@@ -156,7 +161,9 @@ mod tests {
             )
             .unwrap();
         assert_eq!(kept, (1, 1), "rows and references survive the rebuild");
-        let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let enforced: bool = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
         assert!(enforced, "foreign keys are on again");
         conn.execute(
             "INSERT INTO websites (public_id, account_pk, domain, timezone, created_at)
