@@ -18,3 +18,15 @@ DROP TABLE websites;
 ALTER TABLE websites_new RENAME TO websites;
 -- The account's websites are found through the unique index; the tracker finds a domain here.
 CREATE INDEX websites_domain ON websites(domain);
+
+-- Secrets the install keeps in its database. `session_ids` keys the permutation that turns a
+-- session's row number into the opaque id exports show (`ferry_domain::session::SessionIds`):
+-- ids are computed when rows are read, so every session, old or new, shows its opaque id
+-- from now on (ids in files exported before this change do not match them).
+CREATE TABLE secrets (
+    name   TEXT PRIMARY KEY,
+    value  BLOB NOT NULL
+);
+INSERT INTO secrets (name, value) VALUES ('session_ids', randomblob(16));
+-- Export segments hold formatted rows with the old ids: they are built again.
+DELETE FROM export_segments;
