@@ -29,6 +29,8 @@ mod queue;
 mod retries;
 #[path = "contract/subjects.rs"]
 mod subjects;
+#[path = "contract/sweep.rs"]
+mod sweep;
 
 use audit::{audit, limits};
 use bulk::{bulk, segments};
