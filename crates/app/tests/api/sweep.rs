@@ -215,3 +215,40 @@ async fn startup_clears_a_killed_attempts_leftovers_and_orphan_files_but_nothing
     let url = live["download_url"].as_str().unwrap();
     assert_eq!(fetch(&app, url, None).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_one_time_export_of_separate_files_keeps_them_all_until_each_was_fetched() {
+    let mut app = spawn_app().await;
+    crate::bulk_exports::traffic(&app).await;
+    let job = crate::bulk_exports::bulk(
+        &app,
+        json!({"format": "csv", "zip": false, "one_time": true, "from": "2024-05-01",
+               "to": "2024-05-02"}),
+    )
+    .await;
+    let files = job["files"].as_array().unwrap().clone();
+    assert!(files.len() > 2, "{job}");
+    let (first, rest) = files.split_first().unwrap();
+    assert_eq!(
+        fetch(&app, first["download_url"].as_str().unwrap(), None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    app.downloads_recorded(1).await;
+    sweep(&app).await;
+    assert_eq!(
+        files_of(&app, &job).len(),
+        files.len(),
+        "the others are live"
+    );
+
+    for file in rest {
+        let (status, _) = fetch(&app, file["download_url"].as_str().unwrap(), None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    app.downloads_recorded(rest.len()).await;
+    app.clock.advance(SWEEP_PERIOD);
+    sweep(&app).await;
+    assert!(files_of(&app, &job).is_empty(), "each fetched whole: gone");
+}
