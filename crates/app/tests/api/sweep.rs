@@ -252,3 +252,41 @@ async fn a_one_time_export_of_separate_files_keeps_them_all_until_each_was_fetch
     sweep(&app).await;
     assert!(files_of(&app, &job).is_empty(), "each fetched whole: gone");
 }
+
+#[tokio::test]
+async fn ferry_worker_clears_leftovers_at_startup_too() {
+    use tokio::io::AsyncBufReadExt;
+    let app = spawn_app().await;
+    let data = app.data_dir();
+    let leftovers = [
+        data.join("work/exp_killed.0123abcd/export.json"),
+        data.join("artifacts/exp_nosuch/feedface/export.partial"),
+    ];
+    for path in &leftovers {
+        plant(path, b"{}");
+    }
+    let mut worker = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .arg("--data-dir")
+        .arg(data)
+        .arg("worker")
+        .env("FERRY_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("ferry worker starts");
+    let mut lines = tokio::io::BufReader::new(worker.stderr.take().unwrap()).lines();
+    let started = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with("Ferry worker running") {
+                return;
+            }
+        }
+        panic!("ferry worker stopped before it ran");
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), started)
+        .await
+        .expect("ferry worker starts in time");
+    for path in &leftovers {
+        assert!(!path.exists(), "{} is gone", path.display());
+    }
+}
