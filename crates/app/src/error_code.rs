@@ -83,6 +83,7 @@ codes! {
     InvalidPartSize = "invalid_part_size" => UNPROCESSABLE_ENTITY,
     InvalidEncryptionKey = "invalid_encryption_key" => UNPROCESSABLE_ENTITY,
     WebsiteRequired = "website_required" => UNPROCESSABLE_ENTITY,
+    WebsiteIdRequired = "website_id_required" => UNPROCESSABLE_ENTITY,
     SubjectRequired = "subject_required" => UNPROCESSABLE_ENTITY,
     Unsupported = "unsupported" => UNPROCESSABLE_ENTITY,
     // 429

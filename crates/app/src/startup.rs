@@ -84,6 +84,7 @@ impl App {
         worker.settings.client_address_retention =
             crate::jobs::retention_days(args.client_address_retention_days);
         worker.settings.max_subject_visitors = args.max_subject_visitors;
+        clear_orphans(&worker).await;
         let state = AppState {
             store,
             enricher: Arc::new(Enricher::from_args(args)?),
@@ -141,6 +142,21 @@ impl App {
         .with_graceful_shutdown(until)
         .await
         .context("the HTTP server stopped")
+    }
+}
+
+/// At startup, before any job runs here: export files and scratch directories that a crash
+/// or kill left, and that no running job (of another process) owns, go.
+pub async fn clear_orphans(worker: &Worker) {
+    match worker.clear_orphans().await {
+        Ok(report) if report != crate::jobs::SweepReport::default() => tracing::info!(
+            leftovers = report.leftovers,
+            orphans = report.orphans,
+            scratch = report.scratch,
+            "cleared export files left by an earlier run"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot clear export files left by an earlier run"),
     }
 }
 

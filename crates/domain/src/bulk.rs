@@ -85,7 +85,8 @@ pub struct BulkPageview {
     pub browser: Span,
     pub country: Span,
     pub visitor_id: Span,
-    /// The session's key; written as `sess_{key}`, as in a person's export.
+    /// The session's public number ([`crate::session::SessionIds`]); written as
+    /// `sess_{session}`, as in a person's export.
     pub session: i64,
 }
 

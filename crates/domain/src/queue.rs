@@ -17,12 +17,16 @@ use crate::Millis;
 pub enum JobKind {
     /// Generate the export `export_id` (a person's or a website's).
     Export { export_id: String },
+    /// Delete what no export needs any more: files of expired or used-up links, leftovers of
+    /// failed or cancelled attempts, scratch directories no running job owns.
+    Sweep,
 }
 
 impl JobKind {
     pub fn name(&self) -> &'static str {
         match self {
             JobKind::Export { .. } => "export",
+            JobKind::Sweep => "sweep",
         }
     }
 }

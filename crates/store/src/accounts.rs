@@ -24,11 +24,18 @@ pub trait Accounts: Send + Sync {
     ) -> Result<Website, StoreError>;
     /// A website of `account`; another account's website is `None`, as if it did not exist.
     async fn website(&self, account: AccountId, id: &str) -> Result<Option<Website>, StoreError>;
-    /// A website by public id or domain, for the public tracker endpoints.
+    /// A website of any account by public id, for the public tracker endpoints.
     async fn website_for_tracker(
         &self,
-        id_or_domain: &str,
+        id: &str,
     ) -> Result<Option<(AccountId, Website)>, StoreError>;
+    /// Websites of any account with `domain` (domains are unique per account only), at most
+    /// `limit`: the tracker takes a domain only when exactly one website has it.
+    async fn websites_with_domain(
+        &self,
+        domain: &str,
+        limit: u32,
+    ) -> Result<Vec<(AccountId, Website)>, StoreError>;
     async fn websites(&self, account: AccountId) -> Result<Vec<Website>, StoreError>;
 
     /// How the website (by public id) checks identify calls; `None` when there is no such

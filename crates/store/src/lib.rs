@@ -13,6 +13,7 @@
 //! - [`Limits`] (`limits`): plan limits and per-account overrides.
 //! - [`BulkStore`] (`bulk`): a whole website's rows, streamed, for bulk exports.
 //! - [`SegmentStore`] (`segments`): records of export segments formatted ahead of time.
+//! - [`Sweeping`] (`sweep`): which exports' files are dead, and retiring them.
 //!
 //! Besides them:
 //! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
@@ -40,6 +41,7 @@ pub mod sqlite;
 mod store;
 mod stream;
 mod subjects;
+mod sweep;
 
 pub use accounts::Accounts;
 pub use analytics::Analytics;
@@ -56,6 +58,7 @@ pub use sqlite::SqliteStore;
 pub use store::{Store, Window};
 pub use stream::{BatchStream, RowReceiver};
 pub use subjects::Subjects;
+pub use sweep::{ArtifactOwner, DeadArtifact, RetireReason, Sweeping};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -68,7 +71,7 @@ use std::sync::Arc;
 pub mod prelude {
     pub use crate::{
         Accounts as _, Analytics as _, Audit as _, BulkStore as _, Exports as _, Ingest as _,
-        Keys as _, Limits as _, SegmentStore as _, Subjects as _,
+        Keys as _, Limits as _, SegmentStore as _, Subjects as _, Sweeping as _,
     };
 }
 

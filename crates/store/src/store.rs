@@ -2,7 +2,7 @@ use ferry_domain::Millis;
 
 use crate::{
     Accounts, Analytics, Audit, BulkStore, Exports, Ingest, JobQueue, Keys, Limits, SegmentStore,
-    Subjects,
+    Subjects, Sweeping,
 };
 
 /// A UTC window `[start, end)` in milliseconds.
@@ -23,6 +23,7 @@ pub trait Store:
     + Limits
     + BulkStore
     + SegmentStore
+    + Sweeping
     + Send
     + Sync
     + 'static
@@ -41,6 +42,7 @@ impl<T> Store for T where
         + Limits
         + BulkStore
         + SegmentStore
+        + Sweeping
         + Send
         + Sync
         + 'static

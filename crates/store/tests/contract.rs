@@ -29,6 +29,8 @@ mod queue;
 mod retries;
 #[path = "contract/subjects.rs"]
 mod subjects;
+#[path = "contract/sweep.rs"]
+mod sweep;
 
 use audit::{audit, limits};
 use bulk::{bulk, segments};
@@ -163,9 +165,14 @@ async fn accounts(store: &Arc<dyn Store>) -> (AccountId, AccountId) {
         .await
         .unwrap();
     let again = store
-        .create_website(other.id, "web_x", site("a.example"), "fis_test")
+        .create_website(acme.id, "web_x", site("a.example"), "fis_test")
         .await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    // Domains are unique per account: another account may register the same one.
+    let twin = store
+        .create_website(other.id, "web_twin", site("a.example"), "fis_test")
+        .await
+        .unwrap();
 
     assert_eq!(
         store.website(acme.id, "web_a").await.unwrap(),
@@ -176,10 +183,19 @@ async fn accounts(store: &Arc<dyn Store>) -> (AccountId, AccountId) {
         None,
         "another account's"
     );
-    for key in ["web_a", "a.example"] {
-        let tracked = store.website_for_tracker(key).await.unwrap();
-        assert_eq!(tracked, Some((acme.id, web_a.clone())), "{key}");
-    }
+    let tracked = store.website_for_tracker("web_a").await.unwrap();
+    assert_eq!(tracked, Some((acme.id, web_a.clone())));
+    assert_eq!(
+        store.website_for_tracker("a.example").await.unwrap(),
+        None,
+        "by public id only"
+    );
+    assert_eq!(
+        store.websites_with_domain("A.example", 5).await.unwrap(),
+        [(acme.id, web_a.clone()), (other.id, twin)]
+    );
+    let only = store.websites_with_domain("o.example", 5).await.unwrap();
+    assert_eq!(only.len(), 1);
     assert_eq!(store.websites(acme.id).await.unwrap(), [web_a]);
     (acme.id, other.id)
 }

@@ -117,15 +117,31 @@ async fn resolve_website(
     website_id: Option<String>,
     domain: Option<String>,
 ) -> Result<String, ApiError> {
-    let Some(key) = website_id.or(domain) else {
+    if let Some(id) = website_id {
+        return match state.store.website_for_tracker(&id).await? {
+            Some((_, website)) => Ok(website.id),
+            None => Err(ApiError::website_not_found(&id)),
+        };
+    }
+    let Some(domain) = domain else {
         return Err(ApiError::new(
             ErrorCode::MissingField,
             "name the website with `website_id` (or `domain`)",
         ));
     };
-    match state.store.website_for_tracker(&key).await? {
-        Some((_, website)) => Ok(website.id),
-        None => Err(ApiError::website_not_found(&key)),
+    // Domains are unique per account only: a domain that several accounts registered names
+    // no website, so no account's traffic lands in another's.
+    let mut found = state.store.websites_with_domain(&domain, 2).await?;
+    match (found.pop(), found.is_empty()) {
+        (Some((_, website)), true) => Ok(website.id),
+        (Some(_), false) => Err(ApiError::new(
+            ErrorCode::WebsiteIdRequired,
+            format!(
+                "more than one website is registered for `{domain}`: name yours with `website_id` \
+                 (`data-website-id` on the script tag)"
+            ),
+        )),
+        (None, _) => Err(ApiError::website_not_found(&domain)),
     }
 }
 

@@ -100,7 +100,17 @@ impl ArtifactStore for LocalArtifacts {
     }
 
     async fn list(&self, prefix: &str) -> io::Result<Vec<String>> {
-        let base = self.path(prefix)?;
+        self.walk(self.path(prefix)?).await
+    }
+
+    async fn list_all(&self) -> io::Result<Vec<String>> {
+        self.walk(self.root.clone()).await
+    }
+}
+
+impl LocalArtifacts {
+    /// Every file under `base`, as keys.
+    async fn walk(&self, base: PathBuf) -> io::Result<Vec<String>> {
         let mut keys = Vec::new();
         let mut pending = vec![base];
         while let Some(dir) = pending.pop() {

@@ -39,6 +39,9 @@ pub trait ArtifactStore: Send + Sync + 'static {
     async fn delete(&self, prefix: &str) -> io::Result<()>;
     /// Every key under `prefix`, sorted.
     async fn list(&self, prefix: &str) -> io::Result<Vec<String>>;
+    /// Every key in the store, sorted, half-written ones too (the sweep looks for files no
+    /// export needs).
+    async fn list_all(&self) -> io::Result<Vec<String>>;
 }
 
 /// Checks a key or prefix: relative, no empty, `.` or `..` segments, plain characters only.

@@ -49,6 +49,7 @@ async fn worker(store_args: &StoreArgs, args: crate::cli::WorkerArgs) -> anyhow:
     worker.settings.max_subject_visitors = args.max_subject_visitors;
     worker.compact_every =
         (args.segment_interval > 0).then(|| std::time::Duration::from_secs(args.segment_interval));
+    crate::startup::clear_orphans(&worker).await;
     let stop = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(worker.run(stop.clone()));
     eprintln!("Ferry worker running; stop it with Ctrl-C");

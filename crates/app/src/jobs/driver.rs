@@ -51,9 +51,10 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
                 "job panicked"
             );
             // The job could not clean up after itself.
-            let JobKind::Export { export_id } = &claimed.kind;
-            let scratch = super::export::scratch_dir(&worker, export_id, &claimed.lease.token);
-            let _ = std::fs::remove_dir_all(scratch);
+            if let JobKind::Export { export_id } = &claimed.kind {
+                let scratch = super::export::scratch_dir(&worker, export_id, &claimed.lease.token);
+                let _ = std::fs::remove_dir_all(scratch);
+            }
             Err(Failure::permanent(
                 ErrorCode::InternalError,
                 "Ferry failed while running this job; the operator's log has details. Ask again, \
@@ -81,6 +82,7 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
 async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result<(), Failure> {
     match &kind {
         JobKind::Export { export_id } => super::export::run(&worker, &ctx, export_id).await,
+        JobKind::Sweep => super::sweep::run(&worker).await,
     }
 }
 
@@ -102,6 +104,7 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
                     .export_progress(&ctx.lease, export_id, progress, now, lease_ms)
                     .await
             }
+            JobKind::Sweep => worker.store.extend_lease(&ctx.lease, now, lease_ms).await,
         };
         match kept {
             Ok(true) => {}
@@ -163,25 +166,23 @@ async fn report(worker: &Worker, claimed: &Claimed, ctx: &JobContext, failure: F
         will_retry = matches!(fate, JobFate::Retry { .. }),
         "job failed"
     );
-    match &claimed.kind {
-        JobKind::Export { export_id } => {
-            if let Ok(Some((account, job))) = worker.store.export_job_any(export_id).await {
-                let details = json!({
-                    "message": reported.message,
-                    "attempt": claimed.lease.attempt,
-                    "will_retry": matches!(fate, JobFate::Retry { .. }),
-                });
-                let entry = crate::audit::export_event(
-                    "worker",
-                    "data_export.failed",
-                    export_id,
-                    &job.spec,
-                    &reported.code,
-                    details,
-                );
-                record_or_log(worker.store.as_ref(), account, entry).await;
-            }
-        }
+    if let JobKind::Export { export_id } = &claimed.kind
+        && let Ok(Some((account, job))) = worker.store.export_job_any(export_id).await
+    {
+        let details = json!({
+            "message": reported.message,
+            "attempt": claimed.lease.attempt,
+            "will_retry": matches!(fate, JobFate::Retry { .. }),
+        });
+        let entry = crate::audit::export_event(
+            "worker",
+            "data_export.failed",
+            export_id,
+            &job.spec,
+            &reported.code,
+            details,
+        );
+        record_or_log(worker.store.as_ref(), account, entry).await;
     }
     outcome
 }

@@ -10,13 +10,15 @@
 //! - On shutdown the worker stops claiming, lets running jobs finish within a grace period,
 //!   then gives their leases back so another worker takes them at once.
 //!
-//! `driver`: one job's run; `export`: the export job kind; `step`: single steps for tests and
-//! for commands that run their own job.
+//! `driver`: one job's run; `export`: the export job kind; `sweep`: the sweep job kind, which
+//! deletes export files nobody needs; `step`: single steps for tests and for commands that run
+//! their own job.
 
 mod driver;
 pub mod export;
 mod run_loop;
 mod step;
+mod sweep;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,6 +37,7 @@ use crate::segments::SegmentFiles;
 
 pub use export::BULK_DEFLATE_LEVEL;
 pub use step::RunOptions;
+pub use sweep::{SWEEP_EVERY_MS, SweepReport};
 
 /// How the worker paces itself.
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
 //! The worker's loop: fill free slots from the queue, wake when a job is queued or one ends,
-//! reclaim expired leases now and then, and shut down gracefully.
+//! reclaim expired leases and queue the period's sweep now and then, and shut down
+//! gracefully.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -32,7 +33,6 @@ impl Worker {
                 }
             });
         }
-        self.clear_old_scratch();
         let slots = self.settings.slots.max(1);
         let mut running: JoinSet<()> = JoinSet::new();
         let mut leases: HashMap<tokio::task::Id, (Lease, Lane)> = HashMap::new();
@@ -44,6 +44,9 @@ impl Worker {
                     tracing::error!(error = %e, "cannot reclaim expired jobs");
                 }
                 self.forget_old_client_addresses().await;
+                if let Err(e) = self.enqueue_sweep().await {
+                    tracing::warn!(error = %e, "cannot queue the sweep of export files");
+                }
             }
             let mut failed = false;
             while running.len() < slots {
@@ -138,24 +141,6 @@ impl Worker {
                 "forgot client addresses past their retention"
             ),
             Err(e) => tracing::warn!(error = %e, "cannot apply the download log's retention"),
-        }
-    }
-
-    /// Attempts that a crash cut short leave their scratch directories; a day later nobody
-    /// can be writing there.
-    fn clear_old_scratch(&self) {
-        let Ok(entries) = std::fs::read_dir(&self.scratch) else {
-            return;
-        };
-        let day = Duration::from_secs(86_400);
-        for entry in entries.flatten() {
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > day));
-            if old {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
         }
     }
 }

@@ -63,7 +63,9 @@ impl Worker {
                 kind = kind.name(),
                 "job failed: its attempts ran out"
             );
-            let JobKind::Export { export_id } = kind;
+            let JobKind::Export { export_id } = kind else {
+                continue;
+            };
             if let Ok(Some((account, job))) = self.store.export_job_any(export_id).await {
                 let (code, message) = job.error.clone().unwrap_or_default();
                 let details = json!({"message": message, "will_retry": false});

@@ -84,7 +84,7 @@ async fn start_until(data_dir: &Path, args: &[&str], last: &str) -> (Child, Vec<
 }
 
 /// `ferry serve` on a free port: the process and its base URL.
-async fn serve(data_dir: &Path) -> (Child, String) {
+pub(crate) async fn serve(data_dir: &Path) -> (Child, String) {
     let (server, lines) = start_until(
         data_dir,
         &["serve", "--listen", "127.0.0.1:0"],

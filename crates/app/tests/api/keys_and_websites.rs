@@ -107,3 +107,85 @@ async fn websites_are_checked_and_domains_are_unique() {
     let listed = app.get_json(&app.api("/websites")).await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn two_accounts_may_register_one_domain_and_the_tracker_then_needs_the_website_id() {
+    let app = spawn_app().await;
+    let (other_key, _) = app.other_account().await;
+    let hit = |body: Value| {
+        app.client
+            .post(app.url("/api/event"))
+            .header("Content-Type", "text/plain")
+            .body(body.to_string())
+            .send()
+    };
+    let by_domain = json!({"domain": "shop.example.com", "visitor_id": "v1", "url": "/"});
+    let alone = hit(by_domain.clone()).await.unwrap();
+    assert_eq!(alone.status(), StatusCode::ACCEPTED, "one website has it");
+
+    // The other account registers the same domain: no conflict, nothing said about ours.
+    let twin = app
+        .client
+        .post(app.api("/websites"))
+        .header("X-API-Key", &other_key)
+        .json(&json!({"domain": "SHOP.example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twin.status(), StatusCode::CREATED);
+    let twin: Value = twin.json().await.unwrap();
+    let twin_id = twin["id"].as_str().unwrap();
+    assert_ne!(twin_id, app.website);
+
+    let before = app.everything(&app.website).await;
+    let ambiguous = hit(by_domain).await.unwrap();
+    assert_eq!(
+        error_code(ambiguous).await,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "website_id_required".into()
+        )
+    );
+    assert_eq!(app.everything(&app.website).await, before, "nothing stored");
+    let identify = app
+        .client
+        .post(app.url("/api/identify"))
+        .json(&json!({"domain": "shop.example.com", "visitor_id": "v1", "user_id": "u1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(identify).await,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "website_id_required".into()
+        )
+    );
+
+    // Named by id, each account's hits land in its own website.
+    for (website, visitor) in [(app.website.as_str(), "mine"), (twin_id, "theirs")] {
+        let named = hit(json!({"website_id": website, "visitor_id": visitor, "url": "/"}))
+            .await
+            .unwrap();
+        assert_eq!(named.status(), StatusCode::ACCEPTED);
+    }
+    let ours = app.everything(&app.website).await;
+    assert_eq!(ours["pageviews"], before["pageviews"].as_u64().unwrap() + 1);
+    let theirs = app
+        .get_with(&other_key, &app.api(&format!("/websites/{twin_id}")))
+        .await;
+    assert_eq!(theirs.status(), StatusCode::OK);
+    // Still one website per domain within an account.
+    let again = app
+        .client
+        .post(app.api("/websites"))
+        .header("X-API-Key", &other_key)
+        .json(&json!({"domain": "shop.example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(again).await,
+        (StatusCode::CONFLICT, "conflict".into())
+    );
+}

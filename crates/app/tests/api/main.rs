@@ -21,6 +21,7 @@ mod output;
 mod overload;
 mod segments;
 mod sessions;
+mod sweep;
 mod users;
 mod wide_properties;
 mod worker;

@@ -244,3 +244,59 @@ async fn segments_of_an_older_row_layout_are_dropped_and_rebuilt() {
         && r.key.format == "csv"
         && r.key.layout == ferry_export::bulk::segment::LAYOUT));
 }
+
+/// Session ids of a bulk CSV export of 2024-05-01 and 02: (named by page views, listed in
+/// sessions).
+async fn session_ids_exported(app: &TestApp) -> (Vec<String>, Vec<String>) {
+    let job = bulk(
+        app,
+        json!({"format": "csv", "include": ["pageviews", "sessions"], "from": "2024-05-01",
+               "to": "2024-05-02"}),
+    )
+    .await;
+    let files = download_zip(app, &job).await;
+    let column = |stem: &str, pick: fn(&str) -> String| -> Vec<String> {
+        files
+            .iter()
+            .filter(|(name, _)| name.starts_with(stem))
+            .flat_map(|(_, bytes)| {
+                let text = String::from_utf8(bytes.clone()).unwrap();
+                text.lines().skip(1).map(pick).collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let named = column("pageviews", |row| {
+        row.rsplit(',').next().unwrap().to_string()
+    });
+    let listed = column("sessions", |row| row.split(',').next().unwrap().to_string());
+    (named, listed)
+}
+
+#[tokio::test]
+async fn a_late_row_that_merges_sessions_across_midnight_leaves_no_segment_naming_a_gone_session() {
+    let app = spawn_app().await;
+    let w = &app.website;
+    // Two sessions of one visitor: one at 22:00, one from 22:50 past midnight.
+    let times = [
+        "2024-05-01T22:00:00Z",
+        "2024-05-01T22:50:00Z",
+        "2024-05-01T23:15:00Z",
+        "2024-05-01T23:40:00Z",
+        "2024-05-02T00:05:00Z",
+    ];
+    let views: Vec<Value> = times.iter().map(|t| pageview(w, "v9", t, "/")).collect();
+    app.ingest_ok(&views).await;
+    let (named, listed) = session_ids_exported(&app).await;
+    assert_eq!((named.len(), listed.len()), (5, 2));
+    assert!(compact(&app).await.built >= 2, "both days have segments");
+
+    // 22:25 is within 30 minutes of both: the two sessions become one.
+    app.ingest_ok(&[pageview(w, "v9", "2024-05-01T22:25:00Z", "/late")])
+        .await;
+    let (named, listed) = session_ids_exported(&app).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(named.len(), 6);
+    for id in &named {
+        assert_eq!(id, &listed[0], "every page view names the merged session");
+    }
+}

@@ -132,7 +132,7 @@ pub(crate) fn create_website(
     )
     .map_err(|e| match is_unique_violation(&e) {
         true => StoreError::Conflict(format!(
-            "the domain `{}` is registered already: use its existing website id",
+            "this account has a website for `{}` already: use its existing website id",
             site.domain
         )),
         false => e.into(),
@@ -163,14 +163,23 @@ pub(crate) fn website(
 
 pub(crate) fn website_for_tracker(
     conn: &Connection,
-    id_or_domain: &str,
+    id: &str,
 ) -> Result<Option<(AccountId, Website)>, StoreError> {
+    let sql = format!("SELECT {WEBSITE_COLUMNS} FROM websites WHERE public_id = ?1");
+    Ok(conn.query_row(&sql, [id], website_row).optional()?)
+}
+
+pub(crate) fn websites_with_domain(
+    conn: &Connection,
+    domain: &str,
+    limit: u32,
+) -> Result<Vec<(AccountId, Website)>, StoreError> {
     let sql = format!(
-        "SELECT {WEBSITE_COLUMNS} FROM websites WHERE public_id = ?1 OR domain = lower(?1) LIMIT 1"
+        "SELECT {WEBSITE_COLUMNS} FROM websites WHERE domain = lower(?1) ORDER BY pk LIMIT ?2"
     );
-    Ok(conn
-        .query_row(&sql, [id_or_domain], website_row)
-        .optional()?)
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params![domain, limit], website_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub(crate) fn websites(conn: &Connection, account: AccountId) -> Result<Vec<Website>, StoreError> {
@@ -226,11 +235,22 @@ impl Accounts for SqliteStore {
 
     async fn website_for_tracker(
         &self,
-        id_or_domain: &str,
+        id: &str,
     ) -> Result<Option<(AccountId, Website)>, StoreError> {
-        let key = id_or_domain.to_string();
+        let key = id.to_string();
         self.pool
             .lookup(move |c| website_for_tracker(c, &key))
+            .await
+    }
+
+    async fn websites_with_domain(
+        &self,
+        domain: &str,
+        limit: u32,
+    ) -> Result<Vec<(AccountId, Website)>, StoreError> {
+        let domain = domain.to_string();
+        self.pool
+            .read(move |c| websites_with_domain(c, &domain, limit))
             .await
     }
 

@@ -184,7 +184,7 @@ pub(crate) fn pageviews(
             browser: batch.span(text(r.get_ref(5)?)),
             country: batch.span(text(r.get_ref(6)?)),
             visitor_id: batch.span(Some(lookups.visitor_id(r.get(7)?)?)),
-            session: r.get(8)?,
+            session: lookups.session(r.get(8)?),
         };
         batch.rows.push(row);
         flush_if_full(&mut batch, send)?;
@@ -215,7 +215,7 @@ pub(crate) fn events(
             name: batch.span(text(r.get_ref(1)?)),
             properties: batch.span(text(r.get_ref(2)?)),
             visitor_id: batch.span(Some(lookups.visitor_id(r.get(3)?)?)),
-            session: r.get(4)?,
+            session: lookups.session(r.get(4)?),
         };
         batch.rows.push(row);
         flush_if_full(&mut batch, send)?;
@@ -242,7 +242,7 @@ pub(crate) fn sessions(
     let mut batch = Batch::with_capacity(BATCH_ROWS);
     while let Some(r) = rows.next()? {
         let row = BulkSession {
-            session: r.get(0)?,
+            session: lookups.session(r.get(0)?),
             visitor_id: batch.span(Some(lookups.visitor_id(r.get(1)?)?)),
             started_at: r.get(2)?,
             ended_at: r.get(3)?,

@@ -1,9 +1,11 @@
 //! URLs and visitor ids of bulk rows, looked up once per key and kept in bounded maps: visits
-//! cluster in time, so nearly every lookup is a hit.
+//! cluster in time, so nearly every lookup is a hit. Session ids are computed (a keyed
+//! permutation) and kept the same way.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use ferry_domain::session::SessionIds;
 use rusqlite::{Connection, Statement};
 
 use crate::StoreError;
@@ -64,6 +66,8 @@ impl<'c> Lookup<'c> {
 pub(crate) struct Lookups<'c> {
     urls: Lookup<'c>,
     visitors: Lookup<'c>,
+    session_ids: SessionIds,
+    sessions: HashMap<i64, i64, BuildHasherDefault<KeyHasher>>,
 }
 
 impl<'c> Lookups<'c> {
@@ -71,7 +75,18 @@ impl<'c> Lookups<'c> {
         Ok(Lookups {
             urls: Lookup::new(conn, "SELECT url FROM urls WHERE pk = ?1")?,
             visitors: Lookup::new(conn, "SELECT visitor_id FROM visitors WHERE pk = ?1")?,
+            session_ids: super::session_ids::load(conn)?,
+            sessions: HashMap::default(),
         })
+    }
+
+    /// The opaque id of the session stored under `key`.
+    pub(crate) fn session(&mut self, key: i64) -> i64 {
+        if self.sessions.len() >= CACHE_ENTRIES {
+            self.sessions.clear();
+        }
+        let ids = self.session_ids;
+        *self.sessions.entry(key).or_insert_with(|| ids.public(key))
     }
 
     pub(crate) fn url(&mut self, key: i64) -> Result<&str, StoreError> {

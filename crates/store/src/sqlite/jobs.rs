@@ -13,12 +13,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::convert::{opt_time, time};
 use crate::{ExportFilter, Queued, StoreError, cursor};
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "pk, account_pk, export_id, spec, requested_by, status, attempts, rows_written,
     bytes_written, error_code, error_message, files, artifact, created_at, started_at, finished_at,
     expires_at, consumed_at, rows_total, job_pk";
 
-fn job_row(r: &Row) -> rusqlite::Result<(i64, AccountId, ExportJob)> {
+pub(crate) fn job_row(r: &Row) -> rusqlite::Result<(i64, AccountId, ExportJob)> {
     let spec: String = r.get("spec")?;
     let status: String = r.get("status")?;
     let files: String = r.get("files")?;

@@ -8,7 +8,8 @@
 //! - `ingest`: batches of page views, events and identifies ([`crate::Ingest`]); `rows` writes
 //!   them many at a time.
 //! - `group_commit`: the ingest thread, which commits waiting batches together.
-//! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive.
+//! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive; `session_ids`: the
+//!   key of the opaque ids they are shown by.
 //! - `analytics`: totals, per-day series and page lists ([`crate::Analytics`]); `visitors`: the
 //!   visitor list.
 //! - `subject`, `subject_rows`: one person's identities, and their rows in time order
@@ -26,6 +27,7 @@
 //!   export's big tables read by two connections at once; `bulk_store`: all of them as
 //!   [`crate::BulkStore`].
 //! - `segments`: export segment records ([`crate::SegmentStore`]).
+//! - `sweep`: which exports' files are dead ([`crate::Sweeping`]).
 //! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
@@ -51,12 +53,14 @@ mod migrations;
 mod queue;
 mod rows;
 mod segments;
+mod session_ids;
 mod sessions;
 mod spans;
 mod split;
 mod stream;
 mod subject;
 mod subject_rows;
+mod sweep;
 #[cfg(test)]
 mod test_support;
 mod visitors;

@@ -153,6 +153,7 @@ pub(crate) fn sessions(
          WHERE vv.pk = ?3 AND s.started_at >= ?1 AND s.started_at < ?2
          ORDER BY s.started_at, s.pk"
     );
+    let ids = super::session_ids::load(conn)?;
     merged(
         conn,
         &sql,
@@ -163,7 +164,7 @@ pub(crate) fn sessions(
             Ok((
                 r.get(0)?,
                 SessionRow {
-                    session_id: format!("sess_{pk}"),
+                    session_id: ids.label(pk),
                     started_at: r.get(0)?,
                     ended_at: r.get(2)?,
                     pages_viewed: r.get(3)?,

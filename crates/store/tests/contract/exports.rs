@@ -320,6 +320,7 @@ pub async fn exports(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) 
     assert_eq!(store.receipt("exp_2").await.unwrap(), None);
 
     downloads(store, acme, stalled).await;
+    crate::sweep::sweep(store, acme, stalled, expires).await;
 
     assert_eq!(
         store.cancel_export(other, "exp_1", stalled).await.unwrap(),
