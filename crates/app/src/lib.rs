@@ -22,7 +22,9 @@
 pub mod api;
 pub mod artifacts;
 pub mod audit;
+pub mod audit_key;
 pub mod bulk_source;
+pub mod checkpoint;
 pub mod cli;
 pub mod clock;
 pub mod commands;

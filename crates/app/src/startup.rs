@@ -33,6 +33,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The export id of every download once it is in the download log.
     pub downloads: tokio::sync::broadcast::Sender<String>,
+    /// The public half of the key that signs audit checkpoints (the server never signs).
+    pub audit_key: ed25519_dalek::VerifyingKey,
 }
 
 pub struct App {
@@ -47,7 +49,7 @@ pub struct App {
 }
 
 impl App {
-    /// `data_dir` holds the artifact store and the link-signing secret.
+    /// `data_dir` holds the artifact store, the link-signing secret and the audit signing key.
     pub async fn build(
         store: Arc<dyn Store>,
         args: &ServeArgs,
@@ -90,6 +92,7 @@ impl App {
             )),
             clock,
             downloads: tokio::sync::broadcast::channel(64).0,
+            audit_key: crate::audit_key::load_or_create(data_dir)?.verifying_key(),
         };
         Ok(App {
             downloads: state.downloads.clone(),

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_audit_person.sql"),
     include_str!("migrations/0008_operator_exports.sql"),
     include_str!("migrations/0009_one_time_claims.sql"),
+    include_str!("migrations/0011_audit_account_hash.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -69,19 +70,23 @@ mod tests {
         .unwrap();
 
         super::migrate(&mut conn).unwrap();
-        assert_eq!(super::super::audit::verify(&conn).unwrap(), (1, None));
+        let verify = |conn: &Connection| {
+            let chain = super::super::audit::verify(conn, None).unwrap();
+            (chain.count, chain.broken)
+        };
+        assert_eq!(verify(&conn), (1, None));
         let new = AuditEvent {
             person: Some("user_id:ann".into()),
             ..old
         };
         super::super::audit::append(&mut conn, AccountId(1), &new).unwrap();
-        assert_eq!(super::super::audit::verify(&conn).unwrap(), (2, None));
+        assert_eq!(verify(&conn), (2, None));
         conn.execute(
             "UPDATE audit_log SET person = 'user_id:bob' WHERE seq = 2",
             [],
         )
         .unwrap();
-        let (_, broken) = super::super::audit::verify(&conn).unwrap();
+        let (_, broken) = verify(&conn);
         assert_eq!(
             broken.map(|b| b.seq),
             Some(2),
