@@ -46,7 +46,8 @@ impl Checkpoint {
     /// Signs the chain's head (`None`: an empty trail).
     pub fn sign(key: &SigningKey, head: Option<(i64, String)>, at: DateTime<Utc>) -> Checkpoint {
         let (seq, head_hash) = head.unwrap_or((0, GENESIS.to_string()));
-        let taken_at = ferry_domain::time::rfc3339(at);
+        // Whole seconds, as every other signed time Ferry writes.
+        let taken_at = ferry_domain::time::rfc3339(chrono::SubsecRound::trunc_subsecs(at, 0));
         let signature = key.sign(message(FORMAT, seq, &head_hash, &taken_at).as_bytes());
         Checkpoint {
             format: FORMAT.to_string(),
@@ -108,10 +109,13 @@ impl Checkpoint {
         match found {
             None => {
                 let newest = chain.head.as_ref().map_or(0, |(s, _)| *s);
+                let cut = match newest + 1 {
+                    first if first == seq => format!("entry {seq} was cut"),
+                    first => format!("entries {first} to {seq} were cut"),
+                };
                 Err(format!(
                     "entry {seq} is missing: the trail ends at entry {newest}, below the \
-                     checkpoint's entry {seq}, so entries {} to {seq} were cut",
-                    newest + 1
+                     checkpoint's entry {seq}, so {cut}"
                 ))
             }
             Some(hash) if hash != self.head_hash => Err(format!(
@@ -144,7 +148,7 @@ mod tests {
     }
 
     fn at() -> DateTime<Utc> {
-        "2026-12-01T12:00:00Z".parse().unwrap()
+        "2026-12-01T12:00:00.250Z".parse().unwrap()
     }
 
     fn chain(head: i64, hash_at: Option<&str>, broken: Option<i64>) -> AuditChain {
@@ -190,6 +194,8 @@ mod tests {
         );
         let cut = checkpoint.check_chain(&chain(3, None, None)).unwrap_err();
         assert!(cut.contains("entry 5 is missing") && cut.contains("entries 4 to 5 were cut"));
+        let newest = checkpoint.check_chain(&chain(4, None, None)).unwrap_err();
+        assert!(newest.ends_with("so entry 5 was cut"), "{newest}");
         let rewritten = checkpoint
             .check_chain(&chain(7, Some(&"c".repeat(64)), None))
             .unwrap_err();

@@ -106,6 +106,28 @@ pub fn entry_hash(prev_hash: &str, seq: i64, at_ms: i64, event: &AuditEvent) -> 
     hex::encode(hasher.finalize())
 }
 
+/// The action of the entry an upgrade writes when it finds entries of version 1: its details
+/// record which account each of them was filed under then (`entries_through`, the last of
+/// them, and `accounts_sha256`, an [`AccountsDigest`] of them), so that moving one of them
+/// afterwards shows although its own hash leaves the account out.
+pub const ACCOUNTS_RECORDED: &str = "audit.accounts_recorded";
+
+/// SHA-256 over the number and account name of each entry, in order, each length-prefixed.
+#[derive(Default)]
+pub struct AccountsDigest(Sha256);
+
+impl AccountsDigest {
+    pub fn add(&mut self, seq: i64, account: &str) {
+        self.0.update(seq.to_be_bytes());
+        self.0.update((account.len() as u64).to_be_bytes());
+        self.0.update(account.as_bytes());
+    }
+
+    pub fn hex(&self) -> String {
+        hex::encode(self.0.clone().finalize())
+    }
+}
+
 /// Version 2: SHA-256 over a version tag, the previous hash, the entry's number and time, the
 /// account's name and every field of the event, each length-prefixed; an absent optional field
 /// is marked apart from an empty one. Moving an entry to another account changes its hash.

@@ -1,7 +1,10 @@
 //! The audit trail (one hash chain for the whole store) and receipts.
 
 use ferry_domain::AccountId;
-use ferry_domain::audit::{AuditEntry, AuditEvent, GENESIS, HASH_VERSION, account_entry_hash};
+use ferry_domain::audit::{
+    ACCOUNTS_RECORDED, AccountsDigest, AuditEntry, AuditEvent, GENESIS, HASH_VERSION,
+    account_entry_hash,
+};
 use ferry_domain::job::Receipt;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -165,6 +168,38 @@ pub(crate) fn list(
     Ok(rows.map(|r| r.map(|(_, e)| e)).collect::<Result<_, _>>()?)
 }
 
+/// At the upgrade to hash version 2 (inside its transaction): when the trail holds entries of
+/// version 1, appends one entry, filed under no account, that records which account each of
+/// them is filed under now. From then on moving one of them shows; a move made before the
+/// upgrade cannot (the README says so).
+pub(crate) fn record_old_accounts(tx: &Connection) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare(&format!(
+        "SELECT seq, coalesce(accounts.name, '') FROM {FROM} WHERE hash_version = 1 ORDER BY seq"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let (mut digest, mut last) = (AccountsDigest::default(), None);
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        digest.add(seq, &row.get::<_, String>(1)?);
+        last = Some(seq);
+    }
+    let Some(last) = last else {
+        return Ok(());
+    };
+    let event = AuditEvent {
+        actor: "ferry".into(),
+        action: ACCOUNTS_RECORDED.into(),
+        subject: None,
+        data_types: Vec::new(),
+        status: "ok".into(),
+        export_id: None,
+        details: serde_json::json!({"entries_through": last, "accounts_sha256": digest.hex()}),
+        person: None,
+    };
+    append_in(tx, AccountId(0), &event)?;
+    Ok(())
+}
+
 /// Walks the whole chain in one snapshot (the caller's read transaction); also reports the
 /// head, and the hash of entry `seq` when every entry up to it checks out.
 pub(crate) fn verify(conn: &Connection, seq: Option<i64>) -> Result<AuditChain, StoreError> {
@@ -181,6 +216,7 @@ fn walk(conn: &Connection, seq: Option<i64>) -> Result<AuditChain, StoreError> {
     let mut chain = AuditChain::default();
     let (mut expected_prev, mut expected_seq) = (GENESIS.to_string(), 1i64);
     let mut newest_version = 0u8;
+    let mut old = OldEntries::default();
     while let Some(row) = rows.next()? {
         let (_, entry) = entry_row(row)?;
         chain.count += 1;
@@ -188,7 +224,8 @@ fn walk(conn: &Connection, seq: Option<i64>) -> Result<AuditChain, StoreError> {
         if chain.broken.is_some() {
             continue;
         }
-        chain.broken = check(&entry, expected_seq, &expected_prev, newest_version);
+        chain.broken = check(&entry, expected_seq, &expected_prev, newest_version)
+            .or_else(|| old.check(&entry));
         if chain.broken.is_some() {
             continue;
         }
@@ -216,6 +253,45 @@ fn walk(conn: &Connection, seq: Option<i64>) -> Result<AuditChain, StoreError> {
         }
     }
     Ok(chain)
+}
+
+/// The entries of hash version 1 seen so far, to compare with what the upgrade recorded of
+/// their accounts ([`record_old_accounts`]).
+#[derive(Default)]
+struct OldEntries {
+    digest: AccountsDigest,
+    last: Option<i64>,
+}
+
+impl OldEntries {
+    /// Takes in a version 1 entry, or checks the upgrade's record against those taken in.
+    fn check(&mut self, entry: &AuditEntry) -> Option<AuditBreak> {
+        if entry.hash_version == 1 {
+            self.digest.add(entry.seq, &entry.account);
+            self.last = Some(entry.seq);
+            return None;
+        }
+        if entry.event.action != ACCOUNTS_RECORDED || !entry.account.is_empty() {
+            return None;
+        }
+        let details = &entry.event.details;
+        let recorded = (
+            details["entries_through"].as_i64(),
+            details["accounts_sha256"].as_str(),
+        );
+        if recorded == (self.last, Some(self.digest.hex().as_str())) {
+            return None;
+        }
+        Some(AuditBreak {
+            seq: entry.seq,
+            reason: format!(
+                "the entries before the upgrade (1 to {}) are no longer filed under the \
+                 accounts entry {} recorded: one of them was moved to another account",
+                self.last.unwrap_or(0),
+                entry.seq
+            ),
+        })
+    }
 }
 
 /// Why `entry` does not follow the chain so far, if it does not.

@@ -67,7 +67,7 @@ pub async fn audit(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) {
             ..Default::default()
         },
     );
-    assert_eq!(theirs_listed.await.unwrap(), [theirs.clone()]);
+    assert_eq!(theirs_listed.await.unwrap(), std::slice::from_ref(&theirs));
 
     // Each entry's hash covers the name of its account, and anyone can recompute it from the
     // entry as listed.
