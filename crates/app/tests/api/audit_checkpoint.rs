@@ -287,6 +287,15 @@ async fn a_forged_checkpoint_is_refused() {
     let (ok, out) = verify_with(app.data_dir(), &file, &[]).await;
     assert!(!ok && out.contains("altered after it was signed"), "{out}");
 
+    // A data directory without a key of its own needs the key named.
+    let keyless = tempfile::tempdir().unwrap();
+    assert!(run(keyless.path(), &["accounts", "create", "y"]).await.0);
+    let (ok, out) = verify_with(keyless.path(), &file, &[]).await;
+    assert!(
+        !ok && out.contains("holds no audit signing key: pass"),
+        "{out}"
+    );
+
     // A file that is no checkpoint at all says what it wants.
     std::fs::write(&file, "{}").unwrap();
     let (ok, out) = verify_with(app.data_dir(), &file, &[]).await;
