@@ -211,6 +211,12 @@ async fn a_removed_entry_is_named() {
         .unwrap();
     let (ok, out) = verify_with(app.data_dir(), &file, &[]).await;
     assert!(!ok && out.contains("entry 3: entry 3 was removed"), "{out}");
+    // Signing now would vouch for the removal.
+    let (ok, out, err) = run(app.data_dir(), &["audit", "checkpoint"]).await;
+    assert!(
+        !ok && out.is_empty() && err.contains("refusing to sign: audit trail broken at entry 3"),
+        "{out}{err}"
+    );
 }
 
 #[tokio::test]
