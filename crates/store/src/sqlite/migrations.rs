@@ -23,7 +23,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
-        if std::ptr::eq(*sql, AUDIT_ACCOUNT_HASH) {
+        if *sql == AUDIT_ACCOUNT_HASH {
             super::audit::record_old_accounts(&tx)?;
         }
         tx.pragma_update(None, "user_version", index + 1)?;
