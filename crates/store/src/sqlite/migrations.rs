@@ -24,7 +24,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         if *sql == AUDIT_ACCOUNT_HASH {
-            super::audit::record_old_accounts(&tx)?;
+            super::audit_chain::record_old_accounts(&tx)?;
         }
         tx.pragma_update(None, "user_version", index + 1)?;
         tx.commit()?;
@@ -48,7 +48,8 @@ mod tests {
     use ferry_domain::audit::{AuditEvent, GENESIS, entry_hash};
     use rusqlite::{Connection, params};
 
-    use super::super::audit::{append, verify};
+    use super::super::audit::append;
+    use super::super::audit_chain::verify;
     use crate::AuditBreak;
 
     fn old_event(actor: &str) -> AuditEvent {

@@ -31,6 +31,7 @@
 mod accounts;
 mod analytics;
 mod audit;
+mod audit_chain;
 mod audit_subject;
 mod bulk;
 mod bulk_facts;
