@@ -177,7 +177,22 @@ pub struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the hash chain; exits non-zero and names the first bad entry if it was altered.
-    Verify,
+    Verify {
+        /// Also prove that no entry up to this checkpoint (from `ferry audit checkpoint`) was
+        /// edited, removed or cut.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The key the checkpoint must be signed with (64 hex digits, or a file holding them or
+        /// the `/.well-known/ferry-audit-key` document); default: the data directory's.
+        #[arg(long, requires = "checkpoint")]
+        public_key: Option<String>,
+    },
+    /// Sign the chain's newest entry with the data directory's Ed25519 key (made on first use)
+    /// and print the checkpoint, or write it to a file; keep it off this machine.
+    Checkpoint {
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

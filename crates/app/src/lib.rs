@@ -6,7 +6,8 @@
 //! - [`telemetry`]: logging; ids only, never personal data.
 //! - [`startup`]: builds the HTTP app once and binds it anywhere (port 0 in tests).
 //! - [`api`]: the axum routes, auth, errors.
-//! - [`audit`]: writing the audit trail.
+//! - [`audit`]: writing the audit trail; [`checkpoint`]: signed checkpoints of its head, with
+//!   the key [`audit_key`] keeps.
 //! - [`keys`]: API key and id generation (secrets are hashed before the store sees them).
 //! - [`enrich`]: device, browser and country for tracker hits.
 //! - [`pipeline`]: store rows → export writers, on a blocking thread.
@@ -22,7 +23,9 @@
 pub mod api;
 pub mod artifacts;
 pub mod audit;
+pub mod audit_key;
 pub mod bulk_source;
+pub mod checkpoint;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -3,7 +3,7 @@
 //! directory fsync), so a crash cannot leave an empty or half-written one behind.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -36,11 +36,32 @@ pub fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
 
 /// Writes `contents` to `path` with mode 0600, atomically.
 pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let partial = write_partial(path, ".partial", contents)?;
+    std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))?;
+    sync_parent(path)
+}
+
+/// As [`write_private`], but never replaces a file that exists: `false` when `path` was there
+/// already (another process made it first), so that a key two processes make at once is one key.
+pub fn create_private(path: &Path, contents: &[u8]) -> anyhow::Result<bool> {
+    let partial = write_partial(path, &format!(".partial-{}", std::process::id()), contents)?;
+    // A hard link is made whole or not at all, and fails when the name is taken.
+    let linked = std::fs::hard_link(&partial, path);
+    std::fs::remove_file(&partial)?;
+    match linked {
+        Ok(()) => sync_parent(path).map(|()| true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
+    }
+}
+
+/// `contents` in an owner-only file beside `path`, synced; returns its path.
+fn write_partial(path: &Path, suffix: &str, contents: &[u8]) -> anyhow::Result<PathBuf> {
     let name = path
         .file_name()
         .with_context(|| format!("{} names no file", path.display()))?;
     let mut partial_name = name.to_os_string();
-    partial_name.push(".partial");
+    partial_name.push(suffix);
     let partial = path.with_file_name(partial_name);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -51,8 +72,10 @@ pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", partial.display()))?;
     file.write_all(contents)?;
     file.sync_all()?;
-    drop(file);
-    std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(partial)
+}
+
+fn sync_parent(path: &Path) -> anyhow::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::File::open(parent)?.sync_all()?;
     }
@@ -73,12 +96,19 @@ mod tests {
         write_private(&secret, b"abcdef").unwrap();
         assert_eq!(std::fs::read(&secret).unwrap(), b"abcdef");
         assert!(!dir.join("secret.partial").exists());
+        assert!(
+            !create_private(&secret, b"other").unwrap(),
+            "never replaced"
+        );
+        assert!(create_private(&dir.join("key"), b"k").unwrap());
+        assert_eq!(std::fs::read(&secret).unwrap(), b"abcdef");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode(&dir), 0o700);
             assert_eq!(mode(&secret), 0o600);
+            assert_eq!(mode(&dir.join("key")), 0o600);
         }
     }
 }

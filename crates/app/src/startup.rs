@@ -37,6 +37,8 @@ pub struct AppState {
     pub downloads: tokio::sync::broadcast::Sender<String>,
     /// The smallest bulk `part_size` the API takes (`ServeArgs::min_part_size`).
     pub min_part_size: u64,
+    /// The public half of the key that signs audit checkpoints (the server never signs).
+    pub audit_key: ed25519_dalek::VerifyingKey,
 }
 
 pub struct App {
@@ -51,7 +53,7 @@ pub struct App {
 }
 
 impl App {
-    /// `data_dir` holds the artifact store and the link-signing secret.
+    /// `data_dir` holds the artifact store, the link-signing secret and the audit signing key.
     pub async fn build(
         store: Arc<dyn Store>,
         args: &ServeArgs,
@@ -100,6 +102,7 @@ impl App {
             clock,
             downloads: tokio::sync::broadcast::channel(64).0,
             min_part_size: args.min_part_size,
+            audit_key: crate::audit_key::load_or_create(data_dir)?.verifying_key(),
         };
         Ok(App {
             downloads: state.downloads.clone(),

@@ -1,6 +1,11 @@
 //! The audit trail: who did what to whose data, when, with what result. Entries are
 //! append-only and hash-chained: each entry's hash covers its content and the previous hash,
 //! so editing or removing any entry breaks every hash after it.
+//!
+//! Two hash versions, kept per entry: version 1 ([`entry_hash`]) covers the entry without its
+//! account, version 2 ([`account_entry_hash`]) covers the account's name too, so an entry moved
+//! to another account no longer verifies. Every entry is written with [`HASH_VERSION`]; entries
+//! written before it keep version 1 and their hashes, so a trail written then still verifies.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -31,6 +36,9 @@ pub struct AuditEvent {
     pub person: Option<String>,
 }
 
+/// The hash version every new entry is written with.
+pub const HASH_VERSION: u8 = 2;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     pub seq: i64,
@@ -38,8 +46,32 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     #[serde(flatten)]
     pub event: AuditEvent,
+    /// The name of the account the entry belongs to, as version 2 hashes it (empty for
+    /// entries of the trail itself, which belong to no account).
+    pub account: String,
     pub prev_hash: String,
     pub hash: String,
+    /// 1: the hash leaves out the account (entries written before it was added); 2: it covers it.
+    pub hash_version: u8,
+}
+
+impl AuditEntry {
+    /// The hash this entry should carry, by its own version; `None` for a version Ferry does
+    /// not know.
+    pub fn expected_hash(&self) -> Option<String> {
+        let at_ms = self.at.timestamp_millis();
+        match self.hash_version {
+            1 => Some(entry_hash(&self.prev_hash, self.seq, at_ms, &self.event)),
+            2 => Some(account_entry_hash(
+                &self.prev_hash,
+                self.seq,
+                at_ms,
+                &self.account,
+                &self.event,
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// The hash of an entry: SHA-256 over the previous hash and the entry's fields, each
@@ -70,6 +102,69 @@ pub fn entry_hash(prev_hash: &str, seq: i64, at_ms: i64, event: &AuditEvent) -> 
     {
         hasher.update((field.len() as u64).to_be_bytes());
         hasher.update(field.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// The action of the entry an upgrade writes when it finds entries of version 1: its details
+/// record which account each of them was filed under then (`entries_through`, the last of
+/// them, and `accounts_sha256`, an [`AccountsDigest`] of them), so that moving one of them
+/// afterwards shows although its own hash leaves the account out.
+pub const ACCOUNTS_RECORDED: &str = "audit.accounts_recorded";
+
+/// SHA-256 over the number and account name of each entry, in order, each length-prefixed.
+#[derive(Default)]
+pub struct AccountsDigest(Sha256);
+
+impl AccountsDigest {
+    pub fn add(&mut self, seq: i64, account: &str) {
+        self.0.update(seq.to_be_bytes());
+        self.0.update((account.len() as u64).to_be_bytes());
+        self.0.update(account.as_bytes());
+    }
+
+    pub fn hex(&self) -> String {
+        hex::encode(self.0.clone().finalize())
+    }
+}
+
+/// Version 2: SHA-256 over a version tag, the previous hash, the entry's number and time, the
+/// account's name and every field of the event, each length-prefixed; an absent optional field
+/// is marked apart from an empty one. Moving an entry to another account changes its hash.
+pub fn account_entry_hash(
+    prev_hash: &str,
+    seq: i64,
+    at_ms: i64,
+    account: &str,
+    event: &AuditEvent,
+) -> String {
+    let mut hasher = Sha256::new();
+    let details = event.details.to_string();
+    let data_types = event.data_types.join(",");
+    let (seq, at_ms) = (seq.to_string(), at_ms.to_string());
+    let fields: [Option<&str>; 13] = [
+        Some("ferry-audit-v2"),
+        Some(prev_hash),
+        Some(&seq),
+        Some(&at_ms),
+        Some(account),
+        Some(&event.actor),
+        Some(&event.action),
+        event.subject.as_deref(),
+        Some(&data_types),
+        Some(&event.status),
+        event.export_id.as_deref(),
+        Some(&details),
+        event.person.as_deref(),
+    ];
+    for field in fields {
+        match field {
+            Some(text) => {
+                hasher.update((text.len() as u64).to_be_bytes());
+                hasher.update(text.as_bytes());
+            }
+            None => hasher.update(u64::MAX.to_be_bytes()),
+        }
     }
     hex::encode(hasher.finalize())
 }
@@ -134,5 +229,26 @@ mod tests {
         assert_ne!(base, ann);
         assert_ne!(ann, entry_hash(GENESIS, 1, 1000, &with("user_id:bob")));
         assert_ne!(base, entry_hash(GENESIS, 1, 1000, &with("")));
+    }
+
+    #[test]
+    fn version_two_covers_the_account_and_tells_absent_from_empty() {
+        let e = event("data_export.requested");
+        let acme = account_entry_hash(GENESIS, 1, 1000, "acme", &e);
+        assert_ne!(acme, account_entry_hash(GENESIS, 1, 1000, "globex", &e));
+        assert_ne!(acme, entry_hash(GENESIS, 1, 1000, &e), "versions differ");
+        let no_subject = AuditEvent {
+            subject: None,
+            ..e.clone()
+        };
+        let empty_subject = AuditEvent {
+            subject: Some(String::new()),
+            ..e.clone()
+        };
+        assert_ne!(
+            account_entry_hash(GENESIS, 1, 1000, "acme", &no_subject),
+            account_entry_hash(GENESIS, 1, 1000, "acme", &empty_subject)
+        );
+        assert_eq!(acme, account_entry_hash(GENESIS, 1, 1000, "acme", &e));
     }
 }

@@ -31,6 +31,21 @@ pub struct AuditBreak {
     pub reason: String,
 }
 
+/// What walking the whole chain found, read in one snapshot.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditChain {
+    /// Entries read.
+    pub count: u64,
+    /// The newest entry's number and hash (`None` for an empty trail): what a checkpoint signs
+    /// when nothing is broken.
+    pub head: Option<(i64, String)>,
+    /// The first entry that does not check out, if any.
+    pub broken: Option<AuditBreak>,
+    /// The hash of the entry the caller asked about, when it exists and every entry up to it
+    /// checked out.
+    pub hash_at: Option<String>,
+}
+
 /// The append-only, hash-chained audit trail (one chain for the whole store), and the
 /// receipts of finished exports.
 #[async_trait]
@@ -42,8 +57,9 @@ pub trait Audit: Send + Sync {
         account: AccountId,
         filter: AuditFilter,
     ) -> Result<Vec<AuditEntry>, StoreError>;
-    /// Checks the whole chain: how many entries, and the first that fails, if any.
-    async fn audit_verify(&self) -> Result<(u64, Option<AuditBreak>), StoreError>;
+    /// Checks the whole chain: how many entries, the newest, and the first that fails, if any;
+    /// with `seq`, also the hash of that entry (what a checkpoint of it signed).
+    async fn audit_verify(&self, seq: Option<i64>) -> Result<AuditChain, StoreError>;
     async fn receipt(&self, export_id: &str) -> Result<Option<Receipt>, StoreError>;
     /// Records delivery; `true` the first time.
     async fn mark_delivered(&self, export_id: &str) -> Result<bool, StoreError>;

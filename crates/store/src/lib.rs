@@ -45,7 +45,7 @@ mod sweep;
 
 pub use accounts::Accounts;
 pub use analytics::Analytics;
-pub use audit::{Audit, AuditBreak, AuditFilter};
+pub use audit::{Audit, AuditBreak, AuditChain, AuditFilter};
 pub use bulk::BulkStore;
 pub use error::StoreError;
 pub use exports::{ExportFilter, Exports, Queued};

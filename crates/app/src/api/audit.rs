@@ -1,5 +1,6 @@
 //! `GET /api/external/v1/audit`: the account's audit trail, filtered, as JSON or CSV
-//! (`format=csv`). Each entry carries its hash and the previous one's. Pages like every
+//! (`format=csv`). Each entry carries its hash, the previous one's, its hash version and the
+//! account name the hash covers: everything needed to recompute it. Pages like every
 //! other list (`cursor` / `next_cursor`), and by `after` / `next_after` as it first did, for
 //! the scripts written then.
 
@@ -117,6 +118,8 @@ pub async fn list(
             "hash",
             // Last, so that scripts reading columns by position keep working.
             "person",
+            "hash_version",
+            "account",
         ];
         let csv_error = |e: csv::Error| ApiError::new(ErrorCode::InternalError, e.to_string());
         out.write_record(header).map_err(csv_error)?;
@@ -134,6 +137,8 @@ pub async fn list(
                 e.prev_hash.clone(),
                 e.hash.clone(),
                 e.event.person.clone().unwrap_or_default(),
+                e.hash_version.to_string(),
+                e.account.clone(),
             ])
             .map_err(csv_error)?;
         }

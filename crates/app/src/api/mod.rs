@@ -10,6 +10,7 @@
 //! - `users`: finding a person before exporting their data.
 //! - `audit`: the audit trail.
 //! - `websites`, `keys`: account administration.
+//! - `well_known`: the public key that signs audit checkpoints.
 
 pub mod analytics;
 pub mod audit;
@@ -24,6 +25,7 @@ pub mod rate_limit;
 pub mod tracker;
 pub mod users;
 pub mod websites;
+pub mod well_known;
 
 use crate::error_code::ErrorCode;
 use axum::Router;
@@ -94,6 +96,7 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .merge(timed)
         .route("/api/ingest", post(ingest::ndjson))
         .route("/download/{token}", get(download::download))
+        .route("/.well-known/ferry-audit-key", get(well_known::audit_key))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

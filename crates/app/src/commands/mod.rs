@@ -32,7 +32,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Compact(args) => compact::run(&cli.store, args).await,
         Command::Export(args) => export::run(&cli.store, args).await,
         Command::Worker(args) => worker(&cli.store, args).await,
-        Command::Audit(crate::cli::AuditCommand::Verify) => audit::verify(&cli.store).await,
+        Command::Audit(crate::cli::AuditCommand::Verify {
+            checkpoint,
+            public_key,
+        }) => audit::verify(&cli.store, checkpoint.as_deref(), public_key.as_deref()).await,
+        Command::Audit(crate::cli::AuditCommand::Checkpoint { output }) => {
+            audit::checkpoint(&cli.store, output.as_deref()).await
+        }
         Command::Bench(args) if args.exports => bench_exports::run(args).await,
         Command::Bench(args) if args.bulk => bench_bulk::run(args).await,
         Command::Bench(args) => bench::run(args).await,

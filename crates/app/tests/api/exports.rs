@@ -55,7 +55,7 @@ pub(crate) async fn fetch(app: &TestApp, url: &str, range: Option<&str>) -> (Sta
 
 #[tokio::test]
 async fn the_reference_flow_posts_polls_and_downloads_the_json_document() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     person(&app).await;
     let job = export(&app, json!({"format": "json", "include": "all"})).await;
     let url = job["download_url"].as_str().unwrap();
@@ -72,6 +72,8 @@ async fn the_reference_flow_posts_polls_and_downloads_the_json_document() {
     assert_eq!(doc["pageviews"].as_array().unwrap().len(), 2);
     assert_eq!(doc["events"][0]["name"], "add_to_cart");
     assert_eq!(doc["sessions"].as_array().unwrap().len(), 2);
+    // The log entry is written as the stream ends, after the client has its last byte.
+    app.downloads_recorded(1).await;
     let after = app
         .get_json(&app.api(&format!("/exports/{}", job["export_id"].as_str().unwrap())))
         .await;

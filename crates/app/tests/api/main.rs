@@ -2,6 +2,7 @@
 //! real `ferry` binary (`cli`). One test binary, so the suite links once.
 
 mod analytics;
+mod audit_checkpoint;
 mod audit_people;
 mod bulk_exports;
 mod cli;

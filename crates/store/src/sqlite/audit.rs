@@ -1,13 +1,13 @@
 //! The audit trail (one hash chain for the whole store) and receipts.
 
 use ferry_domain::AccountId;
-use ferry_domain::audit::{AuditEntry, AuditEvent, GENESIS, entry_hash};
+use ferry_domain::audit::{AuditEntry, AuditEvent, GENESIS, HASH_VERSION, account_entry_hash};
 use ferry_domain::job::Receipt;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::convert::{now_ms, time};
-use super::{SqliteStore, audit_subject};
-use crate::{Audit, AuditBreak, AuditFilter, StoreError};
+use super::{SqliteStore, audit_chain, audit_subject};
+use crate::{Audit, AuditChain, AuditFilter, StoreError};
 
 pub(crate) fn append(
     conn: &mut Connection,
@@ -46,25 +46,42 @@ pub(crate) fn append_in(
         .map_or(GENESIS.to_string(), |(_, h)| h.clone());
     let seq = counter.max(last.map_or(0, |(s, _)| s)) + 1;
     let at = now_ms();
-    let hash = entry_hash(&prev_hash, seq, at, event);
+    let account_name = account_name(tx, account)?;
+    let hash = account_entry_hash(&prev_hash, seq, at, &account_name, event);
     tx.execute(
-        "INSERT INTO audit_log (seq, account_pk, at, actor, action, subject, data_types, status, export_id, details, prev_hash, hash, person)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT INTO audit_log (seq, account_pk, at, actor, action, subject, data_types, status, export_id, details, prev_hash, hash, person, hash_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             seq, account.0, at, event.actor, event.action, event.subject, event.data_types.join(","),
-            event.status, event.export_id, event.details.to_string(), prev_hash, hash, event.person
+            event.status, event.export_id, event.details.to_string(), prev_hash, hash, event.person,
+            HASH_VERSION
         ],
     )?;
     Ok(AuditEntry {
         seq,
         at: time(at),
         event: event.clone(),
+        account: account_name,
         prev_hash,
         hash,
+        hash_version: HASH_VERSION,
     })
 }
 
-fn entry_row(r: &Row) -> rusqlite::Result<(i64, AuditEntry)> {
+/// The name the hash covers: names are unique and never change, and, unlike the row number, a
+/// tenant knows its own. An account that does not exist hashes as the empty name.
+fn account_name(tx: &Connection, account: AccountId) -> Result<String, StoreError> {
+    Ok(tx
+        .query_row(
+            "SELECT name FROM accounts WHERE pk = ?1",
+            [account.0],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub(super) fn entry_row(r: &Row) -> rusqlite::Result<(i64, AuditEntry)> {
     let data_types: String = r.get("data_types")?;
     let details: String = r.get("details")?;
     Ok((
@@ -86,14 +103,20 @@ fn entry_row(r: &Row) -> rusqlite::Result<(i64, AuditEntry)> {
                 details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
                 person: r.get("person")?,
             },
+            account: r.get("account")?,
             prev_hash: r.get("prev_hash")?,
             hash: r.get("hash")?,
+            hash_version: r.get("hash_version")?,
         },
     ))
 }
 
-const COLUMNS: &str = "seq, at, actor, action, subject, data_types, status, export_id, details,
-    prev_hash, hash, person";
+/// Each entry with the name of the account it is filed under now (an entry moved to another
+/// account reads that account's name, and no longer verifies).
+pub(super) const COLUMNS: &str =
+    "seq, at, actor, action, subject, data_types, status, export_id, details,
+    prev_hash, hash, person, hash_version, coalesce(accounts.name, '') AS account";
+pub(super) const FROM: &str = "audit_log LEFT JOIN accounts ON accounts.pk = audit_log.account_pk";
 
 pub(crate) fn list(
     conn: &Connection,
@@ -115,7 +138,7 @@ pub(crate) fn list(
             .map(|n| serde_json::Value::from(list(n).clone()).to_string())
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM audit_log WHERE account_pk = ?1 AND seq > ?2
+        "SELECT {COLUMNS} FROM {FROM} WHERE account_pk = ?1 AND seq > ?2
            AND (?3 IS NULL OR action = ?3 OR substr(action, 1, length(?3) + 1) = ?3 || '.')
            AND (?4 IS NULL OR subject IN (SELECT value FROM json_each(?4))
                 OR lower(subject) IN (SELECT value FROM json_each(?5))
@@ -141,64 +164,6 @@ pub(crate) fn list(
         entry_row,
     )?;
     Ok(rows.map(|r| r.map(|(_, e)| e)).collect::<Result<_, _>>()?)
-}
-
-/// Walks the whole chain; `Ok(None)` when every entry checks out. Also returns the count.
-pub(crate) fn verify(conn: &Connection) -> Result<(u64, Option<AuditBreak>), StoreError> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
-    let mut rows = stmt.query([])?;
-    let (mut expected_prev, mut expected_seq, mut count) = (GENESIS.to_string(), 1i64, 0u64);
-    while let Some(row) = rows.next()? {
-        let (at, entry) = entry_row(row)?;
-        count += 1;
-        if entry.seq != expected_seq {
-            return Ok((
-                count,
-                Some(AuditBreak {
-                    seq: expected_seq,
-                    reason: format!("entry {expected_seq} was removed"),
-                }),
-            ));
-        }
-        if entry.prev_hash != expected_prev {
-            return Ok((
-                count,
-                Some(AuditBreak {
-                    seq: entry.seq,
-                    reason: format!("entry {} does not follow the one before it", entry.seq),
-                }),
-            ));
-        }
-        if entry_hash(&entry.prev_hash, entry.seq, at, &entry.event) != entry.hash {
-            return Ok((
-                count,
-                Some(AuditBreak {
-                    seq: entry.seq,
-                    reason: format!("entry {} was edited", entry.seq),
-                }),
-            ));
-        }
-        expected_prev = entry.hash;
-        expected_seq += 1;
-    }
-    let highest: i64 = conn
-        .query_row(
-            "SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or(0);
-    if highest >= expected_seq {
-        return Ok((
-            count,
-            Some(AuditBreak {
-                seq: expected_seq,
-                reason: format!("entries {expected_seq} to {highest} were removed"),
-            }),
-        ));
-    }
-    Ok((count, None))
 }
 
 pub(crate) fn save_receipt(conn: &Connection, receipt: &Receipt) -> Result<(), StoreError> {
@@ -255,8 +220,8 @@ impl Audit for SqliteStore {
         self.pool.read(move |c| list(c, account, &filter)).await
     }
 
-    async fn audit_verify(&self) -> Result<(u64, Option<AuditBreak>), StoreError> {
-        self.pool.read(verify).await
+    async fn audit_verify(&self, seq: Option<i64>) -> Result<AuditChain, StoreError> {
+        self.pool.read(move |c| audit_chain::verify(c, seq)).await
     }
 
     async fn receipt(&self, export_id: &str) -> Result<Option<Receipt>, StoreError> {

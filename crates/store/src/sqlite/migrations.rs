@@ -2,6 +2,9 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+/// After this one, Ferry records the accounts of the entries hashed without them.
+const AUDIT_ACCOUNT_HASH: &str = include_str!("migrations/0011_audit_account_hash.sql");
+
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_exports.sql"),
@@ -13,10 +16,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_operator_exports.sql"),
     include_str!("migrations/0009_one_time_claims.sql"),
     include_str!("migrations/0010_signed_identify.sql"),
+    AUDIT_ACCOUNT_HASH,
     include_str!("migrations/0012_tenant_domains_and_session_ids.sql"),
 ];
 
-pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     // A migration may rebuild a table (SQLite's only way to change a constraint): with
     // foreign keys on, dropping the old table would cascade into the tables that refer to it.
@@ -39,10 +43,13 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn apply(conn: &mut Connection, applied: usize) -> rusqlite::Result<()> {
+fn apply(conn: &mut Connection, applied: usize) -> Result<(), crate::StoreError> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if *sql == AUDIT_ACCOUNT_HASH {
+            super::audit_chain::record_old_accounts(&tx)?;
+        }
         let broken: Option<String> = tx
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
             .optional()?;
@@ -53,7 +60,8 @@ fn apply(conn: &mut Connection, applied: usize) -> rusqlite::Result<()> {
                     "migration {} left rows of `{table}` referring to nothing",
                     index + 1
                 )),
-            ));
+            )
+            .into());
         }
         tx.pragma_update(None, "user_version", index + 1)?;
         tx.commit()?;
@@ -68,17 +76,13 @@ mod tests {
     use ferry_domain::audit::{AuditEvent, GENESIS, entry_hash};
     use rusqlite::{Connection, params};
 
-    /// An entry as Ferry wrote it before 0007 (no `person` column), then the upgrade: the
-    /// chain still verifies, and entries appended after it, with a person, chain onto it.
-    #[test]
-    fn a_trail_written_before_persons_were_recorded_verifies_after_the_upgrade() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for sql in &super::MIGRATIONS[..6] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 6).unwrap();
-        let old = AuditEvent {
-            actor: "key_1".into(),
+    use super::super::audit::append;
+    use super::super::audit_chain::verify;
+    use crate::AuditBreak;
+
+    fn old_event(actor: &str) -> AuditEvent {
+        AuditEvent {
+            actor: actor.into(),
             action: "data_export.requested".into(),
             subject: Some("email:Ann@example.com".into()),
             data_types: vec!["pageviews".into()],
@@ -86,33 +90,92 @@ mod tests {
             export_id: Some("exp_1".into()),
             details: serde_json::json!({"format": "json"}),
             person: None,
-        };
-        let hash = entry_hash(GENESIS, 1, 1_000, &old);
-        conn.execute(
-            "INSERT INTO audit_log (seq, account_pk, at, actor, action, subject, data_types, status, export_id, details, prev_hash, hash)
-             VALUES (1, 1, 1000, 'key_1', 'data_export.requested', 'email:Ann@example.com', 'pageviews', 'ok', 'exp_1', '{\"format\":\"json\"}', ?1, ?2)",
-            params![GENESIS, hash],
+        }
+    }
+
+    /// A database as Ferry left it after migration `upto`, with accounts acme (1) and globex
+    /// (2) and one entry of each, hashed as Ferry hashed them then (without the account).
+    fn old_trail(upto: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &super::MIGRATIONS[..upto] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", upto).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (pk, name, plan, created_at) VALUES (1, 'acme', 'pro', 0), (2, 'globex', 'pro', 0)",
         )
         .unwrap();
+        let mut prev = GENESIS.to_string();
+        for (seq, account, actor) in [(1, 1, "key_1"), (2, 2, "key_2")] {
+            let hash = entry_hash(&prev, seq, 1_000, &old_event(actor));
+            conn.execute(
+                "INSERT INTO audit_log (seq, account_pk, at, actor, action, subject, data_types, status, export_id, details, prev_hash, hash)
+                 VALUES (?1, ?2, 1000, ?3, 'data_export.requested', 'email:Ann@example.com', 'pageviews', 'ok', 'exp_1', '{\"format\":\"json\"}', ?4, ?5)",
+                params![seq, account, actor, prev, hash],
+            )
+            .unwrap();
+            prev = hash;
+        }
+        conn
+    }
 
+    fn checked(conn: &Connection) -> (u64, Option<AuditBreak>) {
+        let chain = verify(conn, None).unwrap();
+        (chain.count, chain.broken)
+    }
+
+    fn broken_at(conn: &Connection) -> Option<i64> {
+        checked(conn).1.map(|b| b.seq)
+    }
+
+    /// Entries written before 0007 (no `person` column) and before 0011 (no account in the
+    /// hash), then the upgrade: the chain still verifies, and entries appended after it, with
+    /// a person and an account, chain onto it.
+    #[test]
+    fn a_trail_written_before_persons_and_accounts_were_hashed_verifies_after_the_upgrade() {
+        let mut conn = old_trail(6);
         super::migrate(&mut conn).unwrap();
-        assert_eq!(super::super::audit::verify(&conn).unwrap(), (1, None));
+        assert_eq!(
+            checked(&conn),
+            (3, None),
+            "two old entries and the upgrade's record"
+        );
         let new = AuditEvent {
             person: Some("user_id:ann".into()),
-            ..old
+            ..old_event("key_1")
         };
-        super::super::audit::append(&mut conn, AccountId(1), &new).unwrap();
-        assert_eq!(super::super::audit::verify(&conn).unwrap(), (2, None));
+        append(&mut conn, AccountId(1), &new).unwrap();
+        assert_eq!(checked(&conn), (4, None));
         conn.execute(
-            "UPDATE audit_log SET person = 'user_id:bob' WHERE seq = 2",
+            "UPDATE audit_log SET person = 'user_id:bob' WHERE seq = 4",
             [],
         )
         .unwrap();
-        let (_, broken) = super::super::audit::verify(&conn).unwrap();
-        assert_eq!(
-            broken.map(|b| b.seq),
-            Some(2),
-            "the person is under the hash"
+        assert_eq!(broken_at(&conn), Some(4), "the person is under the hash");
+    }
+
+    /// The old entries' hashes leave out the account; the upgrade records it for them, so a
+    /// later move still shows, at the upgrade's entry.
+    #[test]
+    fn an_old_entry_moved_after_the_upgrade_shows() {
+        let mut conn = old_trail(9);
+        super::migrate(&mut conn).unwrap();
+        let recorded: (i64, String) = conn
+            .query_row(
+                "SELECT account_pk, action FROM audit_log WHERE seq = 3",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(recorded, (0, "audit.accounts_recorded".to_string()));
+        conn.execute("UPDATE audit_log SET account_pk = 1 WHERE seq = 2", [])
+            .unwrap();
+        let (_, broken) = checked(&conn);
+        let broken = broken.unwrap();
+        assert_eq!(broken.seq, 3);
+        assert!(
+            broken.reason.contains("moved to another account"),
+            "{broken:?}"
         );
     }
 

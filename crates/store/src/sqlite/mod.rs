@@ -18,8 +18,8 @@
 //!   an export's record in step with its job.
 //! - `jobs`: export jobs; `downloads`: their download log; `exports`: both as
 //!   [`crate::Exports`].
-//! - `audit`: the hash-chained audit trail and receipts ([`crate::Audit`]); `audit_subject`:
-//!   which entries a `subject` filter names.
+//! - `audit`: the hash-chained audit trail and receipts ([`crate::Audit`]); `audit_chain`:
+//!   checking the chain; `audit_subject`: which entries a `subject` filter names.
 //! - `limits`: plan limits and per-account overrides ([`crate::Limits`]).
 //! - `stream`: query results handed over in batches through a bounded channel.
 //! - `bulk`, `bulk_lookup`, `bulk_facts`: a website's rows over a window for bulk exports, the
@@ -33,6 +33,7 @@
 mod accounts;
 mod analytics;
 mod audit;
+mod audit_chain;
 mod audit_subject;
 mod bulk;
 mod bulk_facts;

@@ -67,9 +67,23 @@ pub async fn audit(store: &Arc<dyn Store>, acme: AccountId, other: AccountId) {
             ..Default::default()
         },
     );
-    assert_eq!(theirs_listed.await.unwrap(), [theirs]);
+    assert_eq!(theirs_listed.await.unwrap(), std::slice::from_ref(&theirs));
 
-    assert_eq!(store.audit_verify().await.unwrap(), (4, None));
+    // Each entry's hash covers the name of its account, and anyone can recompute it from the
+    // entry as listed.
+    for entry in ours.iter().chain([&theirs]) {
+        assert_eq!(entry.hash_version, ferry_domain::audit::HASH_VERSION);
+        assert_eq!(entry.expected_hash().as_deref(), Some(entry.hash.as_str()));
+    }
+    assert_eq!(ours[0].account, "acme");
+    assert_ne!(theirs.account, ours[0].account);
+
+    let chain = store.audit_verify(Some(ours[1].seq)).await.unwrap();
+    assert_eq!((chain.count, chain.broken), (4, None));
+    assert_eq!(chain.head, Some((theirs.seq, theirs.hash.clone())));
+    assert_eq!(chain.hash_at.as_deref(), Some(ours[1].hash.as_str()));
+    let beyond = store.audit_verify(Some(theirs.seq + 1)).await.unwrap();
+    assert_eq!(beyond.hash_at, None, "no entry after the head");
 }
 
 /// The plans' limits as DESIGN.md sets them, then a plan's and an account's own settings.
