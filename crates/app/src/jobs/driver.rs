@@ -82,7 +82,7 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
 async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result<(), Failure> {
     match &kind {
         JobKind::Export { export_id } => super::export::run(&worker, &ctx, export_id).await,
-        JobKind::Sweep => super::sweep::run(&worker).await,
+        JobKind::Sweep => super::sweep::run(&worker, &ctx).await,
     }
 }
 

@@ -19,12 +19,13 @@ async fn sweep(app: &TestApp) {
         "a new period queues a sweep"
     );
     let events = app.run_jobs().await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.kind.name() == "sweep" && e.outcome == ferry::jobs::Outcome::Done),
-        "{events:?}"
-    );
+    let swept = events
+        .iter()
+        .find(|e| e.kind.name() == "sweep" && e.outcome == ferry::jobs::Outcome::Done)
+        .unwrap_or_else(|| panic!("{events:?}"));
+    // Finished in the queue too: a sweep left `running` would fail when its lease ran out.
+    let record = app.store.job(swept.job).await.unwrap().unwrap();
+    assert_eq!(record.status, ferry_domain::queue::JobStatus::Done);
 }
 
 /// The export's files in the artifact store.
