@@ -98,6 +98,20 @@ impl Gpg {
         (String::from_utf8(public).unwrap(), fingerprint)
     }
 
+    /// The armored private key of `uid`: what a user might paste by mistake.
+    pub fn private_key(&self, uid: &str) -> String {
+        let args = [
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--armor",
+            "--export-secret-keys",
+            uid,
+        ];
+        String::from_utf8(self.run(&args, None)).unwrap()
+    }
+
     pub fn decrypt(&self, data: &[u8]) -> Vec<u8> {
         self.run(
             &[

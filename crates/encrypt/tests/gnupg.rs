@@ -91,19 +91,7 @@ fn keys_gnupg_cannot_or_must_not_use_are_refused_by_name() {
         KeyProblem::Revoked
     );
 
-    let private = String::from_utf8(gpg.run(
-        &[
-            "--pinentry-mode",
-            "loopback",
-            "--passphrase",
-            "",
-            "--armor",
-            "--export-secret-keys",
-            "sign@example.com",
-        ],
-        None,
-    ))
-    .unwrap();
+    let private = gpg.private_key("sign@example.com");
     assert_eq!(
         Recipient::parse(&private, now()).unwrap_err(),
         KeyProblem::PrivateKey
