@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::cli::run;
+use crate::helpers::texts;
 
 /// Account `acme` with websites `shop.test` and `blog.test`: their ids.
 async fn two_websites(d: &std::path::Path) -> (String, String) {
@@ -83,12 +84,7 @@ async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
         manifest["row_counts"],
         json!({"pageviews": 2, "events": 1, "sessions": 2, "profile": 1})
     );
-    let visitors: Vec<&str> = manifest["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["visitor_id"].as_str().unwrap())
-        .collect();
+    let visitors = texts(&manifest["identities"], "visitor_id");
     assert_eq!(
         visitors,
         ["laptop", "phone"],

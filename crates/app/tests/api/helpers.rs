@@ -235,6 +235,15 @@ impl TestApp {
     }
 }
 
+/// `field` of each object of the array `list`, as text: `texts(&user["identities"], "visitor_id")`.
+pub fn texts<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .map(|item| item[field].as_str().expect("a text field"))
+        .collect()
+}
+
 pub fn ndjson(lines: &[Value]) -> String {
     lines.iter().map(|l| format!("{l}\n")).collect()
 }

@@ -226,12 +226,7 @@ async fn a_zip_export_manifest_says_who_vouched_for_each_identity() {
     let manifest: Value =
         serde_json::from_slice(&files.iter().find(|(n, _)| n == "manifest.json").unwrap().1)
             .unwrap();
-    let by: Vec<&str> = manifest["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["linked_by"].as_str().unwrap())
-        .collect();
+    let by = texts(&manifest["identities"], "linked_by");
     assert_eq!(by, ["signed_identify", "unsigned_identify"]);
 }
 

@@ -385,12 +385,7 @@ async fn an_identify_that_would_take_a_users_merged_properties_over_16_kib_is_re
     let keys = user["properties"].as_object().unwrap();
     assert_eq!(keys.len(), 120, "the refused line added no key");
     assert!(!keys.contains_key("b3_k00"));
-    let visitors: Vec<&str> = user["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["visitor_id"].as_str().unwrap())
-        .collect();
+    let visitors = texts(&user["identities"], "visitor_id");
     assert_eq!(
         visitors,
         ["v1", "v2", "v4"],

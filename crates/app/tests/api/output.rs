@@ -8,7 +8,7 @@ use crate::bulk_exports::bulk;
 use crate::exports::{export, fetch, person, post, wait_until_completed};
 use crate::helpers::*;
 
-fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+pub(crate) fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::Reader::from_reader(bytes);
     let header = reader.headers().unwrap().iter().map(String::from).collect();
     let rows = reader
@@ -85,12 +85,7 @@ async fn a_persons_csv_rows_name_their_website_in_a_last_column_as_the_json_rows
     let json_job = export(&app, json!({"format": "json"})).await;
     let (_, doc) = fetch(&app, json_job["download_url"].as_str().unwrap(), None).await;
     let doc: Value = serde_json::from_slice(&doc).unwrap();
-    let json_sites: Vec<&str> = doc["pageviews"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["website_id"].as_str().unwrap())
-        .collect();
+    let json_sites = texts(&doc["pageviews"], "website_id");
     assert_eq!(json_sites, [shop, shop, blog.as_str()]);
 }
 

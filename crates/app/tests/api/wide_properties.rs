@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::bulk_exports::{bulk, download_zip};
 use crate::helpers::*;
+use crate::output::csv_rows;
 
 const KEYS: usize = 250;
 const COLUMNS: usize = 200;
@@ -34,16 +35,6 @@ async fn wide_events(app: &TestApp, visitor: &str) -> Vec<Map<String, Value>> {
     lines.push(json!({"type": "identify", "website_id": app.website, "visitor_id": visitor, "user_id": "wide"}));
     app.ingest_ok(&lines).await;
     sent
-}
-
-fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_reader(bytes);
-    let header = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
 }
 
 /// Each row's properties put back together from its columns and its `properties_other` cell.
