@@ -114,6 +114,14 @@ async fn keys_that_cannot_be_used_are_refused_with_what_to_send_instead_and_queu
             "not an ASCII-armored OpenPGP public key",
         ),
         (json!(private.clone()), "this is a private key"),
+        // Parsing is bounded: a megabyte of "key" is refused before it is read.
+        (
+            json!(format!(
+                "-----BEGIN PGP PUBLIC KEY BLOCK-----\n{}",
+                "A".repeat(70_000)
+            )),
+            "over 65536 bytes",
+        ),
         (json!(signing_only), "no valid encryption subkey"),
     ] {
         let body = json!({"format": "json", "encryption": {"pgp_public_key": key}});
