@@ -74,5 +74,11 @@ pub fn matches_manifest(file: &PackageFile, digests: &SharedDigests) -> Result<(
 }
 
 pub fn md5_of(digests: &SharedDigests) -> [u8; 16] {
-    digests.lock().expect("digest lock").md5.clone().finalize().into()
+    digests
+        .lock()
+        .expect("digest lock")
+        .md5
+        .clone()
+        .finalize()
+        .into()
 }

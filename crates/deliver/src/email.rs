@@ -155,7 +155,13 @@ pub fn body(notice: &ExportNotice, files: &[PackageFile], attached: bool, limit:
     let _ = writeln!(text, "Size: {} ({} bytes)\n", human(total), total);
     let _ = writeln!(text, "Files (SHA-256 checksums):");
     for file in files {
-        let _ = writeln!(text, "- {} ({}) {}", file.name, human(file.bytes), file.sha256);
+        let _ = writeln!(
+            text,
+            "- {} ({}) {}",
+            file.name,
+            human(file.bytes),
+            file.sha256
+        );
     }
     let _ = writeln!(text);
     if attached {

@@ -329,7 +329,9 @@ async fn upload(
     }
     // SFTP v3 renames onto no existing file: a re-run replaces the earlier copy.
     if sftp.try_exists(target.as_str()).await.map_err(sftp_error)? {
-        sftp.remove_file(target.as_str()).await.map_err(sftp_error)?;
+        sftp.remove_file(target.as_str())
+            .await
+            .map_err(sftp_error)?;
     }
     sftp.rename(partial, target).await.map_err(sftp_error)
 }

@@ -92,7 +92,10 @@ async fn a_changed_host_key_is_refused_permanently_and_nothing_is_written() {
         panic!("a changed host key must be refused for good: {refused:?}");
     };
     assert!(message.contains("host_key"), "{message}");
-    assert!(message.contains("SHA256:"), "names the key presented: {message}");
+    assert!(
+        message.contains("SHA256:"),
+        "names the key presented: {message}"
+    );
     assert!(!message.contains(PASSWORD));
     assert!(!Path::new(CHROOT).join("upload").join(&dir).exists());
 }
