@@ -319,7 +319,10 @@ async fn upload(
         .await
         .map_err(|e| DeliveryError::Transient(format!("uploading {}: {e}", file.name)))?;
     drop(remote);
-    matches_manifest(file, &digests)?;
+    if let Err(e) = matches_manifest(file, &digests) {
+        let _ = sftp.remove_file(partial.as_str()).await;
+        return Err(e);
+    }
     let arrived = sftp.metadata(partial.as_str()).await.map_err(sftp_error)?;
     if arrived.size != Some(file.bytes) {
         return Err(DeliveryError::Transient(format!(

@@ -136,3 +136,23 @@ fn the_config_reads_the_destination_json_and_debug_hides_the_credentials() {
     assert_eq!(config.port, 22);
     assert!(!format!("{config:?}").contains("hunter2-secret"));
 }
+
+#[tokio::test]
+async fn a_file_that_is_not_the_one_the_manifest_lists_is_not_left_at_the_destination() {
+    let store = tempfile::tempdir().unwrap();
+    let dir = unique("sftp-corrupt");
+    let mut file = package_file(store.path(), "export.zip", b"rows as packaged");
+    std::fs::write(store.path().join("export.zip"), b"rows changed later").unwrap();
+    file.bytes = 18;
+    let refused = SftpSink {
+        config: config(&dir),
+    }
+    .deliver("exp_1", &[file], &Dir(store.path().into()))
+    .await;
+    assert!(
+        matches!(&refused, Err(DeliveryError::Permanent(m)) if m.contains("manifest")),
+        "{refused:?}"
+    );
+    let arrived = Path::new(CHROOT).join("upload").join(&dir).join("exp_1");
+    assert_eq!(std::fs::read_dir(&arrived).unwrap().count(), 0);
+}
