@@ -1,14 +1,24 @@
 //! Sinks carry a finished export's files to where they are wanted: the download link
 //! ([`download::DownloadSink`], the default), a local path ([`path::PathSink`], `ferry export
-//! -o`), and later S3, GCS, SFTP and email. Sinks know nothing of formats or rows: they get
-//! the files' names, sizes and checksums and a way to read each.
+//! -o`), an SFTP server ([`sftp::SftpSink`]), a Google Cloud Storage bucket
+//! ([`gcs::GcsSink`]) and a mailbox ([`email::EmailSink`]). Sinks know nothing of formats or
+//! rows: they get the files' names, sizes and checksums and a way to read each, and check
+//! what they read against those checksums ([`checked`]) before reporting a file delivered.
+//! Credentials in their configs are [`Secret`]s, hidden from `Debug` and from every message.
 //!
 //! Who drives: the worker calls [`Sink::deliver`] once per export attempt, after every file
 //! is stored. What stops the flow: an error, classed [`DeliveryError::Transient`] (retry the
 //! attempt later) or [`DeliveryError::Permanent`] (the export fails with the message).
 
+pub mod checked;
 pub mod download;
+pub mod email;
+pub mod gcs;
 pub mod path;
+mod secret;
+pub mod sftp;
+
+pub use secret::Secret;
 
 use std::io;
 use std::path::PathBuf;
@@ -36,7 +46,7 @@ pub trait FileSource: Send + Sync {
 /// What a delivery did, for the receipt and the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// The receipt's `delivery_method`: `download`, `local`, later `s3`, `gcs`, `sftp`, `email`.
+    /// The receipt's `delivery_method`: `download`, `local`, `sftp`, `gcs`, `email`, later `s3`.
     pub method: &'static str,
     /// Delivered at once (a copy made), rather than waiting for a download.
     pub delivered: bool,
