@@ -83,6 +83,11 @@ async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result
     match &kind {
         JobKind::Export { export_id } => super::export::run(&worker, &ctx, export_id).await,
         JobKind::Sweep => super::sweep::run(&worker).await,
+        JobKind::ScheduleRun {
+            schedule_id,
+            window,
+            trigger,
+        } => super::schedule::run(&worker, ctx.lease.job, schedule_id, *window, *trigger).await,
     }
 }
 
@@ -104,7 +109,9 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
                     .export_progress(&ctx.lease, export_id, progress, now, lease_ms)
                     .await
             }
-            JobKind::Sweep => worker.store.extend_lease(&ctx.lease, now, lease_ms).await,
+            JobKind::Sweep | JobKind::ScheduleRun { .. } => {
+                worker.store.extend_lease(&ctx.lease, now, lease_ms).await
+            }
         };
         match kept {
             Ok(true) => {}
