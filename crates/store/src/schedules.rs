@@ -39,8 +39,8 @@ pub trait Schedules: Send + Sync {
         enabled: bool,
         audit: AuditEvent,
     ) -> Result<Option<Schedule>, StoreError>;
-    /// `false` when the account has no such schedule. Its runs stay listed nowhere; its
-    /// exports stay until they expire.
+    /// `false` when the account has no such schedule. It stops running at once; its runs'
+    /// exports stay until their links expire.
     async fn delete_schedule(
         &self,
         account: AccountId,
