@@ -38,6 +38,8 @@ pub struct BulkStoreSource {
     /// Read while the page views are written.
     facts: Option<FactsTask>,
     known: Option<Facts>,
+    /// A schedule's series: the events CSV's columns in this order ([`Self::with_columns`]).
+    columns: Option<Vec<String>>,
 }
 
 fn csv_events(r: &SegmentRecord) -> bool {
@@ -132,7 +134,16 @@ impl BulkStoreSource {
             segments,
             facts: Some(facts),
             known: None,
+            columns: None,
         }
+    }
+
+    /// Writes the events CSV's property columns in `columns`' order (a schedule's series);
+    /// a key of the window that `columns` lacks (an event that arrived after the run was
+    /// asked for) still gets a column, after them.
+    pub fn with_columns(mut self, columns: Option<Vec<String>>) -> Self {
+        self.columns = columns;
+        self
     }
 
     fn facts(&mut self) -> io::Result<&mut Facts> {
@@ -245,13 +256,18 @@ impl BulkSource for BulkStoreSource {
     fn event_keys(&mut self) -> io::Result<Vec<String>> {
         let (store, window, id) = (self.store.clone(), self.window(), self.website.id.clone());
         let runtime = self.runtime.clone();
+        let series = self.columns.clone();
         let facts = self.facts()?;
-        match facts.keys.take() {
-            Some(keys) => Ok(keys),
+        let keys = match facts.keys.take() {
+            Some(keys) => keys,
             None => runtime
                 .block_on(event_keys(store.as_ref(), &id, window, &facts.records))
-                .map_err(io::Error::other),
-        }
+                .map_err(io::Error::other)?,
+        };
+        Ok(match series {
+            Some(series) => ferry_domain::schedule::extend_columns(&series, &keys),
+            None => keys,
+        })
     }
 
     fn pageview_text(&mut self, layout: &TextLayout) -> io::Result<Pieces<'_, BulkPageview>> {

@@ -37,6 +37,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Scheduled bulk exports of a website (`/api/external/v1/schedules`).
+    #[command(subcommand)]
+    Schedules(SchedulesCommand),
     /// Import NDJSON (the `POST /api/ingest` line format) from a file, or `-` for stdin.
     Import(ImportArgs),
     /// Export one person's data, or with --bulk a whole website's, to a file (the same files
@@ -215,6 +218,54 @@ pub enum AccountsCommand {
         /// Largest export (data before compression), e.g. 5GB: a size, `unlimited` or `plan`.
         #[arg(long)]
         max_export_size: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchedulesCommand {
+    /// List an account's schedules.
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    /// Create a schedule and print its id.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        website: String,
+        /// daily, weekly, monthly, or a cron expression that fires at midnight (`0 0 * * 1-5`).
+        #[arg(long)]
+        frequency: String,
+        /// Data types, comma-separated (pageviews,events,sessions,visitors,summary) or `all`.
+        #[arg(long, default_value = "all")]
+        include: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// A destination id runs are delivered to (none: each run is a download).
+        #[arg(long)]
+        destination: Option<String>,
+        /// A file with an armored OpenPGP public key to encrypt each run to.
+        #[arg(long)]
+        pgp_key: Option<std::path::PathBuf>,
+        /// The first window's first day, YYYY-MM-DD (default: today in the website's zone).
+        #[arg(long)]
+        starts_on: Option<String>,
+        /// Create it turned off.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// Delete a schedule.
+    Delete {
+        #[arg(long)]
+        account: String,
+        id: String,
+    },
+    /// Queue the next window now (a running `ferry serve` or `ferry worker` runs it).
+    Run {
+        #[arg(long)]
+        account: String,
+        id: String,
     },
 }
 

@@ -33,6 +33,11 @@ impl ManualClock {
     pub fn advance(&self, ms: Millis) {
         self.0.fetch_add(ms, Ordering::SeqCst);
     }
+
+    /// Sets the time (a test that replays a past season of a schedule).
+    pub fn set(&self, ms: Millis) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
 }
 
 impl Default for ManualClock {

@@ -73,6 +73,10 @@ pub struct ExportSpec {
     /// Encrypt the files to this OpenPGP key (`.gpg`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
+    /// A schedule's run: the events CSV's property columns in this order (the series' order:
+    /// earlier runs' columns first, new keys appended), instead of the window's keys sorted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_columns: Option<Vec<String>>,
 }
 
 /// An export's files are encrypted to one OpenPGP public key, checked when it was asked for.

@@ -20,6 +20,13 @@ pub enum JobKind {
     /// Delete what no export needs any more: files of expired or used-up links, leftovers of
     /// failed or cancelled attempts, scratch directories no running job owns.
     Sweep,
+    /// Ask for the export of one window of a schedule. Queued with the window as its unique
+    /// key, so however many schedulers run, a window is asked for once.
+    ScheduleRun {
+        schedule_id: String,
+        window: crate::schedule::RunWindow,
+        trigger: crate::schedule::RunTrigger,
+    },
 }
 
 impl JobKind {
@@ -27,6 +34,7 @@ impl JobKind {
         match self {
             JobKind::Export { .. } => "export",
             JobKind::Sweep => "sweep",
+            JobKind::ScheduleRun { .. } => "schedule_run",
         }
     }
 }

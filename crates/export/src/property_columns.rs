@@ -26,26 +26,34 @@ pub const OTHER_PROPERTIES: &str = "properties_other";
 /// The property columns of an events CSV.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PropertyColumns {
-    /// Keys with a column, sorted.
+    /// Keys with a column, in column order: sorted, except in a schedule's runs, which keep
+    /// the order of the series (earlier runs' keys first, new ones appended).
     keys: Vec<String>,
+    /// The same keys sorted, for lookups.
+    sorted: Vec<String>,
     /// More keys were seen than have a column.
     other: bool,
 }
 
 impl PropertyColumns {
-    /// `all` is every key seen, sorted and without repeats.
+    /// `all` is every key seen, without repeats, in the order of the columns (sorted, but
+    /// for a schedule's series).
     pub fn new(all: &[String]) -> Self {
         Self::capped(all, MAX_PROPERTY_COLUMNS)
     }
 
     fn capped(all: &[String], cap: usize) -> Self {
+        let keys: Vec<String> = all.iter().take(cap).cloned().collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
         PropertyColumns {
-            keys: all.iter().take(cap).cloned().collect(),
+            keys,
+            sorted,
             other: all.len() > cap,
         }
     }
 
-    /// The keys that have a column, sorted.
+    /// The keys that have a column, in column order.
     pub fn keys(&self) -> &[String] {
         &self.keys
     }
@@ -69,7 +77,9 @@ impl PropertyColumns {
     }
 
     pub fn has_column(&self, key: &str) -> bool {
-        self.keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok()
+        self.sorted
+            .binary_search_by(|k| k.as_str().cmp(key))
+            .is_ok()
     }
 
     /// The [`OTHER_PROPERTIES`] cell of a row: its properties without a column, as compact

@@ -14,6 +14,7 @@
 //! - [`BulkStore`] (`bulk`): a whole website's rows, streamed, for bulk exports.
 //! - [`SegmentStore`] (`segments`): records of export segments formatted ahead of time.
 //! - [`Sweeping`] (`sweep`): which exports' files are dead, and retiring them.
+//! - [`Schedules`] (`schedules`): schedules, their cursors and runs.
 //!
 //! Besides them:
 //! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
@@ -36,6 +37,7 @@ mod ingest;
 mod keys;
 mod limits;
 mod queue;
+mod schedules;
 mod segments;
 pub mod sqlite;
 mod store;
@@ -53,6 +55,7 @@ pub use ingest::{Ingest, IngestOutcome};
 pub use keys::Keys;
 pub use limits::Limits;
 pub use queue::JobQueue;
+pub use schedules::{RunStatus, Schedules};
 pub use segments::SegmentStore;
 pub use sqlite::SqliteStore;
 pub use store::{Store, Window};
@@ -71,7 +74,7 @@ use std::sync::Arc;
 pub mod prelude {
     pub use crate::{
         Accounts as _, Analytics as _, Audit as _, BulkStore as _, Exports as _, Ingest as _,
-        Keys as _, Limits as _, SegmentStore as _, Subjects as _, Sweeping as _,
+        Keys as _, Limits as _, Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _,
     };
 }
 

@@ -27,6 +27,8 @@ mod people;
 mod queue;
 #[path = "contract/retries.rs"]
 mod retries;
+#[path = "contract/schedules.rs"]
+mod schedules;
 #[path = "contract/subjects.rs"]
 mod subjects;
 #[path = "contract/sweep.rs"]
@@ -38,6 +40,7 @@ use exports::exports;
 use people::audit_people;
 use queue::queue;
 use retries::retries;
+use schedules::schedules;
 use subjects::{subject_rows, subjects};
 
 const MINUTE: Millis = 60_000;
@@ -122,6 +125,7 @@ pub async fn story(store: Arc<dyn Store>) {
     audit_people(&store, acme, other).await;
     limits(&store, acme).await;
     queue(&store, acme).await;
+    schedules(&store, acme, other, now).await;
     bulk(&store, &website).await;
     segments(&store).await;
 }

@@ -9,6 +9,7 @@
 //! - `exports`, `download`: per-person exports and their download links.
 //! - `users`: finding a person before exporting their data.
 //! - `audit`: the audit trail.
+//! - `schedules`: scheduled bulk exports, their runs, run-now and backfill.
 //! - `websites`, `keys`: account administration.
 //! - `well_known`: the public key that signs audit checkpoints.
 
@@ -22,6 +23,7 @@ pub mod ingest;
 pub mod keys;
 pub mod load;
 pub mod rate_limit;
+pub mod schedules;
 pub mod tracker;
 pub mod users;
 pub mod websites;
@@ -78,7 +80,22 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
             get(exports::show).delete(exports::delete),
         )
         .route(&api("/exports/{export_id}/receipt"), get(exports::receipt))
-        .route(&api("/audit"), get(audit::list));
+        .route(&api("/audit"), get(audit::list))
+        .route(
+            &api("/schedules"),
+            get(schedules::list).post(schedules::create),
+        )
+        .route(
+            &api("/schedules/{schedule_id}"),
+            get(schedules::show)
+                .patch(schedules::update)
+                .delete(schedules::delete),
+        )
+        .route(&api("/schedules/{schedule_id}/run"), post(schedules::run))
+        .route(
+            &api("/schedules/{schedule_id}/backfill"),
+            post(schedules::backfill),
+        );
 
     // Ingest reads an upload and a download streams a file, each as long as it takes: no
     // time limit on those two (see `load`).

@@ -10,6 +10,7 @@ mod demo;
 mod export;
 mod import;
 mod limits;
+mod schedules;
 mod serve;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plans(cmd) => limits::plans(&cli.store, cmd).await,
         Command::Websites(cmd) => admin::websites(&cli.store, cmd).await,
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
+        Command::Schedules(cmd) => schedules::run(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
         Command::Compact(args) => compact::run(&cli.store, args).await,
         Command::Export(args) => export::run(&cli.store, args).await,

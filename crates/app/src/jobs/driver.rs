@@ -81,9 +81,23 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
 
 async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result<(), Failure> {
     match &kind {
-        JobKind::Export { export_id } => super::export::run(&worker, &ctx, export_id).await,
-        JobKind::Sweep => super::sweep::run(&worker, &ctx).await,
+        // An export finishes its job in the transaction that completes it.
+        JobKind::Export { export_id } => return super::export::run(&worker, &ctx, export_id).await,
+        JobKind::Sweep => super::sweep::run(&worker).await?,
+        JobKind::ScheduleRun {
+            schedule_id,
+            window,
+            trigger,
+        } => super::schedule::run(&worker, ctx.lease.job, schedule_id, *window, *trigger).await?,
     }
+    // Other kinds keep no record of their own to finish the job with: left running, the job
+    // would be reclaimed when its lease ran out and end as failed.
+    worker
+        .store
+        .finish_job(&ctx.lease, worker.clock.now())
+        .await
+        .map_err(Failure::transient)?;
+    Ok(())
 }
 
 /// Extends the lease (and, for an export, records its progress) until the job ends. A lost
@@ -104,7 +118,9 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
                     .export_progress(&ctx.lease, export_id, progress, now, lease_ms)
                     .await
             }
-            JobKind::Sweep => worker.store.extend_lease(&ctx.lease, now, lease_ms).await,
+            JobKind::Sweep | JobKind::ScheduleRun { .. } => {
+                worker.store.extend_lease(&ctx.lease, now, lease_ms).await
+            }
         };
         match kept {
             Ok(true) => {}

@@ -11,12 +11,13 @@
 //!   then gives their leases back so another worker takes them at once.
 //!
 //! `driver`: one job's run; `export`: the export job kind; `sweep`: the sweep job kind, which
-//! deletes export files nobody needs; `step`: single steps for tests and for commands that run
+//! deletes export files nobody needs; `schedule`: the scheduler and the `schedule_run` kind; `step`: single steps for tests and for commands that run
 //! their own job.
 
 mod driver;
 pub mod export;
 mod run_loop;
+mod schedule;
 mod step;
 mod sweep;
 

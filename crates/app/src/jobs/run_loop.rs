@@ -1,5 +1,5 @@
 //! The worker's loop: fill free slots from the queue, wake when a job is queued or one ends,
-//! reclaim expired leases and queue the period's sweep now and then, and shut down
+//! reclaim expired leases, queue the period's sweep and schedules' due windows now and then, and shut down
 //! gracefully.
 
 use std::collections::HashMap;
@@ -46,6 +46,9 @@ impl Worker {
                 self.forget_old_client_addresses().await;
                 if let Err(e) = self.enqueue_sweep().await {
                     tracing::warn!(error = %e, "cannot queue the sweep of export files");
+                }
+                if let Err(e) = self.enqueue_due_windows().await {
+                    tracing::warn!(error = %e, "cannot queue schedules' due windows");
                 }
             }
             let mut failed = false;

@@ -27,7 +27,7 @@ use ferry_domain::queue::{JobKind, Lane, NewJob};
 use ferry_store::{ArtifactOwner, DeadArtifact};
 use serde_json::json;
 
-use super::{Failure, JobContext, Worker};
+use super::{Failure, Worker};
 use crate::audit::{export_event, record_or_log};
 use crate::error_code::ErrorCode;
 
@@ -50,21 +50,15 @@ pub struct SweepReport {
     pub scratch: usize,
 }
 
-pub(super) async fn run(worker: &Worker, ctx: &JobContext) -> Result<(), Failure> {
-    if let Err(e) = worker.sweep().await {
-        return Err(Failure {
+pub(super) async fn run(worker: &Worker) -> Result<(), Failure> {
+    match worker.sweep().await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Failure {
             code: ErrorCode::InternalError,
             message: format!("the sweep could not finish: {e}"),
             transient: true,
-        });
+        }),
     }
-    // An export finishes its job when it completes; a sweep has nothing else to finish it.
-    worker
-        .store
-        .finish_job(&ctx.lease, worker.clock.now())
-        .await
-        .map_err(Failure::transient)?;
-    Ok(())
 }
 
 impl Worker {

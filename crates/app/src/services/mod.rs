@@ -3,9 +3,11 @@
 //! the audit trail in one place, so no entry point can skip a rule.
 //!
 //! - [`exports`]: asking for an export.
+//! - [`schedules`]: schedules: creating, changing, running now, backfilling.
 //! - [`users`]: finding a person, before exporting their data.
 
 pub mod exports;
+pub mod schedules;
 pub mod users;
 
 use ferry_domain::AccountId;
@@ -21,19 +23,24 @@ pub enum Actor {
     },
     /// The operator at the command line. Plan limits do not apply: it is their own tool.
     Cli { account: AccountId },
+    /// A schedule's run. The daily limit does not refuse it (a schedule catching up after
+    /// downtime asks for many windows at once, and an admin set it up), but it counts.
+    Schedule { account: AccountId, id: String },
 }
 
 impl Actor {
     pub fn account(&self) -> AccountId {
         match self {
-            Actor::Key { account, .. } | Actor::Cli { account } => *account,
+            Actor::Key { account, .. }
+            | Actor::Cli { account }
+            | Actor::Schedule { account, .. } => *account,
         }
     }
 
     /// The audit trail's `actor`.
     pub fn audit_name(&self) -> &str {
         match self {
-            Actor::Key { id, .. } => id,
+            Actor::Key { id, .. } | Actor::Schedule { id, .. } => id,
             Actor::Cli { .. } => "cli",
         }
     }
@@ -43,10 +50,16 @@ impl Actor {
         match self {
             Actor::Key { id, name, .. } => name.clone().unwrap_or_else(|| id.clone()),
             Actor::Cli { .. } => "cli".into(),
+            Actor::Schedule { id, .. } => format!("schedule {id}"),
         }
     }
 
     pub fn is_operator(&self) -> bool {
         matches!(self, Actor::Cli { .. })
+    }
+
+    /// Whether the plan's daily limit may refuse this caller's exports.
+    pub fn is_limited(&self) -> bool {
+        matches!(self, Actor::Key { .. })
     }
 }

@@ -20,6 +20,7 @@ mod limits;
 mod one_time;
 mod output;
 mod overload;
+mod schedules;
 mod segments;
 mod sessions;
 mod sweep;

@@ -10,9 +10,16 @@
 //! data_types, format, date_range        data_types, format, date_range
 //!                                       part_size
 //! row_counts, files                     row_counts, files
+//! schema_version                        schema_version
 //! ```
 //!
 //! Fields may be added, none renamed or dropped: people and scripts read these files.
+//!
+//! `schema_version` ([`SCHEMA_VERSION`]) names the layout of the manifest and of the data
+//! files beside it. Within one version changes are additive only: new manifest fields, new
+//! files, new columns appended after the existing ones; nothing is renamed, reordered or
+//! dropped, so files written by version N load with version N+1's reader. A change that
+//! breaks that rule takes a new version. The field comes last because it was added last.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -20,6 +27,9 @@ use std::io;
 use ferry_domain::export::{DataType, ExportRange, Format, Identity, SubjectRef};
 use serde::Serialize;
 use serde::ser::SerializeStruct;
+
+/// The layout version every manifest carries (see the module's comment for how it evolves).
+pub const SCHEMA_VERSION: u32 = 1;
 
 /// One file of the package as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,7 +95,7 @@ impl Manifest<'_> {
 impl Serialize for Manifest<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let d = self.description;
-        let mut out = serializer.serialize_struct("Manifest", 12)?;
+        let mut out = serializer.serialize_struct("Manifest", 13)?;
         out.serialize_field("export_id", &d.export_id)?;
         if let Kind::Website { .. } = d.kind {
             out.serialize_field("kind", "bulk")?;
@@ -122,6 +132,7 @@ impl Serialize for Manifest<'_> {
         }
         out.serialize_field("row_counts", self.row_counts)?;
         out.serialize_field("files", self.files)?;
+        out.serialize_field("schema_version", &SCHEMA_VERSION)?;
         out.end()
     }
 }
@@ -179,9 +190,11 @@ mod tests {
                 "date_range",
                 "part_size",
                 "row_counts",
-                "files"
+                "files",
+                "schema_version"
             ]
         );
+        assert!(text.contains("\"schema_version\": 1"), "{text}");
         assert!(text.contains("\"kind\": \"bulk\""));
         assert!(
             text.contains(

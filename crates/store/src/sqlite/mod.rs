@@ -28,6 +28,7 @@
 //!   [`crate::BulkStore`].
 //! - `segments`: export segment records ([`crate::SegmentStore`]).
 //! - `sweep`: which exports' files are dead ([`crate::Sweeping`]).
+//! - `schedules`: schedules, their cursors and runs ([`crate::Schedules`]).
 //! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
@@ -53,6 +54,7 @@ mod limits;
 mod migrations;
 mod queue;
 mod rows;
+mod schedules;
 mod segments;
 mod session_ids;
 mod sessions;

@@ -28,6 +28,7 @@ pub(super) fn spec() -> ExportSpec {
         keep_formulas: false,
         person: Some("user_id:u1".into()),
         encryption: None,
+        event_columns: None,
     }
 }
 

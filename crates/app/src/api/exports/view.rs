@@ -127,6 +127,7 @@ mod tests {
                 keep_formulas: false,
                 person: None,
                 encryption: None,
+                event_columns: None,
             },
             requested_by: "key_1".into(),
             status: ExportStatus::Running,

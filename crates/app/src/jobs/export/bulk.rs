@@ -83,7 +83,8 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
         tokio::runtime::Handle::current(),
         segments,
         prefetch,
-    );
+    )
+    .with_columns(spec.event_columns.clone());
     let recipient = sealed::recipient(spec.encryption.as_ref(), worker.clock.now())?;
     let (dir, job_id, limit_meter) = (dir.to_path_buf(), job.id.clone(), meter.clone());
     let durable = options.durable;

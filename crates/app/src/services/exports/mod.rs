@@ -43,7 +43,7 @@ pub async fn request_export(
         .unwrap_or(DEFAULT_EXPIRES_IN);
     let mut spec = to_spec(subject, options, default_expiry, clock.now())?;
     spec.person = check_target(store, actor, &spec).await?;
-    let per_day = if actor.is_operator() {
+    let per_day = if !actor.is_limited() {
         None
     } else {
         store.limits(account).await?.exports_per_day

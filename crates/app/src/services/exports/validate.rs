@@ -56,6 +56,10 @@ pub struct ExportOptions {
     /// [`MIN_PART_SIZE`]). Only tests lower it, to split a few rows into several parts.
     #[serde(skip)]
     pub min_part_size: Option<u64>,
+    /// A schedule's run: the series' event-property columns, in order (set by the
+    /// scheduler, never by a request).
+    #[serde(skip)]
+    pub event_columns: Option<Vec<String>>,
 }
 
 /// `"encryption": {"pgp_public_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----…"}`.
@@ -205,5 +209,6 @@ pub fn to_spec(
         // Set once the subject is found (`request_export`).
         person: None,
         encryption: encryption(o.encryption, now)?,
+        event_columns: o.event_columns,
     })
 }

@@ -1,0 +1,315 @@
+//! Schedules: creating, turning on and off, deleting (each audited in the same transaction
+//! as the change), running the next window now, and backfilling past windows.
+//!
+//! The scheduler itself (which windows are due) is a periodic step of the worker
+//! (`jobs::schedule`); a run asks for its export through [`super::exports::request_export`],
+//! like every other entry point.
+
+use ferry_domain::export::Include;
+use ferry_domain::queue::{JobKind, Lane, NewJob};
+use ferry_domain::schedule::{
+    Frequency, NewSchedule, RunTrigger, RunWindow, Schedule, past_windows,
+};
+use ferry_store::Store;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::Actor;
+use super::exports::{EncryptionOptions, validate_day};
+use crate::clock::Clock;
+use crate::error_code::{ErrorCode, Problem};
+use crate::keys::random_id;
+
+/// `POST /schedules`: what a schedule may set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleOptions {
+    pub website_id: String,
+    /// `daily`, `weekly`, `monthly`, or a cron expression (`0 0 …`).
+    pub frequency: String,
+    #[serde(default)]
+    pub include: Option<Include>,
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub destination_id: Option<String>,
+    #[serde(default)]
+    pub encryption: Option<EncryptionOptions>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// The first window's first day (default: today in the website's time zone).
+    #[serde(default)]
+    pub starts_on: Option<String>,
+}
+
+/// Windows a backfill may re-run at once: a daily schedule's ten years.
+const MAX_BACKFILL: usize = 3_660;
+
+/// A run's job: keyed by its window (and, for a re-run, by the request that asked for it),
+/// so the same window is queued once per scheduler pass however many processes run one.
+pub fn run_job(schedule: &str, window: RunWindow, trigger: RunTrigger, now: i64) -> NewJob {
+    let key = match trigger {
+        RunTrigger::Scheduled => format!("schedule:{schedule}:{}", window.label()),
+        // A re-run must not collide with the scheduled run of its window, nor with an
+        // earlier re-run of it.
+        other => format!(
+            "schedule:{schedule}:{}:{}:{}",
+            window.label(),
+            other.as_str(),
+            random_id("", 8)
+        ),
+    };
+    NewJob {
+        unique_key: Some(key),
+        ..NewJob::now(
+            JobKind::ScheduleRun {
+                schedule_id: schedule.to_string(),
+                window,
+                trigger,
+            },
+            Lane::Default,
+            now,
+        )
+    }
+}
+
+pub async fn create(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    o: ScheduleOptions,
+) -> Result<Schedule, Problem> {
+    let account = actor.account();
+    let frequency =
+        Frequency::parse(&o.frequency).map_err(|m| Problem::new(ErrorCode::InvalidFrequency, m))?;
+    // The export's own checks, on the options a run will send.
+    let probe = super::exports::ExportOptions {
+        format: o.format.clone(),
+        include: o.include.clone(),
+        website_id: Some(o.website_id.clone()),
+        encryption: o.encryption.clone(),
+        ..Default::default()
+    };
+    let spec =
+        super::exports::to_spec(None, probe, super::exports::DEFAULT_EXPIRES_IN, clock.now())?;
+    let Some(website) = store.website(account, &o.website_id).await? else {
+        return Err(Problem::website_not_found(&o.website_id));
+    };
+    let today = chrono::DateTime::from_timestamp_millis(clock.now())
+        .unwrap_or_default()
+        .with_timezone(&website.timezone)
+        .date_naive();
+    let starts_on = validate_day("starts_on", o.starts_on.as_deref())?.unwrap_or(today);
+    let schedule = NewSchedule {
+        id: random_id("sch_", 8),
+        website_id: o.website_id,
+        frequency,
+        data_types: spec.data_types,
+        format: spec.format,
+        destination_id: o.destination_id,
+        encryption: spec.encryption,
+        enabled: o.enabled.unwrap_or(true),
+        starts_on,
+    };
+    let details = json!({
+        "schedule_id": schedule.id,
+        "website_id": schedule.website_id,
+        "frequency": schedule.frequency.as_str(),
+        "format": schedule.format.as_str(),
+        "destination_id": schedule.destination_id,
+        "encrypted_to": schedule.encryption.as_ref().map(|e| &e.fingerprint),
+        "enabled": schedule.enabled,
+        "starts_on": schedule.starts_on,
+    });
+    let entry = crate::audit::event(actor.audit_name(), "schedule.created", details);
+    let created = store
+        .create_schedule(account, schedule, entry, clock.now())
+        .await?;
+    tracing::info!(schedule.id = %created.id, "schedule created");
+    Ok(created)
+}
+
+pub async fn set_enabled(
+    store: &dyn Store,
+    actor: &Actor,
+    id: &str,
+    enabled: bool,
+) -> Result<Schedule, Problem> {
+    let action = if enabled {
+        "schedule.enabled"
+    } else {
+        "schedule.disabled"
+    };
+    let entry = crate::audit::event(actor.audit_name(), action, json!({"schedule_id": id}));
+    store
+        .set_schedule_enabled(actor.account(), id, enabled, entry)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+pub async fn delete(store: &dyn Store, actor: &Actor, id: &str) -> Result<(), Problem> {
+    let entry = crate::audit::event(
+        actor.audit_name(),
+        "schedule.deleted",
+        json!({"schedule_id": id}),
+    );
+    match store.delete_schedule(actor.account(), id, entry).await? {
+        true => Ok(()),
+        false => Err(not_found(id)),
+    }
+}
+
+pub async fn find(store: &dyn Store, actor: &Actor, id: &str) -> Result<Schedule, Problem> {
+    store
+        .schedule(actor.account(), id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Runs the next window now, before its end. The window's scheduled run still comes when
+/// its end passes, with the same object names, so nothing that arrives later is missed.
+pub async fn run_now(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    id: &str,
+) -> Result<RunWindow, Problem> {
+    let schedule = find(store, actor, id).await?;
+    let window = RunWindow {
+        from: schedule.next_from,
+        to: schedule.frequency.next_boundary(schedule.next_from),
+    };
+    let job = run_job(&schedule.id, window, RunTrigger::Now, clock.now());
+    store
+        .queue_windows(&schedule.id, schedule.next_from, vec![job], clock.now())
+        .await?;
+    audit_runs(store, actor, &schedule, "schedule.run_requested", &[window]).await?;
+    Ok(window)
+}
+
+/// Runs again every window already run within the days `from..=to`.
+pub async fn backfill(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    id: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Vec<RunWindow>, Problem> {
+    let schedule = find(store, actor, id).await?;
+    let (Some(first), Some(last)) = (validate_day("from", from)?, validate_day("to", to)?) else {
+        return Err(Problem::new(
+            ErrorCode::MissingField,
+            "a backfill needs `from` and `to` (YYYY-MM-DD): the days whose windows to run again",
+        ));
+    };
+    if first > last {
+        return Err(ferry_domain::DateRangeError::Reversed {
+            from: first,
+            to: last,
+        }
+        .into());
+    }
+    let windows = past_windows(
+        &schedule.frequency,
+        schedule.starts_on,
+        schedule.next_from,
+        first,
+        last,
+    );
+    if windows.is_empty() {
+        return Err(Problem::new(
+            ErrorCode::InvalidDateRange,
+            format!(
+                "no window of this schedule has run within {first} to {last}: its runs cover \
+                 {} up to {} (exclusive); backfill re-runs windows that ran already",
+                schedule.starts_on, schedule.next_from
+            ),
+        ));
+    }
+    if windows.len() > MAX_BACKFILL {
+        return Err(Problem::new(
+            ErrorCode::InvalidDateRange,
+            format!(
+                "that backfill is {} windows: ask for at most {MAX_BACKFILL} at once",
+                windows.len()
+            ),
+        ));
+    }
+    let now = clock.now();
+    let jobs = windows
+        .iter()
+        .map(|w| run_job(&schedule.id, *w, RunTrigger::Backfill, now))
+        .collect();
+    store
+        .queue_windows(&schedule.id, schedule.next_from, jobs, now)
+        .await?;
+    audit_runs(
+        store,
+        actor,
+        &schedule,
+        "schedule.backfill_requested",
+        &windows,
+    )
+    .await?;
+    Ok(windows)
+}
+
+async fn audit_runs(
+    store: &dyn Store,
+    actor: &Actor,
+    schedule: &Schedule,
+    action: &str,
+    windows: &[RunWindow],
+) -> Result<(), Problem> {
+    let labels: Vec<String> = windows.iter().map(RunWindow::label).collect();
+    let entry = crate::audit::event(
+        actor.audit_name(),
+        action,
+        json!({"schedule_id": schedule.id, "windows": labels}),
+    );
+    store.audit(actor.account(), entry).await?;
+    Ok(())
+}
+
+fn not_found(id: &str) -> Problem {
+    Problem::new(
+        ErrorCode::ScheduleNotFound,
+        format!(
+            "no schedule `{id}` in this account: list them with GET /api/external/v1/schedules"
+        ),
+    )
+}
+
+/// The export options of one run of `schedule` over `window`.
+pub fn run_options(
+    schedule: &Schedule,
+    window: RunWindow,
+    event_columns: Option<Vec<String>>,
+) -> super::exports::ExportOptions {
+    let types: Vec<String> = schedule
+        .data_types
+        .iter()
+        .map(|t| t.as_str().to_string())
+        .collect();
+    super::exports::ExportOptions {
+        format: Some(schedule.format.as_str().to_string()),
+        include: Some(Include::List(types)),
+        website_id: Some(schedule.website_id.clone()),
+        from: Some(window.from.to_string()),
+        to: Some(window.last_day().to_string()),
+        encryption: schedule.encryption.as_ref().map(|e| EncryptionOptions {
+            pgp_public_key: e.pgp_public_key.clone(),
+        }),
+        // Where the destination puts the run's objects: the same names for every run of
+        // the window, so a re-run replaces them.
+        delivery: schedule.destination_id.as_ref().map(|d| {
+            json!({
+                "destination_id": d,
+                "object_prefix": ferry_domain::schedule::object_prefix(&schedule.id, window),
+            })
+        }),
+        event_columns,
+        ..Default::default()
+    }
+}
