@@ -1,6 +1,7 @@
 //! Sinks carry a finished export's files to where they are wanted: the download link
 //! ([`download::DownloadSink`], the default), a local path ([`path::PathSink`], `ferry export
-//! -o`), and later S3, GCS, SFTP and email. Sinks know nothing of formats or rows: they get
+//! -o`), a directory ([`local::LocalSink`], a `local` destination), S3 and S3-compatible stores
+//! ([`s3::S3Sink`]), and later GCS, SFTP and email. Sinks know nothing of formats or rows: they get
 //! the files' names, sizes and checksums and a way to read each.
 //!
 //! Who drives: the worker calls [`Sink::deliver`] once per export attempt, after every file
@@ -8,7 +9,9 @@
 //! attempt later) or [`DeliveryError::Permanent`] (the export fails with the message).
 
 pub mod download;
+pub mod local;
 pub mod path;
+pub mod s3;
 
 use std::io;
 use std::path::PathBuf;
@@ -70,4 +73,13 @@ pub trait Sink: Send + Sync {
         files: &[PackageFile],
         source: &dyn FileSource,
     ) -> Result<Delivery, DeliveryError>;
+
+    /// Checks that the destination takes files (`POST /destinations/{id}/test`): writes a
+    /// small object and removes it. A sink that cannot check says so rather than claim success.
+    async fn probe(&self) -> Result<(), DeliveryError> {
+        Err(DeliveryError::Permanent(format!(
+            "`{}` destinations cannot be tested yet",
+            self.method()
+        )))
+    }
 }

@@ -1,8 +1,8 @@
 use ferry_domain::Millis;
 
 use crate::{
-    Accounts, Analytics, Audit, BulkStore, Exports, Ingest, JobQueue, Keys, Limits, SegmentStore,
-    Subjects, Sweeping,
+    Accounts, Analytics, Audit, BulkStore, Destinations, Exports, Ingest, JobQueue, Keys, Limits,
+    SegmentStore, Subjects, Sweeping,
 };
 
 /// A UTC window `[start, end)` in milliseconds.
@@ -24,6 +24,7 @@ pub trait Store:
     + BulkStore
     + SegmentStore
     + Sweeping
+    + Destinations
     + Send
     + Sync
     + 'static
@@ -43,6 +44,7 @@ impl<T> Store for T where
         + BulkStore
         + SegmentStore
         + Sweeping
+        + Destinations
         + Send
         + Sync
         + 'static

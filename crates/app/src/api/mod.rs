@@ -10,10 +10,12 @@
 //! - `users`: finding a person before exporting their data.
 //! - `audit`: the audit trail.
 //! - `websites`, `keys`: account administration.
+//! - `destinations`: where exports are delivered, and the account's alert webhook.
 //! - `well_known`: the public key that signs audit checkpoints.
 
 pub mod analytics;
 pub mod audit;
+pub mod destinations;
 pub mod download;
 pub mod error;
 pub mod exports;
@@ -78,7 +80,25 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
             get(exports::show).delete(exports::delete),
         )
         .route(&api("/exports/{export_id}/receipt"), get(exports::receipt))
-        .route(&api("/audit"), get(audit::list));
+        .route(&api("/audit"), get(audit::list))
+        .route(
+            &api("/destinations"),
+            get(destinations::list).post(destinations::create),
+        )
+        .route(
+            &api("/destinations/{destination_id}"),
+            get(destinations::show)
+                .patch(destinations::update)
+                .delete(destinations::delete),
+        )
+        .route(
+            &api("/destinations/{destination_id}/test"),
+            post(destinations::test),
+        )
+        .route(
+            &api("/alerts/webhook"),
+            axum::routing::put(destinations::set_alert_webhook),
+        );
 
     // Ingest reads an upload and a download streams a file, each as long as it takes: no
     // time limit on those two (see `load`).

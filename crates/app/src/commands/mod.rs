@@ -7,6 +7,7 @@ mod bench_bulk;
 mod bench_exports;
 mod compact;
 mod demo;
+mod destinations;
 mod export;
 mod import;
 mod limits;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plans(cmd) => limits::plans(&cli.store, cmd).await,
         Command::Websites(cmd) => admin::websites(&cli.store, cmd).await,
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
+        Command::Destinations(cmd) => destinations::run(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
         Command::Compact(args) => compact::run(&cli.store, args).await,
         Command::Export(args) => export::run(&cli.store, args).await,

@@ -83,6 +83,7 @@ async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result
     match &kind {
         JobKind::Export { export_id } => super::export::run(&worker, &ctx, export_id).await,
         JobKind::Sweep => super::sweep::run(&worker).await,
+        JobKind::Deliver { export_id } => super::deliver::run(&worker, export_id).await,
     }
 }
 
@@ -104,7 +105,9 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
                     .export_progress(&ctx.lease, export_id, progress, now, lease_ms)
                     .await
             }
-            JobKind::Sweep => worker.store.extend_lease(&ctx.lease, now, lease_ms).await,
+            JobKind::Sweep | JobKind::Deliver { .. } => {
+                worker.store.extend_lease(&ctx.lease, now, lease_ms).await
+            }
         };
         match kept {
             Ok(true) => {}
@@ -139,6 +142,7 @@ async fn report(worker: &Worker, claimed: &Claimed, ctx: &JobContext, failure: F
         code: failure.code.as_str().to_string(),
         message: failure.message.clone(),
         transient: failure.transient,
+        retry_in: claimed.kind.retry_in(claimed.lease.attempt),
     };
     let fate = match worker.store.fail_job(&claimed.lease, &reported, now).await {
         Ok(fate) => fate,
@@ -166,6 +170,10 @@ async fn report(worker: &Worker, claimed: &Claimed, ctx: &JobContext, failure: F
         will_retry = matches!(fate, JobFate::Retry { .. }),
         "job failed"
     );
+    if let JobKind::Deliver { export_id } = &claimed.kind {
+        let will_retry = matches!(fate, JobFate::Retry { .. });
+        super::deliver::attempt_failed(worker, export_id, &reported.message, will_retry).await;
+    }
     if let JobKind::Export { export_id } = &claimed.kind
         && let Ok(Some((account, job))) = worker.store.export_job_any(export_id).await
     {

@@ -3,8 +3,10 @@
 //! the audit trail in one place, so no entry point can skip a rule.
 //!
 //! - [`exports`]: asking for an export.
+//! - [`destinations`]: where exports are delivered, and an export's delivery.
 //! - [`users`]: finding a person, before exporting their data.
 
+pub mod destinations;
 pub mod exports;
 pub mod users;
 

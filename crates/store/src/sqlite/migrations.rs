@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_signed_identify.sql"),
     AUDIT_ACCOUNT_HASH,
     include_str!("migrations/0012_tenant_domains_and_session_ids.sql"),
+    include_str!("migrations/0013_destinations.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {

@@ -33,9 +33,11 @@ pub async fn request_export(
     clock: &dyn Clock,
     actor: &Actor,
     subject: Option<SubjectRef>,
-    options: ExportOptions,
+    mut options: ExportOptions,
 ) -> Result<Requested, Problem> {
     let account = actor.account();
+    let delivery = options.delivery.take();
+    let sealer = options.sealer.take();
     let default_expiry = store
         .account(account)
         .await?
@@ -58,6 +60,23 @@ pub async fn request_export(
         "ok",
         details,
     );
+    // Saved before the export is queued, so the export cannot complete without it.
+    if let Some(delivery) = &delivery {
+        let sealer = sealer.as_ref().ok_or_else(|| {
+            Problem::new(
+                ErrorCode::Unsupported,
+                "delivery cannot be asked for here: use the API's `delivery`",
+            )
+        })?;
+        let ctx = crate::services::destinations::Ctx {
+            store,
+            sealer,
+            clock,
+        };
+        let record =
+            crate::services::destinations::delivery_for(&ctx, account, &id, delivery).await?;
+        store.save_delivery(record).await?;
+    }
     let request = NewExport {
         id,
         account,
