@@ -70,11 +70,14 @@ async fn export_view(app: &TestApp, id: &str) -> Value {
     app.get_json(&app.api(&format!("/exports/{id}"))).await
 }
 
+/// Each alert received: its signature header and its body.
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// An HTTP listener that keeps every request's signature header and body.
-async fn alert_listener() -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+async fn alert_listener() -> (String, Received) {
     use axum::body::Bytes;
     use axum::http::HeaderMap;
-    let seen: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let seen: Received = Arc::default();
     let keep = seen.clone();
     let router = axum::Router::new().route(
         "/alerts",
@@ -279,6 +282,7 @@ async fn an_export_delivered_to_a_local_directory_never_replaces_what_is_there()
     let app = spawn_app().await;
     person(&app).await;
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("precious.txt"), "mine").unwrap();
     let local = json!({"type": "local", "path": dir.path()});
     let id = queue(&app, json!({"format": "json", "delivery": local.clone()})).await;
     app.run_jobs().await;
@@ -294,4 +298,8 @@ async fn an_export_delivered_to_a_local_directory_never_replaces_what_is_there()
         .get_json(&app.api(&format!("/exports/{id}/receipt")))
         .await;
     assert_eq!(receipt["delivery_method"], "local");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+        "mine"
+    );
 }
