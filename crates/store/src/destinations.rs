@@ -99,8 +99,10 @@ pub trait Destinations: Send + Sync {
     /// Records that an export is to be delivered (before its job is queued).
     async fn save_delivery(&self, d: DeliveryRecord) -> Result<(), StoreError>;
     async fn delivery(&self, export_id: &str) -> Result<Option<DeliveryRecord>, StoreError>;
-    /// Records an attempt's end; a delivery also sets the receipt's `delivered_at` and
-    /// `delivery_method`, in the same transaction.
+    /// Records an attempt's end, on a pending delivery only. A delivery also sets the
+    /// receipt's `delivered_at` and `delivery_method`, in the same transaction. Once the
+    /// delivery has ended (delivered or failed) its sealed credentials are dropped: nothing
+    /// needs them any more.
     async fn record_delivery(
         &self,
         export_id: &str,

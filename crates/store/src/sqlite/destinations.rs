@@ -63,7 +63,7 @@ fn record(
         DeliveryResult::Failed { error } => {
             tx.execute(
                 "UPDATE deliveries SET attempts = attempts + 1, error = ?2, status = 'failed',
-                    updated_at = ?3
+                    sealed = '', updated_at = ?3
                  WHERE export_id = ?1 AND status = 'pending'",
                 params![export_id, error, now],
             )?;
@@ -73,19 +73,22 @@ fn record(
             location,
             at,
         } => {
-            tx.execute(
+            let moved = tx.execute(
                 "UPDATE deliveries SET attempts = attempts + 1, error = NULL,
-                    status = 'delivered', location = ?2, delivered_at = ?3, updated_at = ?4
-                 WHERE export_id = ?1",
+                    status = 'delivered', location = ?2, delivered_at = ?3, updated_at = ?4,
+                    sealed = ''
+                 WHERE export_id = ?1 AND status = 'pending'",
                 params![export_id, location, at, now],
-            )?;
+            )? == 1;
             // The receipt names how the export reached its recipient.
-            tx.execute(
-                "UPDATE receipts SET delivered_at = ?2,
-                    body = json_set(body, '$.delivery_method', ?3)
-                 WHERE export_id = ?1",
-                params![export_id, at, method],
-            )?;
+            if moved {
+                tx.execute(
+                    "UPDATE receipts SET delivered_at = ?2,
+                        body = json_set(body, '$.delivery_method', ?3)
+                     WHERE export_id = ?1",
+                    params![export_id, at, method],
+                )?;
+            }
         }
     }
     tx.commit()?;
