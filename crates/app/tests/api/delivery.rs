@@ -303,3 +303,41 @@ async fn an_export_delivered_to_a_local_directory_never_replaces_what_is_there()
         "mine"
     );
 }
+
+#[tokio::test]
+async fn a_bulk_export_of_separate_parts_arrives_file_by_file_with_the_manifests_checksums() {
+    let app = spawn_app_with_small_parts().await;
+    crate::bulk_exports::traffic(&app).await;
+    let bucket = moto_bucket(&app).await;
+    let body = json!({"format": "csv", "zip": false, "part_size": 1024, "include": ["pageviews"],
+                      "delivery": s3(&bucket, MOTO, SECRET)});
+    let job = crate::bulk_exports::bulk(&app, body).await;
+    let id = job["export_id"].as_str().unwrap();
+    assert_eq!(job["delivery"]["status"], "delivered", "{job}");
+    let files = job["files"].as_array().unwrap();
+    assert!(files.len() >= 5, "manifest, parts, README: {files:?}");
+    let op = moto(&bucket);
+    let manifest: Value = serde_json::from_slice(
+        &op.read(&format!("ferry-exports/{id}/manifest.json"))
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    for file in files {
+        let name = file["name"].as_str().unwrap();
+        let bytes = op
+            .read(&format!("ferry-exports/{id}/{name}"))
+            .await
+            .unwrap()
+            .to_vec();
+        let digest = hex::encode(sha2::Sha256::digest(&bytes));
+        assert_eq!(file["sha256"], digest.as_str(), "{name}");
+        if name != "manifest.json" {
+            assert!(
+                manifest.to_string().contains(&digest),
+                "the manifest lists {name}'s checksum"
+            );
+        }
+    }
+}
