@@ -98,6 +98,8 @@ pub trait Destinations: Send + Sync {
 
     /// Records that an export is to be delivered (before its job is queued).
     async fn save_delivery(&self, d: DeliveryRecord) -> Result<(), StoreError>;
+    /// Forgets a delivery whose export was never queued (refused by the daily limit).
+    async fn discard_delivery(&self, export_id: &str) -> Result<(), StoreError>;
     async fn delivery(&self, export_id: &str) -> Result<Option<DeliveryRecord>, StoreError>;
     /// Records an attempt's end, on a pending delivery only. A delivery also sets the
     /// receipt's `delivered_at` and `delivery_method`, in the same transaction. Once the

@@ -341,3 +341,32 @@ async fn a_bulk_export_of_separate_parts_arrives_file_by_file_with_the_manifests
         }
     }
 }
+
+#[tokio::test]
+async fn an_export_refused_by_the_daily_limit_keeps_no_copy_of_its_destination() {
+    let app = spawn_app().await;
+    person(&app).await;
+    let account = app.store.account_by_name("acme").await.unwrap().unwrap();
+    app.store
+        .set_account_limits(
+            account.id,
+            Some(ferry_domain::LimitSetting::Limited(0)),
+            None,
+        )
+        .await
+        .unwrap();
+    let body = json!({"format": "json", "delivery": s3("b", MOTO, SECRET)});
+    let response = post(&app, "/users/user_123/export", body).await;
+    assert_eq!(
+        error_code(response).await,
+        (StatusCode::TOO_MANY_REQUESTS, "export_limit_reached".into())
+    );
+    let db = rusqlite::Connection::open(app.data_dir().join("ferry.db")).unwrap();
+    let kept: i64 = db
+        .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        kept, 0,
+        "the sealed credentials of an export that never runs are not kept"
+    );
+}

@@ -216,6 +216,16 @@ impl Destinations for SqliteStore {
             .await
     }
 
+    async fn discard_delivery(&self, export_id: &str) -> Result<(), StoreError> {
+        let id = export_id.to_string();
+        self.pool
+            .write(move |c| {
+                c.execute("DELETE FROM deliveries WHERE export_id = ?1", [id])?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn delivery(&self, export_id: &str) -> Result<Option<DeliveryRecord>, StoreError> {
         let id = export_id.to_string();
         self.pool

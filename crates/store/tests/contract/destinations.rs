@@ -126,6 +126,13 @@ pub async fn destinations(store: &Arc<dyn Store>, acme: AccountId, other: Accoun
         DeliveryStatus::Failed
     );
 
+    store
+        .save_delivery(delivery("exp_never", acme))
+        .await
+        .unwrap();
+    store.discard_delivery("exp_never").await.unwrap();
+    assert_eq!(store.delivery("exp_never").await.unwrap(), None);
+
     assert_eq!(store.alert_webhook(acme).await.unwrap(), None);
     store
         .set_alert_webhook(acme, "https://a/1", "v1:s1", now)

@@ -78,14 +78,21 @@ pub async fn request_export(
         store.save_delivery(record).await?;
     }
     let request = NewExport {
-        id,
+        id: id.clone(),
         account,
         spec,
         requested_by: actor.requested_by(),
         per_day,
         operator: actor.is_operator(),
     };
-    match store.create_export(request, entry, clock.now()).await? {
+    let queued = store.create_export(request, entry, clock.now()).await;
+    if delivery.is_some() && !matches!(queued, Ok(Queued::Created { .. })) {
+        // The export will never run: its copy of the destination's credentials goes too.
+        if let Err(e) = store.discard_delivery(&id).await {
+            tracing::error!(error = %e, export.id = %id, "cannot discard an unqueued export's delivery");
+        }
+    }
+    match queued? {
         Queued::Created { job, remaining } => {
             tracing::info!(export.id = %job.id, actor = actor.audit_name(), "export queued");
             Ok(Requested {
