@@ -40,6 +40,9 @@ pub enum Command {
     /// Scheduled bulk exports of a website (`/api/external/v1/schedules`).
     #[command(subcommand)]
     Schedules(SchedulesCommand),
+    /// Destinations exports are delivered to (credentials are never printed).
+    #[command(subcommand)]
+    Destinations(DestinationsCommand),
     /// Import NDJSON (the `POST /api/ingest` line format) from a file, or `-` for stdin.
     Import(ImportArgs),
     /// Export one person's data, or with --bulk a whole website's, to a file (the same files
@@ -315,6 +318,33 @@ pub enum KeysCommand {
         /// A label to tell keys apart.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DestinationsCommand {
+    /// The account's destinations, credentials redacted.
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    /// Create one from its JSON (the API's body), read from a file or `-` for stdin so that
+    /// credentials stay out of the shell history and the process list.
+    Create {
+        #[arg(long)]
+        account: String,
+        json: PathBuf,
+    },
+    Delete {
+        #[arg(long)]
+        account: String,
+        id: String,
+    },
+    /// Write and remove a small object at the destination.
+    Test {
+        #[arg(long)]
+        account: String,
+        id: String,
     },
 }
 

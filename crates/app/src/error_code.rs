@@ -65,6 +65,7 @@ codes! {
     ReceiptNotFound = "receipt_not_found" => NOT_FOUND,
     KeyNotFound = "key_not_found" => NOT_FOUND,
     ScheduleNotFound = "schedule_not_found" => NOT_FOUND,
+    DestinationNotFound = "destination_not_found" => NOT_FOUND,
     LinkInvalid = "link_invalid" => NOT_FOUND,
     MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
     Conflict = "conflict" => CONFLICT,
@@ -88,6 +89,9 @@ codes! {
     WebsiteIdRequired = "website_id_required" => UNPROCESSABLE_ENTITY,
     SubjectRequired = "subject_required" => UNPROCESSABLE_ENTITY,
     Unsupported = "unsupported" => UNPROCESSABLE_ENTITY,
+    InvalidDestination = "invalid_destination" => UNPROCESSABLE_ENTITY,
+    // 502: a destination Ferry reached out to did not take the test object.
+    DestinationUnreachable = "destination_unreachable" => BAD_GATEWAY,
     // 429
     ExportLimitReached = "export_limit_reached" => TOO_MANY_REQUESTS,
     RateLimited = "rate_limited" => TOO_MANY_REQUESTS,

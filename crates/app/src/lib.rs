@@ -20,6 +20,7 @@
 //! - [`demo`]: the deterministic demo and benchmark data generator.
 //! - [`commands`]: one module per subcommand.
 
+pub mod alerts;
 pub mod api;
 pub mod artifacts;
 pub mod audit;
@@ -39,6 +40,7 @@ pub mod keys;
 pub mod links;
 pub mod pipeline;
 pub mod private_fs;
+pub mod sealing;
 pub mod segments;
 pub mod services;
 pub mod startup;

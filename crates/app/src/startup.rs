@@ -39,6 +39,8 @@ pub struct AppState {
     pub min_part_size: u64,
     /// The public half of the key that signs audit checkpoints (the server never signs).
     pub audit_key: ed25519_dalek::VerifyingKey,
+    /// Seals destination credentials and alert-webhook secrets.
+    pub sealer: crate::sealing::Sealer,
 }
 
 pub struct App {
@@ -86,8 +88,11 @@ impl App {
         worker.settings.client_address_retention =
             crate::jobs::retention_days(args.client_address_retention_days);
         worker.settings.max_subject_visitors = args.max_subject_visitors;
+        let sealer = crate::sealing::Sealer::load(data_dir)?;
+        worker.sealer = Some(sealer.clone());
         clear_orphans(&worker).await;
         let state = AppState {
+            sealer,
             store,
             enricher: Arc::new(Enricher::from_args(args)?),
             public_url: public_url.into(),

@@ -1,6 +1,7 @@
 //! Sinks carry a finished export's files to where they are wanted: the download link
 //! ([`download::DownloadSink`], the default), a local path ([`path::PathSink`], `ferry export
-//! -o`), an SFTP server ([`sftp::SftpSink`]), a Google Cloud Storage bucket
+//! -o`), a directory ([`local::LocalSink`], a `local` destination), S3 and S3-compatible stores
+//! ([`s3::S3Sink`]), an SFTP server ([`sftp::SftpSink`]), a Google Cloud Storage bucket
 //! ([`gcs::GcsSink`]) and a mailbox ([`email::EmailSink`]). Sinks know nothing of formats or
 //! rows: they get the files' names, sizes and checksums and a way to read each, and check
 //! what they read against those checksums ([`checked`]) before reporting a file delivered.
@@ -14,7 +15,9 @@ pub mod checked;
 pub mod download;
 pub mod email;
 pub mod gcs;
+pub mod local;
 pub mod path;
+pub mod s3;
 mod secret;
 pub mod sftp;
 
@@ -80,4 +83,13 @@ pub trait Sink: Send + Sync {
         files: &[PackageFile],
         source: &dyn FileSource,
     ) -> Result<Delivery, DeliveryError>;
+
+    /// Checks that the destination takes files (`POST /destinations/{id}/test`): writes a
+    /// small object and removes it. A sink that cannot check says so rather than claim success.
+    async fn probe(&self) -> Result<(), DeliveryError> {
+        Err(DeliveryError::Permanent(format!(
+            "`{}` destinations cannot be tested yet",
+            self.method()
+        )))
+    }
 }

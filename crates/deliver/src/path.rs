@@ -31,23 +31,27 @@ impl Sink for PathSink {
             [one] => place(source, &one.name, &self.target).await,
             many => place_all(source, many, &self.target).await,
         };
-        result.map_err(|e| {
-            let message = format!("cannot write to {}: {e}", self.target.display());
-            match e.kind() {
-                io::ErrorKind::NotFound
-                | io::ErrorKind::PermissionDenied
-                | io::ErrorKind::InvalidInput
-                | io::ErrorKind::DirectoryNotEmpty
-                | io::ErrorKind::IsADirectory
-                | io::ErrorKind::AlreadyExists => DeliveryError::Permanent(message),
-                _ => DeliveryError::Transient(message),
-            }
-        })?;
+        result.map_err(|e| io_failure(&self.target, e))?;
         Ok(Delivery {
             method: self.method(),
             delivered: true,
             location: Some(self.target.display().to_string()),
         })
+    }
+}
+
+/// A write that failed at `target`: missing, forbidden or taken paths cannot get better by
+/// retrying; anything else (a full disk) may.
+pub(crate) fn io_failure(target: &Path, e: io::Error) -> DeliveryError {
+    let message = format!("cannot write to {}: {e}", target.display());
+    match e.kind() {
+        io::ErrorKind::NotFound
+        | io::ErrorKind::PermissionDenied
+        | io::ErrorKind::InvalidInput
+        | io::ErrorKind::DirectoryNotEmpty
+        | io::ErrorKind::IsADirectory
+        | io::ErrorKind::AlreadyExists => DeliveryError::Permanent(message),
+        _ => DeliveryError::Transient(message),
     }
 }
 
@@ -65,7 +69,11 @@ fn partial_of(to: &Path) -> io::Result<PathBuf> {
 }
 
 /// Several files into a new directory `to`, which must not exist yet (or be empty).
-async fn place_all(source: &dyn FileSource, files: &[PackageFile], to: &Path) -> io::Result<()> {
+pub(crate) async fn place_all(
+    source: &dyn FileSource,
+    files: &[PackageFile],
+    to: &Path,
+) -> io::Result<()> {
     let partial = partial_of(to)?;
     if tokio::fs::metadata(&partial)
         .await

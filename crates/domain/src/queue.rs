@@ -27,6 +27,8 @@ pub enum JobKind {
         window: crate::schedule::RunWindow,
         trigger: crate::schedule::RunTrigger,
     },
+    /// Carry the completed export `export_id` to the destination its request named.
+    Deliver { export_id: String },
 }
 
 impl JobKind {
@@ -35,9 +37,28 @@ impl JobKind {
             JobKind::Export { .. } => "export",
             JobKind::Sweep => "sweep",
             JobKind::ScheduleRun { .. } => "schedule_run",
+            JobKind::Deliver { .. } => "deliver",
+        }
+    }
+
+    /// How long a failed attempt waits before the next, when the kind has its own pace
+    /// (`None`: the queue's default, [`RETRY_BACKOFF_MS`] times the attempts). Deliveries back
+    /// off exponentially, so a destination that is down for an hour is not hammered.
+    pub fn retry_in(&self, attempt: u32) -> Option<Millis> {
+        match self {
+            JobKind::Deliver { .. } => {
+                Some(DELIVERY_BACKOFF_MS << attempt.saturating_sub(1).min(16))
+            }
+            _ => None,
         }
     }
 }
+
+/// A delivery's first retry waits this long; each later one twice the one before.
+pub const DELIVERY_BACKOFF_MS: Millis = 30_000;
+
+/// Attempts a delivery gets: waits of 30 s, 1, 2, 4 and 8 minutes between them.
+pub const DELIVERY_ATTEMPTS: u32 = 6;
 
 /// Jobs wait in lanes so that long work cannot hold short work behind it: bulk exports never
 /// take the last free slot, so a person's export always finds one.
@@ -176,6 +197,8 @@ pub struct JobFailure {
     pub code: String,
     pub message: String,
     pub transient: bool,
+    /// The wait before a retry, when not the queue's default ([`JobKind::retry_in`]).
+    pub retry_in: Option<Millis>,
 }
 
 /// What became of a failed attempt.

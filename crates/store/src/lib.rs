@@ -15,6 +15,7 @@
 //! - [`SegmentStore`] (`segments`): records of export segments formatted ahead of time.
 //! - [`Sweeping`] (`sweep`): which exports' files are dead, and retiring them.
 //! - [`Schedules`] (`schedules`): schedules, their cursors and runs.
+//! - [`Destinations`] (`destinations`): destinations, deliveries and alert webhooks.
 //!
 //! Besides them:
 //! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
@@ -31,6 +32,7 @@ mod analytics;
 mod audit;
 mod bulk;
 pub mod cursor;
+mod destinations;
 mod error;
 mod exports;
 mod ingest;
@@ -49,6 +51,9 @@ pub use accounts::Accounts;
 pub use analytics::Analytics;
 pub use audit::{Audit, AuditBreak, AuditChain, AuditFilter};
 pub use bulk::BulkStore;
+pub use destinations::{
+    DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationRecord, Destinations,
+};
 pub use error::StoreError;
 pub use exports::{ExportFilter, Exports, Queued};
 pub use ingest::{Ingest, IngestOutcome};
@@ -73,8 +78,9 @@ use std::sync::Arc;
 /// through the crate root when it must be named.
 pub mod prelude {
     pub use crate::{
-        Accounts as _, Analytics as _, Audit as _, BulkStore as _, Exports as _, Ingest as _,
-        Keys as _, Limits as _, Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _,
+        Accounts as _, Analytics as _, Audit as _, BulkStore as _, Destinations as _, Exports as _,
+        Ingest as _, Keys as _, Limits as _, Schedules as _, SegmentStore as _, Subjects as _,
+        Sweeping as _,
     };
 }
 

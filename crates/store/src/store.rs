@@ -1,8 +1,8 @@
 use ferry_domain::Millis;
 
 use crate::{
-    Accounts, Analytics, Audit, BulkStore, Exports, Ingest, JobQueue, Keys, Limits, Schedules,
-    SegmentStore, Subjects, Sweeping,
+    Accounts, Analytics, Audit, BulkStore, Destinations, Exports, Ingest, JobQueue, Keys, Limits,
+    Schedules, SegmentStore, Subjects, Sweeping,
 };
 
 /// A UTC window `[start, end)` in milliseconds.
@@ -25,6 +25,7 @@ pub trait Store:
     + SegmentStore
     + Sweeping
     + Schedules
+    + Destinations
     + Send
     + Sync
     + 'static
@@ -45,7 +46,7 @@ impl<T> Store for T where
         + SegmentStore
         + Sweeping
         + Schedules
-        + Schedules
+        + Destinations
         + Send
         + Sync
         + 'static

@@ -17,6 +17,8 @@ use ferry_store::{RowReceiver, Store, StoreError};
 mod audit;
 #[path = "contract/bulk.rs"]
 mod bulk;
+#[path = "contract/destinations.rs"]
+mod destinations;
 #[path = "contract/downloads.rs"]
 mod downloads;
 #[path = "contract/exports.rs"]
@@ -36,6 +38,7 @@ mod sweep;
 
 use audit::{audit, limits};
 use bulk::{bulk, segments};
+use destinations::destinations;
 use exports::exports;
 use people::audit_people;
 use queue::queue;
@@ -121,6 +124,7 @@ pub async fn story(store: Arc<dyn Store>) {
     subject_rows(&store, v1).await;
     let now = exports(&store, acme, other).await;
     retries(&store, acme, now).await;
+    destinations(&store, acme, other, now).await;
     audit(&store, acme, other).await;
     audit_people(&store, acme, other).await;
     limits(&store, acme).await;

@@ -11,10 +11,12 @@
 //! - `audit`: the audit trail.
 //! - `schedules`: scheduled bulk exports, their runs, run-now and backfill.
 //! - `websites`, `keys`: account administration.
+//! - `destinations`: where exports are delivered, and the account's alert webhook.
 //! - `well_known`: the public key that signs audit checkpoints.
 
 pub mod analytics;
 pub mod audit;
+pub mod destinations;
 pub mod download;
 pub mod error;
 pub mod exports;
@@ -95,6 +97,24 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .route(
             &api("/schedules/{schedule_id}/backfill"),
             post(schedules::backfill),
+        )
+        .route(
+            &api("/destinations"),
+            get(destinations::list).post(destinations::create),
+        )
+        .route(
+            &api("/destinations/{destination_id}"),
+            get(destinations::show)
+                .patch(destinations::update)
+                .delete(destinations::delete),
+        )
+        .route(
+            &api("/destinations/{destination_id}/test"),
+            post(destinations::test),
+        )
+        .route(
+            &api("/alerts/webhook"),
+            axum::routing::put(destinations::set_alert_webhook),
         );
 
     // Ingest reads an upload and a download streams a file, each as long as it takes: no

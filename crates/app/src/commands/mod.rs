@@ -7,6 +7,7 @@ mod bench_bulk;
 mod bench_exports;
 mod compact;
 mod demo;
+mod destinations;
 mod export;
 mod import;
 mod limits;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Websites(cmd) => admin::websites(&cli.store, cmd).await,
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
         Command::Schedules(cmd) => schedules::run(&cli.store, cmd).await,
+        Command::Destinations(cmd) => destinations::run(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
         Command::Compact(args) => compact::run(&cli.store, args).await,
         Command::Export(args) => export::run(&cli.store, args).await,

@@ -89,6 +89,7 @@ async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result
             window,
             trigger,
         } => super::schedule::run(&worker, ctx.lease.job, schedule_id, *window, *trigger).await?,
+        JobKind::Deliver { export_id } => super::deliver::run(&worker, export_id).await?,
     }
     // Other kinds keep no record of their own to finish the job with: left running, the job
     // would be reclaimed when its lease ran out and end as failed.
@@ -118,7 +119,7 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
                     .export_progress(&ctx.lease, export_id, progress, now, lease_ms)
                     .await
             }
-            JobKind::Sweep | JobKind::ScheduleRun { .. } => {
+            JobKind::Sweep | JobKind::ScheduleRun { .. } | JobKind::Deliver { .. } => {
                 worker.store.extend_lease(&ctx.lease, now, lease_ms).await
             }
         };
@@ -155,6 +156,7 @@ async fn report(worker: &Worker, claimed: &Claimed, ctx: &JobContext, failure: F
         code: failure.code.as_str().to_string(),
         message: failure.message.clone(),
         transient: failure.transient,
+        retry_in: claimed.kind.retry_in(claimed.lease.attempt),
     };
     let fate = match worker.store.fail_job(&claimed.lease, &reported, now).await {
         Ok(fate) => fate,
@@ -182,6 +184,10 @@ async fn report(worker: &Worker, claimed: &Claimed, ctx: &JobContext, failure: F
         will_retry = matches!(fate, JobFate::Retry { .. }),
         "job failed"
     );
+    if let JobKind::Deliver { export_id } = &claimed.kind {
+        let will_retry = matches!(fate, JobFate::Retry { .. });
+        super::deliver::attempt_failed(worker, export_id, &reported.message, will_retry).await;
+    }
     if let JobKind::Export { export_id } = &claimed.kind
         && let Ok(Some((account, job))) = worker.store.export_job_any(export_id).await
     {

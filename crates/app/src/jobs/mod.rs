@@ -10,10 +10,13 @@
 //! - On shutdown the worker stops claiming, lets running jobs finish within a grace period,
 //!   then gives their leases back so another worker takes them at once.
 //!
-//! `driver`: one job's run; `export`: the export job kind; `sweep`: the sweep job kind, which
-//! deletes export files nobody needs; `schedule`: the scheduler and the `schedule_run` kind; `step`: single steps for tests and for commands that run
+//! `driver`: one job's run; `deliver`: the deliver job kind, which carries a completed export
+//! to its destination; `export`: the export job kind; `sweep`: the sweep job kind, which
+//! deletes export files nobody needs; `schedule`: the scheduler and the `schedule_run` kind;
+//! `step`: single steps for tests and for commands that run
 //! their own job.
 
+mod deliver;
 mod driver;
 pub mod export;
 mod run_loop;
@@ -112,6 +115,11 @@ pub struct Worker {
     pub hook: Option<ExportHook>,
     /// Every job's end, for whoever listens (tests, the CLI).
     pub events: broadcast::Sender<JobEvent>,
+    /// Opens destination credentials for the deliver job (`None`: the key could not be
+    /// loaded, and deliveries fail saying so).
+    pub sealer: Option<crate::sealing::Sealer>,
+    /// Sends account alerts (a failed delivery).
+    pub alerts: crate::alerts::Alerts,
 }
 
 impl Worker {
@@ -130,6 +138,10 @@ impl Worker {
             settings: WorkerSettings::default(),
             hook: None,
             events: broadcast::channel(256).0,
+            sealer: crate::sealing::Sealer::load(data_dir)
+                .inspect_err(|e| tracing::error!(error = %e, "cannot load the secret key"))
+                .ok(),
+            alerts: crate::alerts::Alerts::default(),
         }
     }
 }

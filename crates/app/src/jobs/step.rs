@@ -63,6 +63,11 @@ impl Worker {
                 kind = kind.name(),
                 "job failed: its attempts ran out"
             );
+            if let JobKind::Deliver { export_id } = kind {
+                let message = "the worker delivering this export stopped on every attempt";
+                super::deliver::attempt_failed(self, export_id, message, false).await;
+                continue;
+            }
             let JobKind::Export { export_id } = kind else {
                 continue;
             };

@@ -4,8 +4,10 @@
 //!
 //! - [`exports`]: asking for an export.
 //! - [`schedules`]: schedules: creating, changing, running now, backfilling.
+//! - [`destinations`]: where exports are delivered, and an export's delivery.
 //! - [`users`]: finding a person, before exporting their data.
 
+pub mod destinations;
 pub mod exports;
 pub mod schedules;
 pub mod users;

@@ -7,6 +7,8 @@ mod audit_people;
 mod bulk_exports;
 mod cli;
 mod cli_export_jobs;
+mod delivery;
+mod destinations;
 mod encryption;
 mod errors;
 mod export_cli;

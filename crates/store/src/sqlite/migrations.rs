@@ -18,7 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_signed_identify.sql"),
     AUDIT_ACCOUNT_HASH,
     include_str!("migrations/0012_tenant_domains_and_session_ids.sql"),
-    // 0013 is another branch's (destinations); schedules took 0014 so the two merge apart.
+    include_str!("migrations/0013_destinations.sql"),
     include_str!("migrations/0014_schedules.sql"),
 ];
 

@@ -42,6 +42,7 @@ mod bulk_lookup;
 mod bulk_store;
 mod conn;
 mod convert;
+mod destinations;
 mod downloads;
 mod export_mirror;
 mod exports;

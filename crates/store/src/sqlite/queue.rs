@@ -157,7 +157,10 @@ fn fail(
     };
     let fate = if failure.transient && attempts < max_attempts {
         JobFate::Retry {
-            at: now + Millis::from(attempts) * RETRY_BACKOFF_MS,
+            at: now
+                + failure
+                    .retry_in
+                    .unwrap_or(Millis::from(attempts) * RETRY_BACKOFF_MS),
         }
     } else {
         JobFate::Failed

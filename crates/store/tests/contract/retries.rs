@@ -35,6 +35,7 @@ pub async fn retries(store: &Arc<dyn Store>, acme: AccountId, stalled: Millis) {
         code: "io".into(),
         message: "disk full".into(),
         transient: true,
+        retry_in: None,
     };
     let fate = store
         .fail_job(&claim.lease, &failure, stalled)

@@ -40,6 +40,7 @@ async fn queue(
 ) -> Result<Created, ApiError> {
     let key = caller.require(Scope::ExportsWrite)?;
     options.min_part_size = Some(state.min_part_size);
+    options.sealer = Some(state.sealer.clone());
     let actor = Actor::Key {
         account: key.account,
         id: key.id.clone(),
@@ -59,11 +60,9 @@ async fn queue(
         headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     }
     state.worker.wake.notify_one();
-    Ok((
-        StatusCode::ACCEPTED,
-        headers,
-        Json(view(state, &requested.job, Some(Vec::new()))),
-    ))
+    let mut shown = view(state, &requested.job, Some(Vec::new()));
+    add_delivery(state, &mut shown, &requested.job.id).await?;
+    Ok((StatusCode::ACCEPTED, headers, Json(shown)))
 }
 
 pub async fn create_for_user(
@@ -105,6 +104,23 @@ pub async fn create(
     queue(&state, &caller, subject, body.options).await
 }
 
+/// The export's delivery, when it asked for one: where it stands, and why it failed. The
+/// destination shows as its type and id only (its settings may be inline credentials).
+async fn add_delivery(state: &AppState, shown: &mut Value, id: &str) -> Result<(), ApiError> {
+    if let Some(d) = state.store.delivery(id).await? {
+        shown["delivery"] = json!({
+            "status": d.status.as_str(),
+            "type": d.kind,
+            "destination_id": d.destination_id,
+            "attempts": d.attempts,
+            "error": d.error,
+            "location": d.location,
+            "delivered_at": d.delivered_at.and_then(chrono::DateTime::from_timestamp_millis),
+        });
+    }
+    Ok(())
+}
+
 fn not_found(id: &str) -> ApiError {
     ApiError::new(
         ErrorCode::ExportNotFound,
@@ -125,6 +141,7 @@ pub async fn show(
         .ok_or_else(|| not_found(&id))?;
     let downloads = state.store.export_downloads(&id).await?;
     let mut shown = view(&state, &job, Some(downloads));
+    add_delivery(&state, &mut shown, &id).await?;
     // One export's view only: a list would pay a lookup per empty export.
     shown["notice"] = json!(notice::empty_export_notice(&state, key.account, &job).await?);
     // Whom the subject resolves to and who vouched for each link, so a reviewer can stop an

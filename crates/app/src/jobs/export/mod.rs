@@ -177,10 +177,10 @@ async fn store_files(
 }
 
 /// An export's stored files, read back for a sink.
-struct StoredFiles<'a> {
-    artifacts: &'a dyn ArtifactStore,
-    prefix: &'a str,
-    sizes: Vec<(String, u64)>,
+pub(crate) struct StoredFiles<'a> {
+    pub artifacts: &'a dyn ArtifactStore,
+    pub prefix: &'a str,
+    pub sizes: Vec<(String, u64)>,
 }
 
 #[async_trait::async_trait]
@@ -293,6 +293,7 @@ async fn deliver_and_complete(
             *report.lock().unwrap_or_else(|p| p.into_inner()) = Some(output.counts.clone());
         }
         tracing::info!(export.id = %job.id, rows, bytes, files = output.files.len(), method = delivery.method, "export completed");
+        super::deliver::enqueue_if_asked(worker, &job.id).await;
         if delivery.delivered {
             let details = json!({"delivery_method": delivery.method});
             let entry = export_event(

@@ -33,9 +33,11 @@ pub async fn request_export(
     clock: &dyn Clock,
     actor: &Actor,
     subject: Option<SubjectRef>,
-    options: ExportOptions,
+    mut options: ExportOptions,
 ) -> Result<Requested, Problem> {
     let account = actor.account();
+    let delivery = options.delivery.take();
+    let sealer = options.sealer.take();
     let default_expiry = store
         .account(account)
         .await?
@@ -58,15 +60,39 @@ pub async fn request_export(
         "ok",
         details,
     );
+    // Saved before the export is queued, so the export cannot complete without it.
+    if let Some(delivery) = &delivery {
+        let sealer = sealer.as_ref().ok_or_else(|| {
+            Problem::new(
+                ErrorCode::Unsupported,
+                "delivery cannot be asked for here: use the API's `delivery`",
+            )
+        })?;
+        let ctx = crate::services::destinations::Ctx {
+            store,
+            sealer,
+            clock,
+        };
+        let record =
+            crate::services::destinations::delivery_for(&ctx, account, &id, delivery).await?;
+        store.save_delivery(record).await?;
+    }
     let request = NewExport {
-        id,
+        id: id.clone(),
         account,
         spec,
         requested_by: actor.requested_by(),
         per_day,
         operator: actor.is_operator(),
     };
-    match store.create_export(request, entry, clock.now()).await? {
+    let queued = store.create_export(request, entry, clock.now()).await;
+    if delivery.is_some() && !matches!(queued, Ok(Queued::Created { .. })) {
+        // The export will never run: its copy of the destination's credentials goes too.
+        if let Err(e) = store.discard_delivery(&id).await {
+            tracing::error!(error = %e, export.id = %id, "cannot discard an unqueued export's delivery");
+        }
+    }
+    match queued? {
         Queued::Created { job, remaining } => {
             tracing::info!(export.id = %job.id, actor = actor.audit_name(), "export queued");
             Ok(Requested {

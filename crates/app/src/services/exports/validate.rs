@@ -49,9 +49,14 @@ pub struct ExportOptions {
     /// Encrypt the files to an OpenPGP public key.
     #[serde(default)]
     pub encryption: Option<EncryptionOptions>,
-    /// Accepted so that scripts written for later releases get a clear answer.
+    /// Where to deliver the finished export: a destination id (`"dst_…"`), or a destination
+    /// object given inline (credentials included: never log these options).
     #[serde(default)]
     pub delivery: Option<Value>,
+    /// Seals an inline destination's credentials: set by the entry point, never by the
+    /// request (`None`: this entry point cannot deliver).
+    #[serde(skip)]
+    pub sealer: Option<crate::sealing::Sealer>,
     /// The smallest `part_size` taken: set by the entry point, never by the request (`None`:
     /// [`MIN_PART_SIZE`]). Only tests lower it, to split a few rows into several parts.
     #[serde(skip)]
@@ -115,12 +120,6 @@ pub fn to_spec(
     now: i64,
 ) -> Result<ExportSpec, Problem> {
     let bulk = subject.is_none();
-    if o.delivery.is_some() {
-        return Err(unprocessable(
-            ErrorCode::Unsupported,
-            "delivery is not available yet: leave it out and fetch download_url",
-        ));
-    }
     if bulk && o.encryption.is_some() && o.zip == Some(false) {
         return Err(unprocessable(
             ErrorCode::Unsupported,
