@@ -8,6 +8,7 @@ mod bulk_exports;
 mod cli;
 mod cli_export_jobs;
 mod delivery;
+mod delivery_more;
 mod destinations;
 mod encryption;
 mod errors;

@@ -5,8 +5,10 @@
 
 use ferry_deliver::DeliveryError;
 use ferry_deliver::Sink;
+use ferry_deliver::gcs::GcsSink;
 use ferry_deliver::local::LocalSink;
 use ferry_deliver::s3::{S3Sink, S3Target};
+use ferry_deliver::sftp::SftpSink;
 use serde_json::{Map, Value};
 
 use crate::error_code::{ErrorCode, Problem};
@@ -181,6 +183,20 @@ fn text(map: &Map<String, Value>, name: &str) -> String {
         .to_string()
 }
 
+/// A sink's config from the destination's settings and opened secrets together (the fields
+/// are the destination JSON's). The reason stays generic: serde's would quote a value, and
+/// the value may be a credential.
+fn config<T: serde::de::DeserializeOwned>(shape: &Shape) -> Result<T, DeliveryError> {
+    let mut all = shape.public.clone();
+    all.extend(shape.secrets.clone());
+    serde_json::from_value(Value::Object(all)).map_err(|_| {
+        DeliveryError::Permanent(format!(
+            "the {} destination's settings cannot be read: check its fields and save it again",
+            shape.kind
+        ))
+    })
+}
+
 /// The sink that delivers to a destination. Types whose sink is not in this build yet fail
 /// clearly (and for good: retrying cannot help).
 pub fn sink(shape: &Shape) -> Result<Box<dyn Sink>, DeliveryError> {
@@ -202,9 +218,15 @@ pub fn sink(shape: &Shape) -> Result<Box<dyn Sink>, DeliveryError> {
         "local" => Ok(Box::new(LocalSink {
             dir: text(p, "path").into(),
         })),
+        "sftp" => Ok(Box::new(SftpSink {
+            config: config(shape)?,
+        })),
+        "gcs" => Ok(Box::new(GcsSink {
+            config: config(shape)?,
+        })),
         other => Err(DeliveryError::Permanent(format!(
-            "delivery to `{other}` destinations is not available in this build yet: use s3 or \
-             local, or fetch the download link"
+            "delivery to `{other}` destinations is not available in this build yet: use s3, \
+             gcs, sftp or local, or fetch the download link"
         ))),
     }
 }

@@ -1,0 +1,117 @@
+//! Delivery through the API to the SFTP and GCS destinations (servers started by
+//! `scripts/services/sftp.sh` on 127.0.0.1:2222 and `gcs.sh` on 127.0.0.1:4443): the export's
+//! file arrives with its view's checksum, and the receipt names the method.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::exports::{person, post};
+use crate::helpers::*;
+
+const SFTP_SERVICE: &str = "/var/tmp/ferry-services/sftp";
+const SFTP_CHROOT: &str = "/srv/ferry-sftp";
+const GCS: &str = "http://127.0.0.1:4443";
+
+/// Queues a person's JSON export delivered to `destination`, runs it, and returns its view.
+async fn delivered(app: &TestApp, destination: Value) -> Value {
+    let body = json!({"format": "json", "delivery": destination});
+    let response = post(app, "/users/user_123/export", body).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::ACCEPTED,
+        "{:?}",
+        response.text().await
+    );
+    let id = response.json::<Value>().await.unwrap()["export_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.run_jobs().await;
+    let job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
+    assert_eq!(job["delivery"]["status"], "delivered", "{job}");
+    job
+}
+
+#[tokio::test]
+async fn an_export_delivered_by_sftp_arrives_with_its_checksum_behind_a_pinned_host_key() {
+    let host_key = std::fs::read_to_string(format!("{SFTP_SERVICE}/ssh_host_ed25519_key.pub"))
+        .expect("sshd runs (scripts/services/sftp.sh)");
+    let app = spawn_app().await;
+    person(&app).await;
+    let folder = format!("/upload/api-{}", std::process::id());
+    let job = delivered(
+        &app,
+        json!({"type": "sftp", "host": "127.0.0.1", "port": 2222, "username": "ferrytest",
+               "password": "ferry-test-password", "path": folder, "host_key": host_key.trim()}),
+    )
+    .await;
+    let id = job["export_id"].as_str().unwrap();
+    let name = job["files"][0]["name"].as_str().unwrap();
+    let arrived = std::fs::read(format!("{SFTP_CHROOT}{folder}/{id}/{name}")).unwrap();
+    assert_eq!(
+        job["files"][0]["sha256"],
+        hex::encode(sha2::Sha256::digest(&arrived))
+    );
+    let receipt = app
+        .get_json(&app.api(&format!("/exports/{id}/receipt")))
+        .await;
+    assert_eq!(receipt["delivery_method"], "sftp");
+    assert!(!receipt["delivered_at"].is_null());
+    assert!(
+        !job.to_string().contains("ferry-test-password"),
+        "never shown"
+    );
+}
+
+#[tokio::test]
+async fn an_export_delivered_to_gcs_arrives_as_an_object_with_its_checksum() {
+    let app = spawn_app().await;
+    person(&app).await;
+    let bucket = format!("ferry-api-{}", std::process::id());
+    let made = app
+        .client
+        .post(format!("{GCS}/storage/v1/b?project=ferry-test"))
+        .json(&json!({"name": bucket}))
+        .send()
+        .await
+        .expect("fake-gcs-server runs (scripts/services/gcs.sh)");
+    assert!(made.status().is_success() || made.status() == StatusCode::CONFLICT);
+    let account = include_str!("../../../deliver/tests/fixtures/gcs-test-service-account.json");
+    let job = delivered(
+        &app,
+        json!({"type": "gcs", "bucket": bucket, "path": "exports/", "service_account_json": account,
+               "endpoint": GCS}),
+    )
+    .await;
+    let id = job["export_id"].as_str().unwrap();
+    let name = job["files"][0]["name"].as_str().unwrap();
+    let object = format!("exports/{id}/{name}");
+    let mut url = reqwest::Url::parse(&format!("{GCS}/storage/v1/b/")).unwrap();
+    url.path_segments_mut()
+        .unwrap()
+        .pop_if_empty()
+        .extend([bucket.as_str(), "o", &object]);
+    url.query_pairs_mut().append_pair("alt", "media");
+    let arrived = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        job["files"][0]["sha256"],
+        hex::encode(sha2::Sha256::digest(&arrived))
+    );
+    let receipt = app
+        .get_json(&app.api(&format!("/exports/{id}/receipt")))
+        .await;
+    assert_eq!(receipt["delivery_method"], "gcs");
+    assert!(
+        !job.to_string().contains("PRIVATE KEY"),
+        "the key is never shown"
+    );
+}
