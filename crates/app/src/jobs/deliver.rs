@@ -21,7 +21,7 @@ use super::export::StoredFiles;
 use super::{Failure, Worker};
 use crate::audit::{export_event, record_or_log};
 use crate::error_code::ErrorCode;
-use crate::services::destinations::{open, shape};
+use crate::services::destinations::{OBJECT_PREFIX, open, shape};
 
 /// Queues the delivery of a just-completed export, if its request asked for one. At most one
 /// deliver job exists per export (its unique key), so a retried completion queues nothing new.
@@ -89,8 +89,12 @@ pub(super) async fn run(worker: &Worker, export_id: &str) -> Result<(), Failure>
             false,
         )
     })?;
-    let target = open(sealer, account, &delivery.settings, &delivery.sealed)
+    let mut target = open(sealer, account, &delivery.settings, &delivery.sealed)
         .map_err(|m| failed(m, false))?;
+    let folder = target
+        .public
+        .remove(OBJECT_PREFIX)
+        .and_then(|v| v.as_str().map(str::to_string));
     let sink = shape::sink(&target).map_err(|e| failed(e.to_string(), false))?;
     let files: Vec<ferry_deliver::PackageFile> = job
         .files
@@ -101,16 +105,20 @@ pub(super) async fn run(worker: &Worker, export_id: &str) -> Result<(), Failure>
             sha256: f.sha256.clone(),
         })
         .collect();
-    let source = StoredFiles {
+    let stored = StoredFiles {
         artifacts: worker.artifacts.as_ref(),
         prefix: &prefix,
         sizes: files.iter().map(|f| (f.name.clone(), f.bytes)).collect(),
     };
     tracing::info!(export.id = %export_id, kind = %delivery.kind, "delivery started");
-    let done = sink
-        .deliver(export_id, &files, &source)
-        .await
-        .map_err(|e| failed(e.to_string(), e.is_transient()))?;
+    let done = match &folder {
+        None => sink.deliver(export_id, &files, &stored).await,
+        Some(folder) => {
+            let source = Renamed::new(&stored, export_id, &files);
+            sink.deliver(folder, &source.files, &source).await
+        }
+    }
+    .map_err(|e| failed(e.to_string(), e.is_transient()))?;
     let at = whole_seconds(worker.clock.now());
     let result = DeliveryResult::Delivered {
         method: done.method.to_string(),
@@ -196,4 +204,60 @@ pub(super) async fn attempt_failed(
         .alerts
         .send(store, worker.sealer.as_ref(), account, &alert)
         .await;
+}
+
+/// A delivery under a fixed folder names its files without the export id (`export.zip`), so
+/// every run of a schedule's window delivers the same names; reads go to the stored names.
+struct Renamed<'a> {
+    stored: &'a StoredFiles<'a>,
+    files: Vec<ferry_deliver::PackageFile>,
+    /// (delivered name, stored name)
+    names: Vec<(String, String)>,
+}
+
+impl<'a> Renamed<'a> {
+    fn new(
+        stored: &'a StoredFiles<'a>,
+        export_id: &str,
+        files: &[ferry_deliver::PackageFile],
+    ) -> Self {
+        let names: Vec<(String, String)> = files
+            .iter()
+            .map(|f| (f.name.replacen(export_id, "export", 1), f.name.clone()))
+            .collect();
+        let files = files
+            .iter()
+            .zip(&names)
+            .map(|(f, (shown, _))| ferry_deliver::PackageFile {
+                name: shown.clone(),
+                ..f.clone()
+            })
+            .collect();
+        Renamed {
+            stored,
+            files,
+            names,
+        }
+    }
+
+    fn stored_name<'n>(&'n self, name: &'n str) -> &'n str {
+        self.names
+            .iter()
+            .find(|(shown, _)| shown == name)
+            .map_or(name, |(_, stored)| stored.as_str())
+    }
+}
+
+#[async_trait::async_trait]
+impl ferry_deliver::FileSource for Renamed<'_> {
+    async fn open(
+        &self,
+        name: &str,
+    ) -> std::io::Result<Box<dyn tokio::io::AsyncRead + Send + Unpin>> {
+        self.stored.open(self.stored_name(name)).await
+    }
+
+    fn local_path(&self, name: &str) -> Option<std::path::PathBuf> {
+        self.stored.local_path(self.stored_name(name))
+    }
 }

@@ -86,7 +86,9 @@ pub(super) async fn run(
         account,
         id: schedule.id.clone(),
     };
-    let options = run_options(&schedule, window, columns.clone());
+    let mut options = run_options(&schedule, window, columns.clone());
+    // The worker's key seals the delivery's copy of the destination, as the API's does.
+    options.sealer = worker.sealer.clone();
     let now = worker.clock.now();
     let (export_id, error) = match request_export(
         store,

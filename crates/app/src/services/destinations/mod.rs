@@ -243,6 +243,36 @@ pub async fn test(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Result<Value, Probl
     }
 }
 
+/// The key of a delivery's settings that names the folder its files go to instead of the
+/// export id, and says that files are named without the export id: a schedule's runs name
+/// their objects alike (`sch_…/2026-03-29_2026-03-30/export.zip`), so a re-run replaces them.
+pub const OBJECT_PREFIX: &str = "object_prefix";
+
+/// `{"destination_id", "object_prefix"}`: a relative folder of plain name characters.
+fn object_prefix(delivery: &Value) -> Result<Option<String>, Problem> {
+    let Some(prefix) = delivery.get(OBJECT_PREFIX) else {
+        return Ok(None);
+    };
+    let text = prefix.as_str().unwrap_or_default().trim_matches('/');
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
+    if text.is_empty()
+        || text.len() > 200
+        || !plain
+        || text
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return Err(Problem::new(
+            ErrorCode::InvalidDestination,
+            "object_prefix is a relative folder of letters, digits, `_`, `-`, `.` and `/`, \
+             at most 200 characters, without empty, `.` or `..` parts",
+        ));
+    }
+    Ok(Some(text.to_string()))
+}
+
 /// The delivery an export request asked for: a saved destination's id (`"dst_…"` or
 /// `{"destination_id": "dst_…"}`), or a destination object given inline. The delivery keeps
 /// a copy, so a later change to the destination does not redirect a queued export.
@@ -255,6 +285,7 @@ pub async fn delivery_for(
     let by_id = delivery
         .as_str()
         .or_else(|| delivery.get("destination_id").and_then(Value::as_str));
+    let folder = object_prefix(delivery)?;
     let (destination_id, kind, settings, sealed) = match by_id {
         Some(id) => {
             let d = get(ctx, account, id).await?;
@@ -266,6 +297,16 @@ pub async fn delivery_for(
             let settings = Value::Object(shape.public).to_string();
             (None, shape.kind, settings, sealed)
         }
+    };
+    // Kept with the copy's public settings; the deliver job takes it out again.
+    let settings = match folder {
+        Some(folder) => {
+            let mut public: Map<String, Value> =
+                serde_json::from_str(&settings).unwrap_or_default();
+            public.insert(OBJECT_PREFIX.into(), Value::String(folder));
+            Value::Object(public).to_string()
+        }
+        None => settings,
     };
     Ok(DeliveryRecord {
         export_id: export_id.to_string(),
