@@ -41,6 +41,16 @@ pub struct ServeArgs {
     /// The URL users reach Ferry at (used in links); defaults to http://LISTEN.
     #[arg(long, env = "FERRY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The relay `email` destinations send through: smtp://user:pass@host:port (smtps://, or
+    /// ?tls=required, for TLS).
+    #[arg(long, env = "FERRY_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address of those mails.
+    #[arg(long, env = "FERRY_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// An `email` delivery attaches the export when its files are under this many bytes.
+    #[arg(long, env = "FERRY_MAIL_ATTACH_LIMIT", default_value_t = ferry_deliver::email::DEFAULT_ATTACH_LIMIT)]
+    pub mail_attach_limit: u64,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "FERRY_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
@@ -102,6 +112,9 @@ impl ServeArgs {
         ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
+            smtp_url: None,
+            smtp_from: None,
+            mail_attach_limit: ferry_deliver::email::DEFAULT_ATTACH_LIMIT,
             body_limit: DEFAULT_BODY_LIMIT,
             geoip_db: None,
             country_header: None,

@@ -90,13 +90,25 @@ impl App {
         worker.settings.max_subject_visitors = args.max_subject_visitors;
         let sealer = crate::sealing::Sealer::load(data_dir)?;
         worker.sealer = Some(sealer.clone());
+        let links = Arc::new(LinkSigner::load(data_dir)?);
+        if let (Some(url), Some(from)) = (&args.smtp_url, &args.smtp_from) {
+            worker.mail = Some(Arc::new(crate::jobs::MailSetup {
+                relay: ferry_deliver::email::SmtpRelay {
+                    url: ferry_deliver::Secret::new(url.clone()),
+                    from: from.clone(),
+                },
+                public_url: public_url.clone().into(),
+                links: links.clone(),
+                attach_limit: args.mail_attach_limit,
+            }));
+        }
         clear_orphans(&worker).await;
         let state = AppState {
             sealer,
             store,
             enricher: Arc::new(Enricher::from_args(args)?),
             public_url: public_url.into(),
-            links: Arc::new(LinkSigner::load(data_dir)?),
+            links,
             worker: worker.clone(),
             rate_limit: Arc::new(crate::api::rate_limit::ApiRateLimit::new(
                 args.api_rate_limit,

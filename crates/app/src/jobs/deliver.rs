@@ -95,7 +95,10 @@ pub(super) async fn run(worker: &Worker, export_id: &str) -> Result<(), Failure>
         .public
         .remove(OBJECT_PREFIX)
         .and_then(|v| v.as_str().map(str::to_string));
-    let sink = shape::sink(&target).map_err(|e| failed(e.to_string(), false))?;
+    let mail = (target.kind == "email")
+        .then(|| worker.mail.as_ref().map(|setup| mail(setup, &job)))
+        .flatten();
+    let sink = shape::sink(&target, mail).map_err(|e| failed(e.to_string(), false))?;
     let files: Vec<ferry_deliver::PackageFile> = job
         .files
         .iter()
@@ -259,5 +262,37 @@ impl ferry_deliver::FileSource for Renamed<'_> {
 
     fn local_path(&self, name: &str) -> Option<std::path::PathBuf> {
         self.stored.local_path(self.stored_name(name))
+    }
+}
+
+/// The mail of an `email` delivery: a signed link to the export's (first) file, valid as long
+/// as the export's own link, and what the export holds.
+fn mail(setup: &crate::jobs::MailSetup, job: &ferry_domain::job::ExportJob) -> shape::Mail {
+    let expires = job.expires_at.map_or(0, |t| t.timestamp_millis());
+    let download_url = format!(
+        "{}/download/{}",
+        setup.public_url,
+        setup.links.sign(&job.id, 0, expires)
+    );
+    let day = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "…".to_string(), |d| d.to_string());
+    let range = &job.spec.range;
+    shape::Mail {
+        relay: setup.relay.clone(),
+        notice: ferry_deliver::email::ExportNotice {
+            download_url,
+            expires_at: job
+                .expires_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default(),
+            data_types: job
+                .spec
+                .data_types
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect(),
+            date_range: (range.start.is_some() || range.end.is_some())
+                .then(|| (day(range.start), day(range.end))),
+        },
+        attach_limit: setup.attach_limit,
     }
 }

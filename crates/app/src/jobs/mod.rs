@@ -120,6 +120,17 @@ pub struct Worker {
     pub sealer: Option<crate::sealing::Sealer>,
     /// Sends account alerts (a failed delivery).
     pub alerts: crate::alerts::Alerts,
+    /// What `email` deliveries need: the relay and how to make the mail's link (`None`: no
+    /// relay configured, and such deliveries fail saying so).
+    pub mail: Option<Arc<MailSetup>>,
+}
+
+/// The relay `email` destinations send through, and how their mails link to the export.
+pub struct MailSetup {
+    pub relay: ferry_deliver::email::SmtpRelay,
+    pub public_url: Arc<str>,
+    pub links: Arc<crate::links::LinkSigner>,
+    pub attach_limit: u64,
 }
 
 impl Worker {
@@ -142,6 +153,7 @@ impl Worker {
                 .inspect_err(|e| tracing::error!(error = %e, "cannot load the secret key"))
                 .ok(),
             alerts: crate::alerts::Alerts::default(),
+            mail: None,
         }
     }
 }

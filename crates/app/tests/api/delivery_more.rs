@@ -115,3 +115,86 @@ async fn an_export_delivered_to_gcs_arrives_as_an_object_with_its_checksum() {
         "the key is never shown"
     );
 }
+
+/// The body of the one mail in the test relay's Maildir (`scripts/services/smtp.sh`) addressed
+/// to `to`, and its attachments' names, as Python's `email` package reads them.
+fn mail_to(to: &str) -> Value {
+    let script = r#"
+import email, email.policy, json, os, sys
+folder, to = sys.argv[1], sys.argv[2]
+found = []
+for name in os.listdir(folder):
+    with open(os.path.join(folder, name), "rb") as f:
+        m = email.message_from_binary_file(f, policy=email.policy.default)
+    if m["To"] and to in m["To"]:
+        found.append(m)
+assert len(found) == 1, f"{len(found)} messages to {to}"
+m = found[0]
+print(json.dumps({"subject": m["Subject"], "body": m.get_body(("plain",)).get_content(),
+                  "attachments": [p.get_filename() for p in m.iter_attachments()]}))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, "/var/tmp/ferry-services/smtp/maildir/new", to])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn an_export_delivered_by_email_arrives_with_a_link_that_downloads_it() {
+    let mut args = ferry::config::ServeArgs::loopback();
+    args.smtp_url = Some("smtp://ferry:ferry-test-smtp@127.0.0.1:2525".into());
+    args.smtp_from = Some("ferry@example.com".into());
+    let app = spawn_app_with(args).await;
+    person(&app).await;
+    let to = format!("dpo-{}@example.com", std::process::id());
+    let job = delivered(&app, json!({"type": "email", "to": to})).await;
+    let receipt = app
+        .get_json(&app.api(&format!(
+            "/exports/{}/receipt",
+            job["export_id"].as_str().unwrap()
+        )))
+        .await;
+    assert_eq!(receipt["delivery_method"], "email");
+
+    let mail = mail_to(&to);
+    assert_eq!(mail["subject"], "Your data export is ready");
+    assert_eq!(
+        mail["attachments"].as_array().unwrap().len(),
+        1,
+        "small: attached"
+    );
+    let body = mail["body"].as_str().unwrap();
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains("/download/"))
+        .unwrap_or_else(|| panic!("a download link in {body}"));
+    let (status, bytes) = crate::exports::fetch(&app, link, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        job["files"][0]["sha256"],
+        hex::encode(sha2::Sha256::digest(&bytes))
+    );
+}
+
+#[tokio::test]
+async fn without_a_mail_relay_an_email_delivery_fails_saying_how_to_configure_one() {
+    let app = spawn_app().await;
+    person(&app).await;
+    let body = json!({"format": "json", "delivery": {"type": "email", "to": "x@example.com"}});
+    let response = post(&app, "/users/user_123/export", body).await;
+    let id = response.json::<Value>().await.unwrap()["export_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.run_jobs().await;
+    let job = app.get_json(&app.api(&format!("/exports/{id}"))).await;
+    assert_eq!(job["delivery"]["status"], "failed", "{job}");
+    let error = job["delivery"]["error"].as_str().unwrap();
+    assert!(error.contains("FERRY_SMTP_URL"), "{error}");
+}

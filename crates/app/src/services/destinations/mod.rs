@@ -218,7 +218,7 @@ pub async fn test(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Result<Value, Probl
     let account = actor.account();
     let record = get(ctx, account, id).await?;
     let outcome = match open(ctx.sealer, account, &record.settings, &record.sealed) {
-        Ok(shape) => match shape::sink(&shape) {
+        Ok(shape) => match shape::sink(&shape, None) {
             Ok(sink) => sink.probe().await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         },

@@ -5,6 +5,7 @@
 
 use ferry_deliver::DeliveryError;
 use ferry_deliver::Sink;
+use ferry_deliver::email::{EmailSink, ExportNotice, SmtpRelay};
 use ferry_deliver::gcs::GcsSink;
 use ferry_deliver::local::LocalSink;
 use ferry_deliver::s3::{S3Sink, S3Target};
@@ -197,9 +198,18 @@ fn config<T: serde::de::DeserializeOwned>(shape: &Shape) -> Result<T, DeliveryEr
     })
 }
 
+/// What an `email` delivery's mail needs besides its address.
+pub struct Mail {
+    pub relay: SmtpRelay,
+    pub notice: ExportNotice,
+    pub attach_limit: u64,
+}
+
 /// The sink that delivers to a destination. Types whose sink is not in this build yet fail
 /// clearly (and for good: retrying cannot help).
-pub fn sink(shape: &Shape) -> Result<Box<dyn Sink>, DeliveryError> {
+/// `mail`: what an `email` destination's mail says and where it is sent from (`None`: no
+/// relay, or a destination test, which sends no mail).
+pub fn sink(shape: &Shape, mail: Option<Mail>) -> Result<Box<dyn Sink>, DeliveryError> {
     let (p, s) = (&shape.public, &shape.secrets);
     match shape.kind.as_str() {
         "s3" => Ok(Box::new(S3Sink {
@@ -224,9 +234,24 @@ pub fn sink(shape: &Shape) -> Result<Box<dyn Sink>, DeliveryError> {
         "gcs" => Ok(Box::new(GcsSink {
             config: config(shape)?,
         })),
+        "email" => {
+            let mail = mail.ok_or_else(|| {
+                DeliveryError::Permanent(
+                    "email delivery needs a mail relay: start ferry serve with FERRY_SMTP_URL \
+                     and FERRY_SMTP_FROM (--smtp-url, --smtp-from)"
+                        .into(),
+                )
+            })?;
+            Ok(Box::new(EmailSink {
+                config: config(shape)?,
+                relay: mail.relay,
+                notice: mail.notice,
+                attach_limit: mail.attach_limit,
+            }))
+        }
         other => Err(DeliveryError::Permanent(format!(
             "delivery to `{other}` destinations is not available in this build yet: use s3, \
-             gcs, sftp or local, or fetch the download link"
+             gcs, sftp, email or local, or fetch the download link"
         ))),
     }
 }
