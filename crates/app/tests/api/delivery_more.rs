@@ -116,25 +116,19 @@ async fn an_export_delivered_to_gcs_arrives_as_an_object_with_its_checksum() {
     );
 }
 
-/// The body of the one mail in the test relay's Maildir (`scripts/services/smtp.sh`) addressed
-/// to `to`, and its attachments' names, as Python's `email` package reads them.
+/// The one mail in the test relay's Maildir (`scripts/services/smtp.sh`) addressed to `to`:
+/// subject, body and attachments, as `scripts/services/read_mail.py` reads them.
 fn mail_to(to: &str) -> Value {
-    let script = r#"
-import email, email.policy, json, os, sys
-folder, to = sys.argv[1], sys.argv[2]
-found = []
-for name in os.listdir(folder):
-    with open(os.path.join(folder, name), "rb") as f:
-        m = email.message_from_binary_file(f, policy=email.policy.default)
-    if m["To"] and to in m["To"]:
-        found.append(m)
-assert len(found) == 1, f"{len(found)} messages to {to}"
-m = found[0]
-print(json.dumps({"subject": m["Subject"], "body": m.get_body(("plain",)).get_content(),
-                  "attachments": [p.get_filename() for p in m.iter_attachments()]}))
-"#;
+    // The checkout running the test, not the one that first built it (see golden.rs).
+    let dir =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let script = format!("{dir}/../../scripts/services/read_mail.py");
     let out = std::process::Command::new("python3")
-        .args(["-c", script, "/var/tmp/ferry-services/smtp/maildir/new", to])
+        .args([
+            script.as_str(),
+            "/var/tmp/ferry-services/smtp/maildir/new",
+            to,
+        ])
         .output()
         .unwrap();
     assert!(
