@@ -385,6 +385,10 @@ pub struct BenchArgs {
     /// Bulk: also time the chain to a ZIP encrypted to this armored OpenPGP public key.
     #[arg(long, value_name = "FILE")]
     pub pgp_key: Option<PathBuf>,
+    /// Bulk: also time delivering the ZIP to this S3-compatible server (a new bucket on it,
+    /// e.g. moto at http://127.0.0.1:5000), through the S3 destination's sink.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
     /// Lines per ingest request (one transaction each).
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
