@@ -95,6 +95,12 @@ pub async fn create(
     let Some(website) = store.website(account, &o.website_id).await? else {
         return Err(Problem::website_not_found(&o.website_id));
     };
+    // Another account's destination is not found either, as for every other look-up.
+    if let Some(id) = &o.destination_id
+        && store.destination(account, id).await?.is_none()
+    {
+        return Err(super::destinations::not_found(id));
+    }
     let today = chrono::DateTime::from_timestamp_millis(clock.now())
         .unwrap_or_default()
         .with_timezone(&website.timezone)

@@ -412,6 +412,11 @@ async fn schedule_changes_are_audited_and_bad_ones_change_nothing() {
             StatusCode::NOT_FOUND,
             "website_not_found",
         ),
+        (
+            json!({"website_id": app.website, "frequency": "daily", "destination_id": "dst_nope"}),
+            StatusCode::NOT_FOUND,
+            "destination_not_found",
+        ),
     ] {
         let response = post(&app, "/schedules", body).await;
         assert_eq!(error_code(response).await, (status, code.to_string()));

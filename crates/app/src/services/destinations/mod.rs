@@ -23,7 +23,7 @@ pub struct Ctx<'a> {
     pub clock: &'a dyn Clock,
 }
 
-fn not_found(id: &str) -> Problem {
+pub(crate) fn not_found(id: &str) -> Problem {
     Problem::new(
         ErrorCode::DestinationNotFound,
         format!(
