@@ -48,14 +48,16 @@ async fn hold_every_reader(app: &TestApp) -> Vec<RowReceiver<PageviewRow>> {
                 .subject_pageviews(visitors.clone(), ExportRange::default())
         })
         .collect();
-    // The streams start on tasks of their own: let them take the readers first.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let waited =
-        tokio::time::timeout(Duration::from_millis(500), app.store.websites(account)).await;
-    assert!(
-        waited.is_err(),
-        "every general reader is held: an ordinary read waits"
-    );
+    // The streams take the readers on tasks of their own: wait until an ordinary read queues.
+    let held = async {
+        while tokio::time::timeout(Duration::from_millis(100), app.store.websites(account))
+            .await
+            .is_ok()
+        {}
+    };
+    tokio::time::timeout(Duration::from_secs(10), held)
+        .await
+        .expect("every general reader is held: an ordinary read waits");
     streams
 }
 

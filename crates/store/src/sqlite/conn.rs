@@ -210,9 +210,16 @@ mod tests {
                 })
             })
             .collect();
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let read = tokio::time::timeout(Duration::from_millis(300), pool.read(|_| Ok(()))).await;
-        assert!(read.is_err(), "every pool reader is held");
+        // The reads start on tasks of their own: wait until one more has to queue.
+        let queued = async {
+            while tokio::time::timeout(Duration::from_millis(100), pool.read(|_| Ok(())))
+                .await
+                .is_ok()
+            {}
+        };
+        tokio::time::timeout(Duration::from_secs(10), queued)
+            .await
+            .expect("every pool reader is held");
         let one: i64 = tokio::time::timeout(
             Duration::from_secs(5),
             pool.lookup(|c| Ok(c.query_row("SELECT 1", [], |r| r.get(0))?)),
