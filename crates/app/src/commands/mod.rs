@@ -4,6 +4,7 @@ mod admin;
 mod audit;
 mod bench;
 mod bench_bulk;
+mod bench_delivery;
 mod bench_exports;
 mod compact;
 mod demo;

@@ -23,6 +23,7 @@ mod limits;
 mod one_time;
 mod output;
 mod overload;
+mod schedule_delivery;
 mod schedules;
 mod segments;
 mod sessions;

@@ -15,7 +15,6 @@ use crate::bulk_exports::download_zip;
 use crate::exports::post;
 use crate::helpers::*;
 use ferry_domain::queue::JobStatus;
-use sha2::Digest;
 
 const HOUR: i64 = 3_600_000;
 
@@ -23,7 +22,7 @@ fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-async fn create(app: &TestApp, body: Value) -> Value {
+pub(crate) async fn create(app: &TestApp, body: Value) -> Value {
     let response = post(app, "/schedules", body).await;
     assert_eq!(
         response.status(),
@@ -34,7 +33,7 @@ async fn create(app: &TestApp, body: Value) -> Value {
     response.json().await.unwrap()
 }
 
-async fn show(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn show(app: &TestApp, id: &str) -> Value {
     app.get_json(&app.api(&format!("/schedules/{id}"))).await
 }
 
@@ -546,85 +545,4 @@ async fn the_cli_creates_lists_runs_and_deletes_a_schedule() {
     assert!(ok, "{err}");
     let (_, listed, _) = run(dir.path(), &["schedules", "list", "--account", "acme"]).await;
     assert!(!listed.contains(&id), "{listed}");
-}
-
-#[tokio::test]
-async fn a_backfill_delivered_to_s3_replaces_the_windows_object_instead_of_adding_one() {
-    let app = spawn_app().await;
-    let bucket = crate::delivery::moto_bucket(&app).await;
-    let destination = post(
-        &app,
-        "/destinations",
-        json!({"destination": crate::delivery::s3(&bucket, crate::delivery::MOTO, "any")}),
-    )
-    .await;
-    assert_eq!(destination.status(), StatusCode::CREATED);
-    let destination: Value = destination.json().await.unwrap();
-    let starts = (chrono::Utc::now() - Duration::days(1)).date_naive();
-    app.ingest_ok(&[pageview(
-        &app.website,
-        "v1",
-        &format!("{starts}T12:00:00Z"),
-        "/",
-    )])
-    .await;
-    let created = create(
-        &app,
-        json!({"website_id": app.website, "frequency": "daily", "destination_id": destination["id"],
-               "starts_on": starts.to_string()}),
-    )
-    .await;
-    let id = created["id"].as_str().unwrap();
-    app.worker.enqueue_due_windows().await.unwrap();
-    app.run_jobs().await;
-    let window = format!("{starts}_{}", starts + Duration::days(1));
-    let backfill = post(
-        &app,
-        &format!("/schedules/{id}/backfill"),
-        json!({"from": starts.to_string(), "to": starts.to_string()}),
-    )
-    .await;
-    assert_eq!(
-        backfill.status(),
-        StatusCode::ACCEPTED,
-        "{:?}",
-        backfill.text().await
-    );
-    app.run_jobs().await;
-
-    let runs = show(&app, id).await["runs"].as_array().unwrap().clone();
-    assert_eq!(runs.len(), 2, "{runs:?}");
-    let mut digests = Vec::new();
-    for run in &runs {
-        let export = app
-            .get_json(&app.api(&format!("/exports/{}", run["export_id"].as_str().unwrap())))
-            .await;
-        assert_eq!(export["delivery"]["status"], "delivered", "{export}");
-        digests.push((
-            export["created_at"].as_str().unwrap().to_string(),
-            export["export_id"].as_str().unwrap().to_string(),
-            export["files"][0]["sha256"].as_str().unwrap().to_string(),
-        ));
-    }
-    // One object for the window, whoever ran it: its bytes are the backfill's, delivered last.
-    let s3 = crate::delivery::moto(&bucket);
-    let listed = s3
-        .list_with("ferry-exports/")
-        .recursive(true)
-        .await
-        .unwrap();
-    let names: Vec<String> = listed
-        .iter()
-        .map(|e| e.path().to_string())
-        .filter(|p| !p.ends_with('/'))
-        .collect();
-    assert_eq!(names, [format!("ferry-exports/{id}/{window}/export.zip")]);
-    let object = s3.read(&names[0]).await.unwrap().to_vec();
-    let backfill = runs
-        .iter()
-        .find(|r| r["trigger"] == "backfill")
-        .and_then(|r| r["export_id"].as_str())
-        .unwrap();
-    let expected = digests.iter().find(|(_, e, _)| e == backfill).unwrap();
-    assert_eq!(hex::encode(sha2::Sha256::digest(&object)), expected.2);
 }
