@@ -192,3 +192,40 @@ async fn without_a_mail_relay_an_email_delivery_fails_saying_how_to_configure_on
     let error = job["delivery"]["error"].as_str().unwrap();
     assert!(error.contains("FERRY_SMTP_URL"), "{error}");
 }
+
+/// `PUT /alerts/webhook`: only an admin sets where alerts go; a URL that is not http(s) or is
+/// oversized is refused, and the audit trail records none of them.
+#[tokio::test]
+async fn only_an_admin_sets_the_alert_webhook_and_hostile_urls_are_refused() {
+    let app = spawn_app().await;
+    let reader = app.key_with("exports:read,exports:write").await;
+    let put = |key: String, url: String| {
+        app.client
+            .put(app.api("/alerts/webhook"))
+            .header("X-API-Key", key)
+            .json(&json!({"url": url}))
+            .send()
+    };
+    let response = put(reader, "https://alerts.example.com/hook".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(response).await,
+        (StatusCode::FORBIDDEN, "insufficient_scope".to_string())
+    );
+    for url in [
+        "file:///etc/passwd".to_string(),
+        "javascript:alert(1)".to_string(),
+        format!("https://example.com/{}", "a".repeat(3000)),
+    ] {
+        let response = put(app.admin_key.clone(), url).await.unwrap();
+        assert_eq!(
+            error_code(response).await,
+            (StatusCode::BAD_REQUEST, "invalid_value".to_string())
+        );
+    }
+    let trail = app
+        .get_json(&app.api("/audit?action=alert_webhook.set"))
+        .await;
+    assert_eq!(trail["data"], json!([]), "nothing was set");
+}

@@ -91,3 +91,58 @@ async fn a_backfill_delivered_to_s3_replaces_the_windows_object_instead_of_addin
     let expected = digests.iter().find(|(_, e, _)| e == backfill).unwrap();
     assert_eq!(hex::encode(sha2::Sha256::digest(&object)), expected.2);
 }
+
+/// Who may reach a schedule: another account's admin gets `schedule_not_found` on every
+/// route, exactly as for an id that does not exist; a read-only key cannot create one; and
+/// nothing changes.
+#[tokio::test]
+async fn another_accounts_schedule_is_not_found_and_a_reader_cannot_make_one() {
+    let app = spawn_app().await;
+    let starts = (chrono::Utc::now() - Duration::days(1)).date_naive();
+    let created = create(
+        &app,
+        json!({"website_id": app.website, "frequency": "daily", "starts_on": starts.to_string()}),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let (globex, _) = app.other_account().await;
+    let url = app.api(&format!("/schedules/{id}"));
+    let window = json!({"from": starts.to_string(), "to": starts.to_string()});
+    let attempts = [
+        app.client.get(&url),
+        app.client.patch(&url).json(&json!({"enabled": false})),
+        app.client.delete(&url),
+        app.client.post(format!("{url}/run")),
+        app.client.post(format!("{url}/backfill")).json(&window),
+    ];
+    for request in attempts {
+        let response = request.header("X-API-Key", &globex).send().await.unwrap();
+        assert_eq!(
+            error_code(response).await,
+            (StatusCode::NOT_FOUND, "schedule_not_found".to_string())
+        );
+    }
+    let reader = app.key_with("analytics:read,exports:read").await;
+    let response = app
+        .client
+        .post(app.api("/schedules"))
+        .header("X-API-Key", reader)
+        .json(&json!({"website_id": app.website, "frequency": "daily"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(response).await,
+        (StatusCode::FORBIDDEN, "insufficient_scope".to_string())
+    );
+    let mine = show(&app, id).await;
+    assert_eq!(mine["enabled"], true, "still enabled");
+    assert_eq!(mine["runs"], json!([]), "nothing ran");
+    assert_eq!(
+        app.get_json(&app.api("/schedules")).await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
