@@ -64,6 +64,17 @@ pub struct DeliveryRecord {
     pub delivered_at: Option<Millis>,
 }
 
+/// The public key an account's exports are encrypted to when a request (or its destination)
+/// names none. Public, so stored in clear; the fingerprint is kept to show without parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountKey {
+    pub pgp_public_key: String,
+    pub fingerprint: String,
+    /// The audit actor that set it (an API key id, or `cli`).
+    pub set_by: String,
+    pub set_at: Millis,
+}
+
 /// How an attempt at a delivery ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryResult {
@@ -124,4 +135,10 @@ pub trait Destinations: Send + Sync {
         &self,
         account: AccountId,
     ) -> Result<Option<(String, String)>, StoreError>;
+
+    /// Sets (or replaces) the account's default encryption key.
+    async fn set_account_key(&self, account: AccountId, key: AccountKey) -> Result<(), StoreError>;
+    async fn account_key(&self, account: AccountId) -> Result<Option<AccountKey>, StoreError>;
+    /// `false` when the account had none.
+    async fn remove_account_key(&self, account: AccountId) -> Result<bool, StoreError>;
 }

@@ -52,7 +52,7 @@ pub use analytics::Analytics;
 pub use audit::{Audit, AuditBreak, AuditChain, AuditFilter};
 pub use bulk::BulkStore;
 pub use destinations::{
-    DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationRecord, Destinations,
+    AccountKey, DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationRecord, Destinations,
 };
 pub use error::StoreError;
 pub use exports::{ExportFilter, Exports, Queued};

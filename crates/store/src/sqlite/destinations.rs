@@ -6,7 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::SqliteStore;
 use crate::{
-    DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationRecord, Destinations, StoreError,
+    AccountKey, DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationRecord, Destinations,
+    StoreError,
 };
 
 const DESTINATION_COLUMNS: &str =
@@ -283,6 +284,61 @@ impl Destinations for SqliteStore {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?)
+            })
+            .await
+    }
+
+    async fn set_account_key(&self, account: AccountId, key: AccountKey) -> Result<(), StoreError> {
+        self.pool
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO account_encryption_keys
+                         (account_pk, pgp_public_key, fingerprint, set_by, set_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (account_pk) DO UPDATE SET pgp_public_key = ?2,
+                         fingerprint = ?3, set_by = ?4, set_at = ?5",
+                    params![
+                        account.0,
+                        key.pgp_public_key,
+                        key.fingerprint,
+                        key.set_by,
+                        key.set_at
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn account_key(&self, account: AccountId) -> Result<Option<AccountKey>, StoreError> {
+        self.pool
+            .read(move |c| {
+                Ok(c.query_row(
+                    "SELECT pgp_public_key, fingerprint, set_by, set_at
+                     FROM account_encryption_keys WHERE account_pk = ?1",
+                    [account.0],
+                    |r| {
+                        Ok(AccountKey {
+                            pgp_public_key: r.get(0)?,
+                            fingerprint: r.get(1)?,
+                            set_by: r.get(2)?,
+                            set_at: r.get(3)?,
+                        })
+                    },
+                )
+                .optional()?)
+            })
+            .await
+    }
+
+    async fn remove_account_key(&self, account: AccountId) -> Result<bool, StoreError> {
+        self.pool
+            .write(move |c| {
+                let n = c.execute(
+                    "DELETE FROM account_encryption_keys WHERE account_pk = ?1",
+                    [account.0],
+                )?;
+                Ok(n > 0)
             })
             .await
     }

@@ -147,4 +147,19 @@ pub async fn destinations(store: &Arc<dyn Store>, acme: AccountId, other: Accoun
         Some(("https://a/2".into(), "v1:s2".into()))
     );
     assert_eq!(store.alert_webhook(other).await.unwrap(), None);
+
+    assert_eq!(store.account_key(acme).await.unwrap(), None);
+    let key = |text: &str| ferry_store::AccountKey {
+        pgp_public_key: text.into(),
+        fingerprint: format!("FP{text}"),
+        set_by: "key_1".into(),
+        set_at: now,
+    };
+    store.set_account_key(acme, key("one")).await.unwrap();
+    store.set_account_key(acme, key("two")).await.unwrap();
+    assert_eq!(store.account_key(acme).await.unwrap(), Some(key("two")));
+    assert_eq!(store.account_key(other).await.unwrap(), None);
+    assert!(!store.remove_account_key(other).await.unwrap());
+    assert!(store.remove_account_key(acme).await.unwrap());
+    assert_eq!(store.account_key(acme).await.unwrap(), None);
 }
