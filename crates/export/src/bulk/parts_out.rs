@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 
 use super::digest::{Digesting, Digests, Shared};
 use super::segment::Block;
+use super::stage::{FileStage, write_staged};
 use crate::package::FileEntry;
 use crate::package::zip_stream::ZipStream;
 
@@ -254,10 +255,14 @@ impl<W: Write + Send + 'static> ZipParts<W> {
 struct DirFiles {
     dir: PathBuf,
     durable: bool,
+    stage: Option<Box<dyn FileStage>>,
+    /// The files as stored, when they pass a stage (their names and checksums differ from
+    /// the content's).
+    stored: Vec<FileEntry>,
 }
 
 impl Files for DirFiles {
-    type Output = ();
+    type Output = Vec<FileEntry>;
 
     fn file(
         &mut self,
@@ -265,6 +270,11 @@ impl Files for DirFiles {
         _compress: bool,
         next: &mut dyn FnMut() -> io::Result<Option<Content>>,
     ) -> io::Result<()> {
+        if let Some(stage) = &self.stage {
+            let entry = write_staged(stage.as_ref(), &self.dir, name, self.durable, next)?;
+            self.stored.push(entry);
+            return Ok(());
+        }
         let mut out = BufWriter::with_capacity(1 << 20, File::create(self.dir.join(name))?);
         while let Some(content) = next()? {
             out.write_all(content.raw())?;
@@ -276,31 +286,37 @@ impl Files for DirFiles {
         Ok(())
     }
 
-    fn close(self) -> io::Result<()> {
-        Ok(())
+    fn close(self) -> io::Result<Vec<FileEntry>> {
+        Ok(self.stored)
     }
 }
 
 /// Each file separately in a directory, written on the writer thread.
-pub struct DirParts(Threaded<()>);
+pub struct DirParts(Threaded<Vec<FileEntry>>);
 
 forward_part_writer!([] DirParts);
 
 impl DirParts {
     /// `durable`: sync each file to disk when it ends (before a job may be marked completed).
-    pub fn new(dir: &Path, durable: bool) -> io::Result<Self> {
+    /// `stage`: what each file passes through on its way to the disk (`None`: nothing).
+    pub fn new(dir: &Path, durable: bool, stage: Option<Box<dyn FileStage>>) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         Ok(DirParts(Threaded::start(DirFiles {
             dir: dir.to_path_buf(),
             durable,
+            stage,
+            stored: Vec::new(),
         })))
     }
 
-    /// Writes the manifest `last` builds and returns every file's entry (the manifest's last).
+    /// Writes the manifest `last` builds and returns every file's entry (the manifest's last),
+    /// then, when there is a stage, the entries of the files as stored (in the same order).
     pub fn finish(
         mut self,
         last: impl FnOnce(&[FileEntry]) -> io::Result<(String, Vec<u8>)> + Send + 'static,
-    ) -> io::Result<Vec<FileEntry>> {
-        self.0.finish(last).map(|(_, entries)| entries)
+    ) -> io::Result<(Vec<FileEntry>, Vec<FileEntry>)> {
+        self.0
+            .finish(last)
+            .map(|(stored, entries)| (entries, stored))
     }
 }
