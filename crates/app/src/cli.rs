@@ -122,8 +122,13 @@ pub struct ExportArgs {
     pub keep_formulas: bool,
     /// Encrypt the export to this ASCII-armored OpenPGP public key (gpg --armor --export KEYID);
     /// the file written is an OpenPGP message (.gpg) that gpg --decrypt opens.
+    /// Without it, the account's key (`ferry accounts encryption set`) applies, if it has one.
     #[arg(long, value_name = "FILE")]
     pub pgp_key: Option<PathBuf>,
+    /// Write the export unencrypted even though the account has a key (recorded in the audit
+    /// trail).
+    #[arg(long, conflicts_with = "pgp_key")]
+    pub no_encryption: bool,
     /// Where to write the file (with --no-zip: the directory).
     #[arg(long, short = 'o')]
     pub output: PathBuf,
@@ -222,6 +227,24 @@ pub enum AccountsCommand {
         #[arg(long)]
         max_export_size: Option<String>,
     },
+    /// The public key every export of the account is encrypted to unless the request or its
+    /// destination names another (or the request opts out).
+    #[command(subcommand)]
+    Encryption(AccountEncryptionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountEncryptionCommand {
+    /// Set (or replace) the account's key from a file holding an armored OpenPGP public key.
+    Set {
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        pgp_key: PathBuf,
+    },
+    /// Print the key's fingerprint, who set it and when.
+    Show { name: String },
+    /// Remove the key: exports without a key of their own go unencrypted again.
+    Remove { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -66,6 +66,7 @@ codes! {
     KeyNotFound = "key_not_found" => NOT_FOUND,
     ScheduleNotFound = "schedule_not_found" => NOT_FOUND,
     DestinationNotFound = "destination_not_found" => NOT_FOUND,
+    EncryptionKeyNotSet = "encryption_key_not_set" => NOT_FOUND,
     LinkInvalid = "link_invalid" => NOT_FOUND,
     MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
     Conflict = "conflict" => CONFLICT,

@@ -12,8 +12,10 @@
 //! - `schedules`: scheduled bulk exports, their runs, run-now and backfill.
 //! - `websites`, `keys`: account administration.
 //! - `destinations`: where exports are delivered, and the account's alert webhook.
+//! - `account`: the account's default encryption key.
 //! - `well_known`: the public key that signs audit checkpoints.
 
+pub mod account;
 pub mod analytics;
 pub mod audit;
 pub mod destinations;
@@ -115,6 +117,10 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .route(
             &api("/alerts/webhook"),
             axum::routing::put(destinations::set_alert_webhook),
+        )
+        .route(
+            &api("/account/encryption"),
+            get(account::show).put(account::set).delete(account::remove),
         );
 
     // Ingest reads an upload and a download streams a file, each as long as it takes: no

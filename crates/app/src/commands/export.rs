@@ -181,7 +181,14 @@ fn options(args: &ExportArgs) -> anyhow::Result<ExportOptions> {
         zip: Some(if args.bulk { !args.no_zip } else { args.zip }),
         part_size,
         keep_formulas: Some(args.keep_formulas),
-        encryption: args.pgp_key.as_deref().map(pgp_key).transpose()?,
+        encryption: if args.no_encryption {
+            Some(EncryptionOptions {
+                none: Some(true),
+                ..EncryptionOptions::default()
+            })
+        } else {
+            args.pgp_key.as_deref().map(pgp_key).transpose()?
+        },
         ..ExportOptions::default()
     })
 }
@@ -194,9 +201,7 @@ fn pgp_key(path: &std::path::Path) -> anyhow::Result<EncryptionOptions> {
             path.display()
         )
     })?;
-    Ok(EncryptionOptions {
-        pgp_public_key: text,
-    })
+    Ok(EncryptionOptions::key(text))
 }
 
 /// `--include`: `all` or a comma-separated list of data types.

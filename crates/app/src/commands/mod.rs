@@ -1,5 +1,6 @@
 //! One module per `ferry` subcommand.
 
+mod account_key;
 mod admin;
 mod audit;
 mod bench;

@@ -51,10 +51,10 @@ pub async fn run(args: &StoreArgs, cmd: SchedulesCommand) -> anyhow::Result<()> 
         } => {
             let actor = actor(&account).await?;
             let encryption = match pgp_key {
-                Some(path) => Some(EncryptionOptions {
-                    pgp_public_key: std::fs::read_to_string(&path)
+                Some(path) => Some(EncryptionOptions::key(
+                    std::fs::read_to_string(&path)
                         .with_context(|| format!("cannot read {}", path.display()))?,
-                }),
+                )),
                 None => None,
             };
             let include = match include.as_str() {

@@ -5,9 +5,11 @@
 //! - [`exports`]: asking for an export.
 //! - [`schedules`]: schedules: creating, changing, running now, backfilling.
 //! - [`destinations`]: where exports are delivered, and an export's delivery.
+//! - [`encryption`]: which key an export is encrypted to; the account's default key.
 //! - [`users`]: finding a person, before exporting their data.
 
 pub mod destinations;
+pub mod encryption;
 pub mod exports;
 pub mod schedules;
 pub mod users;

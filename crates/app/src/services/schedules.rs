@@ -82,6 +82,18 @@ pub async fn create(
     let account = actor.account();
     let frequency =
         Frequency::parse(&o.frequency).map_err(|m| Problem::new(ErrorCode::InvalidFrequency, m))?;
+    if o.encryption
+        .as_ref()
+        .is_some_and(EncryptionOptions::opts_out)
+    {
+        // Every run would leave unencrypted with nobody asking at the time: opting out of the
+        // stored keys is for one export at a time.
+        return Err(Problem::new(
+            ErrorCode::InvalidEncryptionKey,
+            "a schedule cannot opt out of encryption: give it a pgp_public_key, or leave \
+             `encryption` out to use its destination's key, then the account's",
+        ));
+    }
     // The export's own checks, on the options a run will send.
     let probe = super::exports::ExportOptions {
         format: o.format.clone(),
@@ -304,9 +316,10 @@ pub fn run_options(
         website_id: Some(schedule.website_id.clone()),
         from: Some(window.from.to_string()),
         to: Some(window.last_day().to_string()),
-        encryption: schedule.encryption.as_ref().map(|e| EncryptionOptions {
-            pgp_public_key: e.pgp_public_key.clone(),
-        }),
+        encryption: schedule
+            .encryption
+            .as_ref()
+            .map(|e| EncryptionOptions::key(e.pgp_public_key.clone())),
         // Where the destination puts the run's objects: the same names for every run of
         // the window, so a re-run replaces them.
         delivery: schedule.destination_id.as_ref().map(|d| {

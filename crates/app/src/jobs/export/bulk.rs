@@ -220,7 +220,14 @@ fn write(
             counts,
         ))
     } else {
-        let (entries, counts) = export.write_dir(&PathBuf::from(dir), durable, &mut source)?;
+        let dir = PathBuf::from(dir);
+        let (entries, counts) = match recipient {
+            Some(r) => {
+                let stage = Box::new(sealed::EncryptEach(r.clone()));
+                export.write_dir_staged(&dir, durable, stage, &mut source)?
+            }
+            None => export.write_dir(&dir, durable, &mut source)?,
+        };
         Ok((manifest_first(entries), counts))
     }
 }

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use ferry_domain::job::Encryption;
 use ferry_encrypt::{EncryptingWriter, Recipient};
+use ferry_export::bulk::stage::{FileStage, StagedFile};
 
 use super::hashing::HashedFile;
 use crate::error_code::ErrorCode;
@@ -75,5 +76,39 @@ pub(crate) fn file_name(name: String, encrypted: bool) -> String {
         format!("{name}.gpg")
     } else {
         name
+    }
+}
+
+/// The encryptor stage for an unzipped bulk export: each file (parts, README, manifest) is
+/// its own OpenPGP message, `NAME.gpg`, encrypted on a thread of its own as it is written.
+pub(crate) struct EncryptEach(pub Recipient);
+
+impl FileStage for EncryptEach {
+    fn stored_name(&self, name: &str) -> String {
+        file_name(name.to_string(), true)
+    }
+
+    fn wrap(&self, name: &str, out: HashedFile) -> io::Result<Box<dyn StagedFile>> {
+        Ok(Box::new(EncryptedFile(EncryptingWriter::new(
+            &self.0, name, out,
+        )?)))
+    }
+}
+
+struct EncryptedFile(EncryptingWriter<HashedFile>);
+
+impl Write for EncryptedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl StagedFile for EncryptedFile {
+    fn finish(self: Box<Self>) -> io::Result<HashedFile> {
+        self.0.finish()
     }
 }

@@ -3,6 +3,7 @@
 //! by the worker that delivers (and by `test`); the API, the audit trail and the log see
 //! their names, never their values.
 
+pub mod key;
 pub mod shape;
 
 use ferry_domain::AccountId;
@@ -71,7 +72,8 @@ pub fn open(
 
 /// The API's view of a destination: secrets as `"redacted"`.
 pub fn view(sealer: &Sealer, d: &DestinationRecord) -> Value {
-    let public: Map<String, Value> = serde_json::from_str(&d.settings).unwrap_or_default();
+    let mut public: Map<String, Value> = serde_json::from_str(&d.settings).unwrap_or_default();
+    key::shown(&mut public);
     let secret_names: Vec<String> = open(sealer, d.account, &d.settings, &d.sealed)
         .map(|s| s.secrets.keys().cloned().collect())
         .unwrap_or_default();
@@ -106,14 +108,41 @@ fn split_name(body: &Value) -> Result<(Option<String>, Value), Problem> {
 }
 
 fn audit_details(d: &DestinationRecord, fields: &[&String]) -> Value {
-    json!({"destination_id": d.id, "type": d.kind, "name": d.name, "fields": fields})
+    let public: Map<String, Value> = serde_json::from_str(&d.settings).unwrap_or_default();
+    let encrypted_to = key::current(&public).map(|(_, fingerprint)| fingerprint);
+    json!({"destination_id": d.id, "type": d.kind, "name": d.name, "fields": fields,
+           "encrypted_to": encrypted_to})
+}
+
+/// The key a create or change leaves the destination with: `given`, or `current` when the
+/// request said nothing about it.
+fn key_after(given: key::Given, current: Option<(String, String)>) -> Option<(String, String)> {
+    match given {
+        key::Given::Absent => current,
+        key::Given::Removed => None,
+        key::Given::Key {
+            pgp_public_key,
+            fingerprint,
+        } => Some((pgp_public_key, fingerprint)),
+    }
 }
 
 pub async fn create(ctx: &Ctx<'_>, actor: &Actor, body: &Value) -> Result<Value, Problem> {
-    let (name, object) = split_name(body)?;
-    let shape = shape::parse(&object)?;
+    let (name, mut object) = split_name(body)?;
     let account = actor.account();
     let now = ctx.clock.now();
+    let given = key::take(&mut object, now)?;
+    let mut shape = shape::parse(&object)?;
+    let mut fields: Vec<String> = shape
+        .public
+        .keys()
+        .chain(shape.secrets.keys())
+        .cloned()
+        .collect();
+    if !matches!(given, key::Given::Absent) {
+        fields.push(key::FIELD.into());
+    }
+    key::keep(&mut shape.public, key_after(given, None));
     let record = DestinationRecord {
         id: random_id("dst_", 8),
         account,
@@ -125,7 +154,7 @@ pub async fn create(ctx: &Ctx<'_>, actor: &Actor, body: &Value) -> Result<Value,
         updated_at: now,
     };
     ctx.store.create_destination(record.clone()).await?;
-    let fields: Vec<&String> = shape.public.keys().chain(shape.secrets.keys()).collect();
+    let fields: Vec<&String> = fields.iter().collect();
     let entry = crate::audit::event(
         actor.audit_name(),
         "destination.created",
@@ -157,7 +186,9 @@ pub async fn update(
 ) -> Result<Value, Problem> {
     let account = actor.account();
     let mut record = get(ctx, account, id).await?;
-    let (name, changes) = split_name(body)?;
+    let (name, mut changes) = split_name(body)?;
+    let given = key::take(&mut changes, ctx.clock.now())?;
+    let key_changed = !matches!(given, key::Given::Absent);
     let changes = changes.as_object().cloned().ok_or_else(|| {
         Problem::new(
             ErrorCode::InvalidDestination,
@@ -166,6 +197,7 @@ pub async fn update(
     })?;
     let current = open(ctx.sealer, account, &record.settings, &record.sealed)
         .map_err(|m| Problem::new(ErrorCode::InvalidDestination, m))?;
+    let kept = key_after(given, key::current(&current.public));
     let mut merged = if changes
         .get("type")
         .is_some_and(|t| t.as_str() != Some(&record.kind))
@@ -176,8 +208,10 @@ pub async fn update(
         all.extend(current.secrets.clone());
         all
     };
+    merged.remove(key::FIELD);
     merged.extend(changes.clone());
-    let shape = shape::parse(&Value::Object(merged))?;
+    let mut shape = shape::parse(&Value::Object(merged))?;
+    key::keep(&mut shape.public, kept);
     if name.is_some() {
         record.name = name;
     }
@@ -188,7 +222,11 @@ pub async fn update(
     if !ctx.store.update_destination(record.clone()).await? {
         return Err(not_found(id));
     }
-    let fields: Vec<&String> = changes.keys().collect();
+    let field = key::FIELD.to_string();
+    let fields: Vec<&String> = changes
+        .keys()
+        .chain(key_changed.then_some(&field))
+        .collect();
     let entry = crate::audit::event(
         actor.audit_name(),
         "destination.updated",
@@ -292,7 +330,10 @@ pub async fn delivery_for(
             (Some(d.id), d.kind, d.settings, d.sealed)
         }
         None => {
-            let shape = shape::parse(delivery)?;
+            let mut object = delivery.clone();
+            let given = key::take(&mut object, ctx.clock.now())?;
+            let mut shape = shape::parse(&object)?;
+            key::keep(&mut shape.public, key_after(given, None));
             let sealed = seal(ctx.sealer, account, &shape.secrets);
             let settings = Value::Object(shape.public).to_string();
             (None, shape.kind, settings, sealed)

@@ -189,6 +189,8 @@ fn text(map: &Map<String, Value>, name: &str) -> String {
 /// the value may be a credential.
 fn config<T: serde::de::DeserializeOwned>(shape: &Shape) -> Result<T, DeliveryError> {
     let mut all = shape.public.clone();
+    // The encryption key was used before the files reached the sink.
+    all.remove(super::key::FIELD);
     all.extend(shape.secrets.clone());
     serde_json::from_value(Value::Object(all)).map_err(|_| {
         DeliveryError::Permanent(format!(

@@ -5,8 +5,8 @@
 mod validate;
 
 pub use validate::{
-    DEFAULT_EXPIRES_IN, EncryptionOptions, ExportOptions, MIN_PART_SIZE, day as validate_day,
-    to_spec,
+    DEFAULT_EXPIRES_IN, EncryptionOptions, ExportOptions, MIN_PART_SIZE, check_key,
+    day as validate_day, to_spec,
 };
 
 use ferry_domain::export::SubjectRef;
@@ -38,6 +38,10 @@ pub async fn request_export(
     let account = actor.account();
     let delivery = options.delivery.take();
     let sealer = options.sealer.take();
+    let opted_out = options
+        .encryption
+        .as_ref()
+        .is_some_and(EncryptionOptions::opts_out);
     let default_expiry = store
         .account(account)
         .await?
@@ -51,7 +55,36 @@ pub async fn request_export(
         store.limits(account).await?.exports_per_day
     };
     let id = random_id("exp_", 8);
-    let details = json!({"format": spec.format, "kind": spec.kind()});
+    let delivery = match &delivery {
+        Some(delivery) => {
+            let sealer = sealer.as_ref().ok_or_else(|| {
+                Problem::new(
+                    ErrorCode::Unsupported,
+                    "delivery cannot be asked for here: use the API's `delivery`",
+                )
+            })?;
+            let ctx = crate::services::destinations::Ctx {
+                store,
+                sealer,
+                clock,
+            };
+            Some(crate::services::destinations::delivery_for(&ctx, account, &id, delivery).await?)
+        }
+        None => None,
+    };
+    let encryption = crate::services::encryption::choose(
+        store,
+        account,
+        &mut spec,
+        opted_out,
+        delivery.as_ref(),
+        clock.now(),
+    )
+    .await?;
+    let mut details = json!({"format": spec.format, "kind": spec.kind()});
+    if !encryption.is_null() {
+        details["encryption"] = encryption;
+    }
     let entry = crate::audit::export_event(
         actor.audit_name(),
         "data_export.requested",
@@ -61,20 +94,7 @@ pub async fn request_export(
         details,
     );
     // Saved before the export is queued, so the export cannot complete without it.
-    if let Some(delivery) = &delivery {
-        let sealer = sealer.as_ref().ok_or_else(|| {
-            Problem::new(
-                ErrorCode::Unsupported,
-                "delivery cannot be asked for here: use the API's `delivery`",
-            )
-        })?;
-        let ctx = crate::services::destinations::Ctx {
-            store,
-            sealer,
-            clock,
-        };
-        let record =
-            crate::services::destinations::delivery_for(&ctx, account, &id, delivery).await?;
+    if let Some(record) = delivery.clone() {
         store.save_delivery(record).await?;
     }
     let request = NewExport {

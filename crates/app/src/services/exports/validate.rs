@@ -67,17 +67,57 @@ pub struct ExportOptions {
     pub event_columns: Option<Vec<String>>,
 }
 
-/// `"encryption": {"pgp_public_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----…"}`.
-#[derive(Debug, Clone, Deserialize)]
+/// `"encryption": {"pgp_public_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----…"}`, or
+/// `"encryption": {"none": true}`: no encryption, even where the destination or the account
+/// has a key (the opt-out is explicit, and the export's audit entry records it).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptionOptions {
-    pub pgp_public_key: String,
+    #[serde(default)]
+    pub pgp_public_key: Option<String>,
+    #[serde(default)]
+    pub none: Option<bool>,
+}
+
+impl EncryptionOptions {
+    pub fn key(armored: String) -> EncryptionOptions {
+        EncryptionOptions {
+            pgp_public_key: Some(armored),
+            none: None,
+        }
+    }
+
+    /// Asks for no encryption at all (`{"none": true}`).
+    pub fn opts_out(&self) -> bool {
+        self.none == Some(true) && self.pgp_public_key.is_none()
+    }
 }
 
 /// The largest armored key taken: a 16384-bit RSA key with many signatures fits easily.
 const MAX_PUBLIC_KEY_BYTES: usize = 64 * 1024;
 
-/// Checks the key as of `now` (ms) and keeps it with its fingerprint.
+/// Checks `armored` as of `now` (ms) and keeps it with its fingerprint. `whose` names the key
+/// in messages (`pgp_public_key`, `the destination's key`…).
+pub fn check_key(armored: &str, now: i64, whose: &str) -> Result<Encryption, Problem> {
+    if armored.len() > MAX_PUBLIC_KEY_BYTES {
+        return Err(unprocessable(
+            ErrorCode::InvalidEncryptionKey,
+            format!("{whose} is over {MAX_PUBLIC_KEY_BYTES} bytes: send one public key, armored"),
+        ));
+    }
+    let recipient = Recipient::parse(armored, now.div_euclid(1000)).map_err(|problem| {
+        unprocessable(
+            ErrorCode::InvalidEncryptionKey,
+            format!("{whose}: {problem}"),
+        )
+    })?;
+    Ok(Encryption {
+        fingerprint: recipient.fingerprint().to_string(),
+        pgp_public_key: armored.to_string(),
+    })
+}
+
+/// The request's own key, checked as of `now` (ms); `None` when it gave none or opted out.
 pub fn encryption(
     options: Option<EncryptionOptions>,
     now: i64,
@@ -85,20 +125,19 @@ pub fn encryption(
     let Some(options) = options else {
         return Ok(None);
     };
-    if options.pgp_public_key.len() > MAX_PUBLIC_KEY_BYTES {
-        return Err(unprocessable(
+    match (options.pgp_public_key, options.none) {
+        (Some(armored), None) => check_key(&armored, now, "pgp_public_key").map(Some),
+        (None, Some(true)) => Ok(None),
+        (Some(_), Some(_)) => Err(unprocessable(
             ErrorCode::InvalidEncryptionKey,
-            format!(
-                "pgp_public_key is over {MAX_PUBLIC_KEY_BYTES} bytes: send one public key, armored"
-            ),
-        ));
+            "`encryption` takes either pgp_public_key or \"none\": true, not both",
+        )),
+        (None, _) => Err(unprocessable(
+            ErrorCode::InvalidEncryptionKey,
+            "`encryption` needs pgp_public_key (an armored OpenPGP public key), or \"none\": \
+             true to send this export unencrypted even where a stored key would apply",
+        )),
     }
-    let recipient = Recipient::parse(&options.pgp_public_key, now.div_euclid(1000))
-        .map_err(|problem| unprocessable(ErrorCode::InvalidEncryptionKey, problem.to_string()))?;
-    Ok(Some(Encryption {
-        fingerprint: recipient.fingerprint().to_string(),
-        pgp_public_key: options.pgp_public_key,
-    }))
 }
 
 fn unprocessable(code: ErrorCode, message: impl Into<String>) -> Problem {
@@ -120,13 +159,6 @@ pub fn to_spec(
     now: i64,
 ) -> Result<ExportSpec, Problem> {
     let bulk = subject.is_none();
-    if bulk && o.encryption.is_some() && o.zip == Some(false) {
-        return Err(unprocessable(
-            ErrorCode::Unsupported,
-            "encrypting separate part files is not available yet: leave zip out (or true) to \
-             get one encrypted ZIP",
-        ));
-    }
     let include = o.include.unwrap_or(Include::Keyword("all".into()));
     let data_types: Vec<DataType> = if bulk {
         include.resolve_bulk()
