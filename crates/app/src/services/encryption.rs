@@ -62,22 +62,23 @@ pub async fn choose(
             Value::Null
         });
     };
-    let whose = match source {
-        Source::Destination => {
-            "the destination's encryption key (replace it with PATCH /destinations/{id})"
+    let whose = match (source, delivery.and_then(|d| d.destination_id.as_deref())) {
+        (Source::Destination, Some(id)) => {
+            format!("the destination's encryption key (replace it with PATCH /destinations/{id})")
         }
-        _ => "the account's encryption key (replace it with PUT /account/encryption)",
+        (Source::Destination, None) => "the delivery's encryption key".to_string(),
+        _ => "the account's encryption key (replace it with PUT /account/encryption)".to_string(),
     };
     if opted_out {
         // Checked all the same, for the fingerprint the audit entry names.
-        let skipped = check_key(&armored, now, whose)
+        let skipped = check_key(&armored, now, &whose)
             .map(|e| e.fingerprint)
             .unwrap_or_default();
         return Ok(
             json!({"none": true, "skipped": {"source": source.as_str(), "fingerprint": skipped}}),
         );
     }
-    let encryption = check_key(&armored, now, whose)?;
+    let encryption = check_key(&armored, now, &whose)?;
     let recorded = json!({"source": source.as_str(), "fingerprint": encryption.fingerprint});
     spec.encryption = Some(encryption);
     Ok(recorded)

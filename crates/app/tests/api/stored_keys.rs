@@ -109,7 +109,16 @@ async fn the_accounts_key_encrypts_every_export_that_names_none_and_only_an_admi
     }
     // Refused keys leave nothing stored.
     let private = gpg.private_key("account@example.com");
-    for bad in [json!("not a key"), json!(private), json!(42)] {
+    let oversized = format!(
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----\n{}",
+        "A".repeat(70_000)
+    );
+    for bad in [
+        json!("not a key"),
+        json!(private),
+        json!(oversized),
+        json!(42),
+    ] {
         let body = json!({"pgp_public_key": bad});
         let response = send(
             &app,

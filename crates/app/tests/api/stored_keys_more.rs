@@ -135,6 +135,23 @@ async fn a_destinations_key_comes_after_the_requests_and_before_the_accounts() {
     let (job, bytes) = person_export(&app, json!({"delivery": inline})).await;
     assert_eq!(job["encrypted_to"], dest_fp);
     decrypts_to_the_persons_document(&dest_gpg, &bytes);
+
+    // A stored key that has expired since is refused when used, naming whose key it is.
+    let (brief, _) = dest_gpg.key("brief@example.com", "ed25519", Some("cv25519"), "1d");
+    let body =
+        json!({"type": "local", "path": dir.path(), "encryption": {"pgp_public_key": brief}});
+    let created: Value = create_destination(&app, body).await.json().await.unwrap();
+    let brief_id = created["id"].as_str().unwrap();
+    app.clock.advance(3 * 86_400 * 1000);
+    let body = json!({"format": "json", "delivery": brief_id});
+    let response = crate::exports::post(&app, "/users/user_123/export", body).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer: Value = response.json().await.unwrap();
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("PATCH /destinations/{brief_id}")) && message.contains("expired"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
