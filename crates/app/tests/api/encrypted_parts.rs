@@ -85,3 +85,61 @@ async fn every_file_of_an_unzipped_encrypted_export_decrypts_to_the_plain_export
     assert_eq!(manifest["encrypted_to"], fingerprint);
     assert_eq!(manifest["row_counts"], plain_manifest["row_counts"]);
 }
+
+#[tokio::test]
+async fn ferry_export_writes_an_unzipped_bulk_export_as_gpg_files_to_the_accounts_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let site = crate::cli::one_person(d).await;
+    let (gpg, armored, fingerprint) = recipient("cli-parts@example.com");
+    let key_file = d.join("account.asc");
+    std::fs::write(&key_file, armored).unwrap();
+    let set = [
+        "accounts",
+        "encryption",
+        "set",
+        "acme",
+        "--pgp-key",
+        key_file.to_str().unwrap(),
+    ];
+    assert!(crate::cli::run(d, &set).await.0);
+    let target = d.join("parts");
+    let args = [
+        "export",
+        "--bulk",
+        "--website",
+        &site,
+        "--no-zip",
+        "-o",
+        target.to_str().unwrap(),
+    ];
+    let (ok, _, err) = crate::cli::run(d, &args).await;
+    assert!(ok, "{err}");
+    let mut names: Vec<String> = std::fs::read_dir(&target)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert!(
+        names.contains(&"manifest.json.gpg".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().all(|n| n.ends_with(".gpg")),
+        "nothing in plaintext: {names:?}"
+    );
+    let manifest: Value = serde_json::from_slice(
+        &gpg.decrypt(&std::fs::read(target.join("manifest.json.gpg")).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(manifest["encrypted_to"], fingerprint);
+    for listed in manifest["files"].as_array().unwrap() {
+        let name = listed["name"].as_str().unwrap();
+        let opened = gpg.decrypt(&std::fs::read(target.join(format!("{name}.gpg"))).unwrap());
+        assert_eq!(
+            hex::encode(sha2::Sha256::digest(&opened)),
+            listed["sha256"],
+            "{name}"
+        );
+    }
+}
