@@ -147,4 +147,22 @@ pub async fn destinations(store: &Arc<dyn Store>, acme: AccountId, other: Accoun
         Some(("https://a/2".into(), "v1:s2".into()))
     );
     assert_eq!(store.alert_webhook(other).await.unwrap(), None);
+
+    assert_eq!(store.alert_email(acme).await.unwrap(), None);
+    assert!(!store.delete_alert_email(acme).await.unwrap());
+    store
+        .set_alert_email(acme, "dpo@acme.test", now)
+        .await
+        .unwrap();
+    store
+        .set_alert_email(acme, "privacy@acme.test", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.alert_email(acme).await.unwrap().as_deref(),
+        Some("privacy@acme.test")
+    );
+    assert_eq!(store.alert_email(other).await.unwrap(), None);
+    assert!(store.delete_alert_email(acme).await.unwrap());
+    assert_eq!(store.alert_email(acme).await.unwrap(), None);
 }
