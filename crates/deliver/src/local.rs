@@ -257,7 +257,9 @@ mod tests {
         };
         let from = Dir(source.path().to_path_buf());
         let good = stored(source.path(), "a.csv", "good");
-        sink.deliver("exp_1", &[good.clone()], &from).await.unwrap();
+        sink.deliver("exp_1", std::slice::from_ref(&good), &from)
+            .await
+            .unwrap();
         std::fs::write(source.path().join("a.csv"), "evil").unwrap();
         let refused = sink.deliver("exp_1", &[good], &from).await;
         assert!(
@@ -291,7 +293,9 @@ mod tests {
             "a/../../x",
             "",
         ] {
-            let refused = sink.deliver(folder, &[file.clone()], &from).await;
+            let refused = sink
+                .deliver(folder, std::slice::from_ref(&file), &from)
+                .await;
             assert!(
                 matches!(refused, Err(DeliveryError::Permanent(_))),
                 "{folder}: {refused:?}"
