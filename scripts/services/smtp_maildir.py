@@ -1,7 +1,13 @@
 """An SMTP relay for the email sink's tests: aiosmtpd on 127.0.0.1:PORT that requires AUTH
 (user `ferry`, password `ferry-test-smtp`) and saves every message it accepts to a Maildir,
-where the tests read it back. Plain SMTP only (no STARTTLS)."""
+where the tests read it back.
 
+    smtp_maildir.py PORT MAILDIR [CERT KEY]
+
+With CERT and KEY it requires STARTTLS before anything else (and AUTH only over TLS);
+without, it is plain SMTP."""
+
+import ssl
 import sys
 import time
 
@@ -24,14 +30,21 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 def main():
     port, maildir = int(sys.argv[1]), sys.argv[2]
+    tls = {}
+    if len(sys.argv) == 5:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        tls = {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
+    else:
+        # No TLS on this loopback test relay, so AUTH has to be allowed in the clear.
+        tls = {"auth_require_tls": False}
     controller = Controller(
         Mailbox(maildir),
         hostname="127.0.0.1",
         port=port,
         authenticator=authenticator,
         auth_required=True,
-        # No TLS on this loopback test relay, so AUTH has to be allowed in the clear.
-        auth_require_tls=False,
+        **tls,
     )
     controller.start()
     while True:

@@ -149,6 +149,12 @@ pub struct WorkerArgs {
     /// `too_many_visitors`.
     #[arg(long, env = "FERRY_MAX_SUBJECT_VISITORS", default_value_t = crate::jobs::DEFAULT_MAX_SUBJECT_VISITORS)]
     pub max_subject_visitors: usize,
+    /// The URL users reach `ferry serve` at: email deliveries link to the download there.
+    /// Needed when a mail relay is set (the worker refuses to start without it).
+    #[arg(long, env = "FERRY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    #[command(flatten)]
+    pub mail: crate::config::MailArgs,
 }
 
 #[derive(Debug, clap::Args)]

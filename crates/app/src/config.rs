@@ -33,6 +33,75 @@ pub struct StoreArgs {
     pub database_url: String,
 }
 
+/// The mail relay, for every command that runs jobs (`serve`, `demo`, `worker`): `email`
+/// deliveries and alert mails go through it.
+#[derive(Debug, Clone, Args)]
+pub struct MailArgs {
+    /// The relay `email` destinations and alerts send through: smtp://user:pass@host:port
+    /// (?tls=required for STARTTLS, smtps:// for TLS from the start).
+    #[arg(long, env = "FERRY_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address of those mails.
+    #[arg(long, env = "FERRY_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// A PEM file of the CA that signed the relay's TLS certificate, trusted instead of the
+    /// public roots (a relay with a private certificate).
+    #[arg(long, env = "FERRY_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// An `email` delivery attaches the export when its files are under this many bytes.
+    #[arg(long, env = "FERRY_MAIL_ATTACH_LIMIT", default_value_t = ferry_deliver::email::DEFAULT_ATTACH_LIMIT)]
+    pub mail_attach_limit: u64,
+}
+
+impl MailArgs {
+    /// No relay: `email` deliveries fail saying how to configure one.
+    pub fn none() -> Self {
+        MailArgs {
+            smtp_url: None,
+            smtp_from: None,
+            smtp_ca_file: None,
+            mail_attach_limit: ferry_deliver::email::DEFAULT_ATTACH_LIMIT,
+        }
+    }
+
+    /// The relay, checked as far as it can be without connecting (`None`: not configured). A
+    /// half-configured relay is an error at start-up, not a failed mail days later.
+    pub fn relay(&self) -> anyhow::Result<Option<ferry_deliver::smtp::SmtpRelay>> {
+        let (url, from) = match (&self.smtp_url, &self.smtp_from) {
+            (None, None) if self.smtp_ca_file.is_none() => return Ok(None),
+            (Some(url), Some(from)) => (url, from),
+            (None, _) => anyhow::bail!(
+                "the mail relay is half configured: set --smtp-url (FERRY_SMTP_URL) too, like \
+                 smtp://user:pass@host:587?tls=required"
+            ),
+            (Some(_), None) => anyhow::bail!(
+                "the mail relay is half configured: set --smtp-from (FERRY_SMTP_FROM) to the \
+                 sender's address too"
+            ),
+        };
+        let mut relay = ferry_deliver::smtp::SmtpRelay::new(url.clone(), from.clone());
+        if let Some(file) = &self.smtp_ca_file {
+            let pem = std::fs::read(file).map_err(|e| {
+                anyhow::anyhow!("cannot read --smtp-ca-file {}: {e}", file.display())
+            })?;
+            relay.ca_pem = Some(std::sync::Arc::new(pem));
+        }
+        relay.check().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Some(relay))
+    }
+}
+
+/// A `--public-url`, checked: http(s), without a trailing slash.
+pub fn public_url(url: &str) -> anyhow::Result<String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        anyhow::bail!(
+            "--public-url (FERRY_PUBLIC_URL) must be the http:// or https:// URL users reach \
+             Ferry at, like https://ferry.example.com"
+        );
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (printed at start).
@@ -41,16 +110,8 @@ pub struct ServeArgs {
     /// The URL users reach Ferry at (used in links); defaults to http://LISTEN.
     #[arg(long, env = "FERRY_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// The relay `email` destinations send through: smtp://user:pass@host:port (smtps://, or
-    /// ?tls=required, for TLS).
-    #[arg(long, env = "FERRY_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
-    /// The From address of those mails.
-    #[arg(long, env = "FERRY_SMTP_FROM")]
-    pub smtp_from: Option<String>,
-    /// An `email` delivery attaches the export when its files are under this many bytes.
-    #[arg(long, env = "FERRY_MAIL_ATTACH_LIMIT", default_value_t = ferry_deliver::email::DEFAULT_ATTACH_LIMIT)]
-    pub mail_attach_limit: u64,
+    #[command(flatten)]
+    pub mail: MailArgs,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "FERRY_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
@@ -112,9 +173,7 @@ impl ServeArgs {
         ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
-            smtp_url: None,
-            smtp_from: None,
-            mail_attach_limit: ferry_deliver::email::DEFAULT_ATTACH_LIMIT,
+            mail: MailArgs::none(),
             body_limit: DEFAULT_BODY_LIMIT,
             geoip_db: None,
             country_header: None,

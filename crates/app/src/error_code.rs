@@ -70,6 +70,7 @@ codes! {
     LinkInvalid = "link_invalid" => NOT_FOUND,
     MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
     Conflict = "conflict" => CONFLICT,
+    MailRelayNotConfigured = "mail_relay_not_configured" => CONFLICT,
     // 410, 413, 416
     LinkExpired = "link_expired" => GONE,
     LinkUsed = "link_used" => GONE,

@@ -75,12 +75,10 @@ impl App {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
-        let public_url = args
-            .public_url
-            .clone()
-            .unwrap_or_else(|| base_url.clone())
-            .trim_end_matches('/')
-            .to_string();
+        let public_url = match &args.public_url {
+            Some(url) => crate::config::public_url(url)?,
+            None => base_url.clone(),
+        };
         let mut worker = Worker::new(store.clone(), data_dir, clock.clone());
         worker.compact_every = (args.segment_interval > 0)
             .then(|| std::time::Duration::from_secs(args.segment_interval));
@@ -91,17 +89,8 @@ impl App {
         let sealer = crate::sealing::Sealer::load(data_dir)?;
         worker.sealer = Some(sealer.clone());
         let links = Arc::new(LinkSigner::load(data_dir)?);
-        if let (Some(url), Some(from)) = (&args.smtp_url, &args.smtp_from) {
-            worker.mail = Some(Arc::new(crate::jobs::MailSetup {
-                relay: ferry_deliver::email::SmtpRelay {
-                    url: ferry_deliver::Secret::new(url.clone()),
-                    from: from.clone(),
-                },
-                public_url: public_url.clone().into(),
-                links: links.clone(),
-                attach_limit: args.mail_attach_limit,
-            }));
-        }
+        worker.mail =
+            crate::jobs::MailSetup::from_args(&args.mail, Some(&public_url), links.clone())?;
         clear_orphans(&worker).await;
         let state = AppState {
             sealer,

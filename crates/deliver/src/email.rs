@@ -1,47 +1,27 @@
 //! Delivery by email (`{"type":"email","to"}`) through the relay in `FERRY_SMTP_URL`
-//! (`smtp://user:pass@host:port`; `smtps://` for TLS from the start, `?tls=required` for
-//! STARTTLS) from `FERRY_SMTP_FROM`. The mail reads like the reference page's example: the
+//! ([`crate::smtp`]) from `FERRY_SMTP_FROM`. The mail reads like the reference page's example: the
 //! download link, when it expires, and what the export holds (data types, date range, size).
 //! The files are attached only when together they are at most `attach_limit` bytes (10 MB by
 //! default); a larger export is sent as the link alone.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use async_trait::async_trait;
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
 use crate::checked::{Hashing, matches_manifest};
-use crate::{Delivery, DeliveryError, FileSource, PackageFile, Secret, Sink};
+pub use crate::smtp::SmtpRelay;
+use crate::{Delivery, DeliveryError, FileSource, PackageFile, Sink};
 
 pub const DEFAULT_ATTACH_LIMIT: u64 = 10 * 1000 * 1000;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct EmailConfig {
     pub to: String,
-}
-
-/// The relay every email destination sends through, from configuration.
-#[derive(Debug, Clone)]
-pub struct SmtpRelay {
-    /// `FERRY_SMTP_URL`; holds the relay's password.
-    pub url: Secret,
-    /// `FERRY_SMTP_FROM`.
-    pub from: String,
-}
-
-impl SmtpRelay {
-    /// `FERRY_SMTP_URL` and `FERRY_SMTP_FROM`, or `None` when either is unset.
-    pub fn from_env() -> Option<SmtpRelay> {
-        Some(SmtpRelay {
-            url: Secret::new(std::env::var("FERRY_SMTP_URL").ok()?),
-            from: std::env::var("FERRY_SMTP_FROM").ok()?,
-        })
-    }
 }
 
 /// What the mail tells the recipient about the export, from the export job.
@@ -102,29 +82,7 @@ impl Sink for EmailSink {
             .subject("Your data export is ready")
             .multipart(parts)
             .map_err(|e| DeliveryError::Permanent(format!("cannot build the mail: {e}")))?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(self.relay.url.expose())
-            .map_err(|_| {
-                DeliveryError::Permanent(
-                    "FERRY_SMTP_URL is not a relay URL; set it like smtp://user:pass@host:587"
-                        .into(),
-                )
-            })?
-            .timeout(Some(Duration::from_secs(30)))
-            .build();
-        transport.send(message).await.map_err(|e| {
-            // The relay's own words may echo the address: only its code goes in the message.
-            let code = e.status().map(|c| c.to_string()).unwrap_or_default();
-            if e.is_permanent() {
-                DeliveryError::Permanent(format!(
-                    "the SMTP relay refused the mail ({code}); check FERRY_SMTP_URL's user and \
-                     password and the destination's address"
-                ))
-            } else {
-                DeliveryError::Transient(format!(
-                    "the SMTP relay could not take the mail now {code}"
-                ))
-            }
-        })?;
+        self.relay.send(message).await?;
         Ok(Delivery {
             method: self.method(),
             delivered: true,

@@ -2,7 +2,8 @@
 //! ([`download::DownloadSink`], the default), a local path ([`path::PathSink`], `ferry export
 //! -o`), a directory ([`local::LocalSink`], a `local` destination), S3 and S3-compatible stores
 //! ([`s3::S3Sink`]), an SFTP server ([`sftp::SftpSink`]), a Google Cloud Storage bucket
-//! ([`gcs::GcsSink`]) and a mailbox ([`email::EmailSink`]). Sinks know nothing of formats or
+//! ([`gcs::GcsSink`]) and a mailbox ([`email::EmailSink`], through the relay of [`smtp`], which
+//! also carries account alerts). Sinks know nothing of formats or
 //! rows: they get the files' names, sizes and checksums and a way to read each, and check
 //! what they read against those checksums ([`checked`]) before reporting a file delivered.
 //! Credentials in their configs are [`Secret`]s, hidden from `Debug` and from every message.
@@ -20,6 +21,7 @@ pub mod path;
 pub mod s3;
 mod secret;
 pub mod sftp;
+pub mod smtp;
 
 pub use secret::Secret;
 

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use common::{Dir, closed_port, noise, package_file, require_server, unique};
 use ferry_deliver::email::{DEFAULT_ATTACH_LIMIT, EmailConfig, EmailSink, ExportNotice, SmtpRelay};
-use ferry_deliver::{DeliveryError, PackageFile, Secret, Sink};
+use ferry_deliver::{DeliveryError, PackageFile, Sink};
 use serde::Deserialize;
 
 const PORT: u16 = 2525;
@@ -16,10 +16,10 @@ const MAILDIR: &str = "/var/tmp/ferry-services/smtp/maildir/new";
 const RELAY_PASSWORD: &str = "ferry-test-smtp";
 
 fn relay(password: &str, port: u16) -> SmtpRelay {
-    SmtpRelay {
-        url: Secret::new(format!("smtp://ferry:{password}@127.0.0.1:{port}")),
-        from: "Ferry <exports@ferry.test>".into(),
-    }
+    SmtpRelay::new(
+        format!("smtp://ferry:{password}@127.0.0.1:{port}"),
+        "Ferry <exports@ferry.test>",
+    )
 }
 
 fn sink(to: &str, attach_limit: u64) -> EmailSink {
@@ -162,4 +162,54 @@ async fn refused_relay_credentials_are_permanent_and_a_relay_down_is_transient()
         matches!(refused, Err(DeliveryError::Transient(_))),
         "{refused:?}"
     );
+}
+
+/// STARTTLS to the relay on 127.0.0.1:2526, whose certificate a test CA signed
+/// (`scripts/services/smtp.sh`): trusted through the CA file, the mail arrives; without it,
+/// rustls refuses the certificate and the error says which flag fixes it.
+#[tokio::test]
+async fn starttls_to_a_relay_with_a_private_ca_works_once_the_ca_is_trusted() {
+    require_server(2526, "smtp.sh");
+    let ca = std::sync::Arc::new(
+        std::fs::read("/var/tmp/ferry-services/smtp/tls/ca.pem")
+            .expect("the test CA (scripts/services/smtp.sh makes it)"),
+    );
+    let store = tempfile::tempdir().unwrap();
+    let files = [package_file(store.path(), "export.zip", b"over tls")];
+    let to = format!("{}@subject.test", unique("tls"));
+    let url = format!("smtp://ferry:{RELAY_PASSWORD}@127.0.0.1:2526?tls=required");
+
+    let mut untrusted = sink(&to, DEFAULT_ATTACH_LIMIT);
+    untrusted.relay = SmtpRelay::new(url.clone(), "Ferry <exports@ferry.test>");
+    let refused = untrusted
+        .deliver("exp_8", &files, &Dir(store.path().into()))
+        .await;
+    let Err(DeliveryError::Permanent(message)) = refused else {
+        panic!("an untrusted certificate is permanent: {refused:?}");
+    };
+    assert!(message.contains("--smtp-ca-file"), "{message}");
+
+    let mut trusted = sink(&to, DEFAULT_ATTACH_LIMIT);
+    trusted.relay = SmtpRelay::new(url, "Ferry <exports@ferry.test>");
+    trusted.relay.ca_pem = Some(ca.clone());
+    trusted
+        .deliver("exp_8", &files, &Dir(store.path().into()))
+        .await
+        .unwrap();
+    let mail = received(&to);
+    assert_eq!(
+        mail.attachments,
+        [("export.zip".to_string(), files[0].sha256.clone())]
+    );
+
+    // A CA file with a plain smtp:// URL asks for TLS nowhere: refused before connecting.
+    let mut plain = SmtpRelay::new(
+        format!("smtp://ferry:{RELAY_PASSWORD}@127.0.0.1:2525"),
+        "exports@ferry.test",
+    );
+    plain.ca_pem = Some(ca);
+    let Err(DeliveryError::Permanent(message)) = plain.check() else {
+        panic!("a CA file without TLS is a configuration error");
+    };
+    assert!(message.contains("?tls=required"), "{message}");
 }

@@ -1,4 +1,4 @@
-//! Destinations, deliveries and alert webhooks. The store keeps credentials only sealed
+//! Destinations, deliveries, alert webhooks and alert addresses. The store keeps credentials only sealed
 //! (encrypted by the caller) and never looks inside them or the settings.
 
 use async_trait::async_trait;
@@ -141,4 +141,14 @@ pub trait Destinations: Send + Sync {
     async fn account_key(&self, account: AccountId) -> Result<Option<AccountKey>, StoreError>;
     /// `false` when the account had none.
     async fn remove_account_key(&self, account: AccountId) -> Result<bool, StoreError>;
+    /// Sets (or replaces) the address the account's alerts are mailed to.
+    async fn set_alert_email(
+        &self,
+        account: AccountId,
+        address: &str,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+    async fn alert_email(&self, account: AccountId) -> Result<Option<String>, StoreError>;
+    /// Forgets the address; `false` when there was none.
+    async fn delete_alert_email(&self, account: AccountId) -> Result<bool, StoreError>;
 }

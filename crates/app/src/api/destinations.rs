@@ -1,6 +1,6 @@
 //! `/api/external/v1/destinations`: create (`admin`), list and show (`exports:read`),
-//! change and delete (`admin`), `POST /{id}/test` (`admin`) — and the account's alert webhook,
-//! `PUT /alerts/webhook` (`admin`). Credentials go in and never come out: answers show
+//! change and delete (`admin`), `POST /{id}/test` (`admin`) — and where the account's alerts
+//! go: `PUT /alerts/webhook`, `PUT/GET/DELETE /alerts/email` (all `admin`). Credentials go in and never come out: answers show
 //! `"redacted"` in their place.
 
 use axum::Json;
@@ -113,4 +113,47 @@ pub async fn set_alert_webhook(
     )
     .await?;
     Ok(Json(set))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertEmail {
+    to: String,
+}
+
+pub async fn set_alert_email(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<AlertEmail>,
+) -> Result<Json<Value>, ApiError> {
+    let key = caller.require(Scope::Admin)?;
+    let set = crate::alerts::mail::set(
+        state.store.as_ref(),
+        state.worker.mail.as_deref(),
+        &actor(key),
+        &body.to,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(set))
+}
+
+pub async fn show_alert_email(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let key = caller.require(Scope::Admin)?;
+    Ok(Json(
+        crate::alerts::mail::show(state.store.as_ref(), key.account).await?,
+    ))
+}
+
+pub async fn delete_alert_email(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let key = caller.require(Scope::Admin)?;
+    Ok(Json(
+        crate::alerts::mail::remove(state.store.as_ref(), &actor(key)).await?,
+    ))
 }

@@ -11,7 +11,7 @@
 //! - `audit`: the audit trail.
 //! - `schedules`: scheduled bulk exports, their runs, run-now and backfill.
 //! - `websites`, `keys`: account administration.
-//! - `destinations`: where exports are delivered, and the account's alert webhook.
+//! - `destinations`: where exports are delivered, and where the account's alerts go.
 //! - `account`: the account's default encryption key.
 //! - `well_known`: the public key that signs audit checkpoints.
 
@@ -117,6 +117,12 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .route(
             &api("/alerts/webhook"),
             axum::routing::put(destinations::set_alert_webhook),
+        )
+        .route(
+            &api("/alerts/email"),
+            axum::routing::put(destinations::set_alert_email)
+                .get(destinations::show_alert_email)
+                .delete(destinations::delete_alert_email),
         )
         .route(
             &api("/account/encryption"),

@@ -61,6 +61,8 @@ async fn worker(store_args: &StoreArgs, args: crate::cli::WorkerArgs) -> anyhow:
     worker.settings.max_subject_visitors = args.max_subject_visitors;
     worker.compact_every =
         (args.segment_interval > 0).then(|| std::time::Duration::from_secs(args.segment_interval));
+    let links = std::sync::Arc::new(crate::links::LinkSigner::load(&store_args.data_dir)?);
+    worker.mail = crate::jobs::MailSetup::from_args(&args.mail, args.public_url.as_deref(), links)?;
     crate::startup::clear_orphans(&worker).await;
     let stop = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(worker.run(stop.clone()));

@@ -10,7 +10,7 @@
 //!   attempts remain and the failure can pass; the reason shows in the export's `delivery`.
 //! - The last failure: the delivery is `failed` with its reason, a
 //!   `data_export.delivery_failed` entry is written, and the account is alerted
-//!   ([`crate::alerts`]).
+//!   ([`crate::alerts`]: its alert address by mail, its webhook).
 
 use ferry_domain::queue::{DELIVERY_ATTEMPTS, JobKind, Lane, NewJob};
 use ferry_domain::time::whole_seconds;
@@ -192,20 +192,37 @@ pub(super) async fn attempt_failed(
         export_id,
         &job.spec,
         ErrorCode::DeliveryFailed.as_str(),
-        details.clone(),
+        details,
     );
     record_or_log(store, account, entry).await;
-    let alert = json!({
-        "event": "data_export.delivery_failed",
-        "export_id": export_id,
-        "destination_id": details["destination_id"],
-        "type": details["type"],
-        "message": reason,
-        "at": whole_seconds(now),
-    });
+    let destination_id = delivery.as_ref().and_then(|d| d.destination_id.clone());
+    let destination_name = match &destination_id {
+        Some(id) => store
+            .destination(account, id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|d| d.name),
+        None => None,
+    };
+    let alert = crate::alerts::Alert {
+        export_id: export_id.to_string(),
+        destination_id,
+        destination_name,
+        kind: delivery.as_ref().map(|d| d.kind.clone()),
+        attempts: delivery.as_ref().map(|d| d.attempts),
+        message: reason.to_string(),
+        at: whole_seconds(now),
+    };
     worker
         .alerts
-        .send(store, worker.sealer.as_ref(), account, &alert)
+        .send(
+            store,
+            worker.sealer.as_ref(),
+            worker.mail.as_deref(),
+            account,
+            &alert,
+        )
         .await;
 }
 

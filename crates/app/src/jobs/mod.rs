@@ -120,17 +120,49 @@ pub struct Worker {
     pub sealer: Option<crate::sealing::Sealer>,
     /// Sends account alerts (a failed delivery).
     pub alerts: crate::alerts::Alerts,
-    /// What `email` deliveries need: the relay and how to make the mail's link (`None`: no
-    /// relay configured, and such deliveries fail saying so).
+    /// What `email` deliveries and alert mails need: the relay and how to make the mail's
+    /// link (`None`: no relay configured; such deliveries fail saying so, and alerts go by
+    /// webhook only).
     pub mail: Option<Arc<MailSetup>>,
 }
 
-/// The relay `email` destinations send through, and how their mails link to the export.
+/// The relay `email` destinations and alerts send through, and how mails link to an export.
 pub struct MailSetup {
-    pub relay: ferry_deliver::email::SmtpRelay,
+    pub relay: ferry_deliver::smtp::SmtpRelay,
+    /// The URL users reach `ferry serve` at: a mail's download link starts with it.
     pub public_url: Arc<str>,
     pub links: Arc<crate::links::LinkSigner>,
     pub attach_limit: u64,
+}
+
+impl MailSetup {
+    /// The mail setup of a process that runs jobs, or `None` when no relay is configured.
+    /// `public_url` is `None` for a `ferry worker` started without `--public-url`: with a
+    /// relay that is refused here, at start-up, because every mail it sent would carry a link
+    /// to nowhere.
+    pub fn from_args(
+        args: &crate::config::MailArgs,
+        public_url: Option<&str>,
+        links: Arc<crate::links::LinkSigner>,
+    ) -> anyhow::Result<Option<Arc<MailSetup>>> {
+        let Some(relay) = args.relay()? else {
+            return Ok(None);
+        };
+        let Some(public_url) = public_url else {
+            anyhow::bail!(
+                "a mail relay is configured (--smtp-url), so this worker sends email \
+                 deliveries, whose mails link to the export: set --public-url \
+                 (FERRY_PUBLIC_URL) to the URL users reach `ferry serve` at, like \
+                 https://ferry.example.com"
+            );
+        };
+        Ok(Some(Arc::new(MailSetup {
+            relay,
+            public_url: crate::config::public_url(public_url)?.into(),
+            links,
+            attach_limit: args.mail_attach_limit,
+        })))
+    }
 }
 
 impl Worker {

@@ -16,7 +16,7 @@ use crate::helpers::*;
 
 pub const MOTO: &str = "http://127.0.0.1:5000";
 pub const S3S: &str = "http://127.0.0.1:5002";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub(crate) const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 /// A new bucket on moto (unsigned S3 `CreateBucket`: moto takes any signature).
 pub async fn moto_bucket(app: &TestApp) -> String {
@@ -115,7 +115,7 @@ async fn set_webhook(app: &TestApp, url: &str) -> String {
 
 /// Steps the worker through every attempt of a failing delivery, checking that each retry
 /// waits exactly its back-off (30 s, then twice the one before). Returns the attempts run.
-async fn run_failing_delivery(app: &TestApp) -> u32 {
+pub(crate) async fn run_failing_delivery(app: &TestApp) -> u32 {
     let mut attempts = 1; // the first ran with the export
     for n in 1..DELIVERY_ATTEMPTS {
         let wait = DELIVERY_BACKOFF_MS << (n - 1);

@@ -118,7 +118,7 @@ async fn an_export_delivered_to_gcs_arrives_as_an_object_with_its_checksum() {
 
 /// The one mail in the test relay's Maildir (`scripts/services/smtp.sh`) addressed to `to`:
 /// subject, body and attachments, as `scripts/services/read_mail.py` reads them.
-fn mail_to(to: &str) -> Value {
+pub(crate) fn mail_to(to: &str) -> Value {
     // The checkout running the test, not the one that first built it (see golden.rs).
     let dir =
         std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
@@ -142,8 +142,8 @@ fn mail_to(to: &str) -> Value {
 #[tokio::test]
 async fn an_export_delivered_by_email_arrives_with_a_link_that_downloads_it() {
     let mut args = ferry::config::ServeArgs::loopback();
-    args.smtp_url = Some("smtp://ferry:ferry-test-smtp@127.0.0.1:2525".into());
-    args.smtp_from = Some("ferry@example.com".into());
+    args.mail.smtp_url = Some("smtp://ferry:ferry-test-smtp@127.0.0.1:2525".into());
+    args.mail.smtp_from = Some("ferry@example.com".into());
     let app = spawn_app_with(args).await;
     person(&app).await;
     let to = format!("dpo-{}@example.com", std::process::id());
@@ -173,6 +173,26 @@ async fn an_export_delivered_by_email_arrives_with_a_link_that_downloads_it() {
     assert_eq!(
         job["files"][0]["sha256"],
         hex::encode(sha2::Sha256::digest(&bytes))
+    );
+}
+
+/// `--smtp-ca-file`: STARTTLS to the relay on :2526, whose certificate a test CA signed
+/// (`scripts/services/smtp.sh`); the mail arrives over TLS.
+#[tokio::test]
+async fn an_email_delivery_goes_over_starttls_to_a_relay_whose_ca_is_given() {
+    let mut args = ferry::config::ServeArgs::loopback();
+    args.mail.smtp_url = Some("smtp://ferry:ferry-test-smtp@127.0.0.1:2526?tls=required".into());
+    args.mail.smtp_from = Some("ferry@example.com".into());
+    args.mail.smtp_ca_file = Some("/var/tmp/ferry-services/smtp/tls/ca.pem".into());
+    let app = spawn_app_with(args).await;
+    person(&app).await;
+    let to = format!("tls-{}@example.com", std::process::id());
+    let job = delivered(&app, json!({"type": "email", "to": to})).await;
+    let mail = mail_to(&to);
+    assert_eq!(mail["subject"], "Your data export is ready");
+    assert_eq!(
+        mail["attachments"][0][1], job["files"][0]["sha256"],
+        "the attachment is the export"
     );
 }
 

@@ -1,6 +1,7 @@
 //! Black-box tests: the real router on a random loopback port (`helpers::spawn_app`), or the
 //! real `ferry` binary (`cli`). One test binary, so the suite links once.
 
+mod alert_email;
 mod analytics;
 mod audit_checkpoint;
 mod audit_people;
@@ -34,3 +35,4 @@ mod sweep;
 mod users;
 mod wide_properties;
 mod worker;
+mod worker_email;

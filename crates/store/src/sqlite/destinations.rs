@@ -342,4 +342,47 @@ impl Destinations for SqliteStore {
             })
             .await
     }
+
+    async fn set_alert_email(
+        &self,
+        account: AccountId,
+        address: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let address = address.to_string();
+        self.pool
+            .write(move |c| {
+                c.execute(
+                    "INSERT INTO alert_emails (account_pk, address, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (account_pk) DO UPDATE SET address = ?2, updated_at = ?3",
+                    params![account.0, address, now],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn alert_email(&self, account: AccountId) -> Result<Option<String>, StoreError> {
+        self.pool
+            .read(move |c| {
+                Ok(c.query_row(
+                    "SELECT address FROM alert_emails WHERE account_pk = ?1",
+                    [account.0],
+                    |r| r.get(0),
+                )
+                .optional()?)
+            })
+            .await
+    }
+
+    async fn delete_alert_email(&self, account: AccountId) -> Result<bool, StoreError> {
+        self.pool
+            .write(move |c| {
+                Ok(c.execute(
+                    "DELETE FROM alert_emails WHERE account_pk = ?1",
+                    [account.0],
+                )? > 0)
+            })
+            .await
+    }
 }

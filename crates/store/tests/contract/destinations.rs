@@ -162,4 +162,22 @@ pub async fn destinations(store: &Arc<dyn Store>, acme: AccountId, other: Accoun
     assert!(!store.remove_account_key(other).await.unwrap());
     assert!(store.remove_account_key(acme).await.unwrap());
     assert_eq!(store.account_key(acme).await.unwrap(), None);
+
+    assert_eq!(store.alert_email(acme).await.unwrap(), None);
+    assert!(!store.delete_alert_email(acme).await.unwrap());
+    store
+        .set_alert_email(acme, "dpo@acme.test", now)
+        .await
+        .unwrap();
+    store
+        .set_alert_email(acme, "privacy@acme.test", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.alert_email(acme).await.unwrap().as_deref(),
+        Some("privacy@acme.test")
+    );
+    assert_eq!(store.alert_email(other).await.unwrap(), None);
+    assert!(store.delete_alert_email(acme).await.unwrap());
+    assert_eq!(store.alert_email(acme).await.unwrap(), None);
 }

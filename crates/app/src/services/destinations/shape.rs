@@ -239,8 +239,9 @@ pub fn sink(shape: &Shape, mail: Option<Mail>) -> Result<Box<dyn Sink>, Delivery
         "email" => {
             let mail = mail.ok_or_else(|| {
                 DeliveryError::Permanent(
-                    "email delivery needs a mail relay: start ferry serve with FERRY_SMTP_URL \
-                     and FERRY_SMTP_FROM (--smtp-url, --smtp-from)"
+                    "email delivery needs a mail relay: start the process that runs jobs \
+                     (ferry serve, or ferry worker with --public-url) with FERRY_SMTP_URL and \
+                     FERRY_SMTP_FROM (--smtp-url, --smtp-from)"
                         .into(),
                 )
             })?;

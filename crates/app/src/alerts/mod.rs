@@ -1,21 +1,26 @@
 //! Account alerts: things an account must hear about without asking (a delivery that failed
-//! for good). Each alert is an audit entry (written by its cause) and, when the account set
-//! one, a POST to its alert webhook:
+//! for good). Each alert is an audit entry (written by its cause) and, where the account set
+//! them, a mail to its alert address ([`mail`]) and a POST to its alert webhook:
 //!
 //! ```text
 //! POST {url}
 //! Content-Type: application/json
 //! X-Ferry-Signature: sha256=<hex HMAC-SHA256 of the exact body, keyed with the webhook secret>
 //!
-//! {"event":"data_export.delivery_failed","export_id":"exp_…","message":"…","at":"…"}
+//! {"event":"data_export.delivery_failed","export_id":"exp_…","destination_id":"dst_…",
+//!  "destination_name":"warehouse","type":"s3","attempts":6,"message":"…","at":"…"}
 //! ```
 //!
 //! The receiver recomputes the HMAC over the raw body and compares in constant time. The
 //! secret (`fwh_…`) is shown once, when the webhook is set; Ferry keeps it sealed. A webhook
-//! that fails is logged (its status only) and not retried: the audit entry stays the record.
+//! or mail that fails is logged (its status only) and not retried: the audit entry stays the
+//! record.
+
+pub mod mail;
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use ferry_domain::AccountId;
 use ferry_store::Store;
 use hmac::{Hmac, Mac};
@@ -51,9 +56,64 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// A delivery that failed for good: which export, where it was going, and why.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub export_id: String,
+    /// The saved destination (`None`: one given inline with the request).
+    pub destination_id: Option<String>,
+    pub destination_name: Option<String>,
+    /// `s3`, `gcs`, `sftp`, `email`, `local`.
+    pub kind: Option<String>,
+    pub attempts: Option<u32>,
+    pub message: String,
+    pub at: DateTime<Utc>,
+}
+
+impl Alert {
+    pub const EVENT: &'static str = "data_export.delivery_failed";
+
+    /// The webhook's body.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "event": Self::EVENT,
+            "export_id": self.export_id,
+            "destination_id": self.destination_id,
+            "destination_name": self.destination_name,
+            "type": self.kind,
+            "attempts": self.attempts,
+            "message": self.message,
+            "at": self.at,
+        })
+    }
+
+    /// `"warehouse" (s3, dst_…)`, or `an s3 destination given with the request`.
+    pub fn destination_label(&self) -> String {
+        let kind = self.kind.as_deref().unwrap_or("unknown");
+        match (&self.destination_name, &self.destination_id) {
+            (Some(name), Some(id)) => format!("\"{name}\" ({kind}, {id})"),
+            (None, Some(id)) => format!("{id} ({kind})"),
+            _ => format!("a {kind} destination given with the request"),
+        }
+    }
+}
+
 impl Alerts {
-    /// POSTs `alert` to the account's webhook, if it has one.
+    /// Mails `alert` to the account's alert address and POSTs it to its webhook, each if set.
     pub async fn send(
+        &self,
+        store: &dyn Store,
+        sealer: Option<&Sealer>,
+        mail: Option<&crate::jobs::MailSetup>,
+        account: AccountId,
+        alert: &Alert,
+    ) {
+        mail::send(store, mail, account, alert).await;
+        self.post(store, sealer, account, &alert.to_json()).await;
+    }
+
+    /// POSTs `alert` to the account's webhook, if it has one.
+    async fn post(
         &self,
         store: &dyn Store,
         sealer: Option<&Sealer>,
