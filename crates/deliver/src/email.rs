@@ -102,35 +102,62 @@ impl Sink for EmailSink {
             .subject("Your data export is ready")
             .multipart(parts)
             .map_err(|e| DeliveryError::Permanent(format!("cannot build the mail: {e}")))?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(self.relay.url.expose())
-            .map_err(|_| {
-                DeliveryError::Permanent(
-                    "FERRY_SMTP_URL is not a relay URL; set it like smtp://user:pass@host:587"
-                        .into(),
-                )
-            })?
-            .timeout(Some(Duration::from_secs(30)))
-            .build();
-        transport.send(message).await.map_err(|e| {
-            // The relay's own words may echo the address: only its code goes in the message.
-            let code = e.status().map(|c| c.to_string()).unwrap_or_default();
-            if e.is_permanent() {
-                DeliveryError::Permanent(format!(
-                    "the SMTP relay refused the mail ({code}); check FERRY_SMTP_URL's user and \
-                     password and the destination's address"
-                ))
-            } else {
-                DeliveryError::Transient(format!(
-                    "the SMTP relay could not take the mail now {code}"
-                ))
-            }
-        })?;
+        send(&self.relay, message).await?;
         Ok(Delivery {
             method: self.method(),
             delivered: true,
             location: None,
         })
     }
+}
+
+/// Sends `message` through the relay. The relay's own words may echo the address, so only
+/// its status code goes into an error.
+async fn send(relay: &SmtpRelay, message: Message) -> Result<(), DeliveryError> {
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(relay.url.expose())
+        .map_err(|_| {
+            DeliveryError::Permanent(
+                "FERRY_SMTP_URL is not a relay URL; set it like smtp://user:pass@host:587".into(),
+            )
+        })?
+        .timeout(Some(Duration::from_secs(30)))
+        .build();
+    transport.send(message).await.map_err(|e| {
+        let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+        if e.is_permanent() {
+            DeliveryError::Permanent(format!(
+                "the SMTP relay refused the mail ({code}); check FERRY_SMTP_URL's user and \
+                 password and the recipient's address"
+            ))
+        } else {
+            DeliveryError::Transient(format!("the SMTP relay could not take the mail now {code}"))
+        }
+    })?;
+    Ok(())
+}
+
+/// A plain-text mail of Ferry's own (a verification code, a deadline notice) to `to`.
+pub async fn send_text(
+    relay: &SmtpRelay,
+    to: &str,
+    subject: &str,
+    text: String,
+) -> Result<(), DeliveryError> {
+    let to: Mailbox = to.parse().map_err(|_| {
+        DeliveryError::Permanent("the recipient is not an email address; correct it".into())
+    })?;
+    let from: Mailbox = relay.from.parse().map_err(|_| {
+        DeliveryError::Permanent(
+            "FERRY_SMTP_FROM is not an email address; set it to the sender's".into(),
+        )
+    })?;
+    let message = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .singlepart(SinglePart::plain(text))
+        .map_err(|e| DeliveryError::Permanent(format!("cannot build the mail: {e}")))?;
+    send(relay, message).await
 }
 
 /// The reference page's example, filled in.
