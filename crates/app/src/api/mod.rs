@@ -13,6 +13,8 @@
 //! - `websites`, `keys`: account administration.
 //! - `destinations`: where exports are delivered, and the account's alert webhook.
 //! - `well_known`: the public key that signs audit checkpoints.
+//! - `requests`, `requests_steps`, `requests_view`: data-subject requests;
+//!   `privacy_verify`: the public link a subject confirms their identity through.
 
 pub mod analytics;
 pub mod audit;
@@ -24,7 +26,11 @@ pub mod extract;
 pub mod ingest;
 pub mod keys;
 pub mod load;
+pub mod privacy_verify;
 pub mod rate_limit;
+pub mod requests;
+pub mod requests_steps;
+pub mod requests_view;
 pub mod schedules;
 pub mod tracker;
 pub mod users;
@@ -115,6 +121,44 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .route(
             &api("/alerts/webhook"),
             axum::routing::put(destinations::set_alert_webhook),
+        )
+        .route(
+            &api("/requests"),
+            get(requests::list).post(requests::create),
+        )
+        .route(
+            &api("/requests/settings"),
+            get(requests::settings).put(requests::set_settings),
+        )
+        .route(
+            &api("/requests/{request_id}"),
+            get(requests::show).patch(requests::update),
+        )
+        .route(&api("/requests/{request_id}/start"), post(requests::start))
+        .route(
+            &api("/requests/{request_id}/reject"),
+            post(requests::reject),
+        )
+        .route(
+            &api("/requests/{request_id}/cancel"),
+            post(requests::cancel),
+        )
+        .route(&api("/requests/{request_id}/close"), post(requests::close))
+        .route(
+            &api("/requests/{request_id}/verification"),
+            post(requests_steps::send_verification),
+        )
+        .route(
+            &api("/requests/{request_id}/verify"),
+            post(requests_steps::verify),
+        )
+        .route(
+            &api("/requests/{request_id}/extend"),
+            post(requests_steps::extend),
+        )
+        .route(
+            "/privacy/verify/{token}",
+            get(privacy_verify::show).post(privacy_verify::confirm),
         );
 
     // Ingest reads an upload and a download streams a file, each as long as it takes: no
