@@ -40,6 +40,15 @@ pub trait Requests: Send + Sync {
         change: RequestChange,
         now: Millis,
     ) -> Result<Created, StoreError>;
+    /// Records many requests in one transaction, each as [`Requests::create_request`] would
+    /// (linked, and skipped when its `external_ref` exists): a bulk import's batch. A crash
+    /// leaves the whole batch out, so a re-run creates each request exactly once.
+    async fn import_requests(
+        &self,
+        account: AccountId,
+        batch: Vec<(Request, RequestChange)>,
+        now: Millis,
+    ) -> Result<Vec<Created>, StoreError>;
     /// The account's requests, oldest first, of one status when `status` is given.
     async fn requests(
         &self,

@@ -126,6 +126,7 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
             &api("/requests"),
             get(requests::list).post(requests::create),
         )
+        .route(&api("/requests/import"), post(requests_steps::import))
         .route(
             &api("/requests/settings"),
             get(requests::settings).put(requests::set_settings),

@@ -1,6 +1,7 @@
 //! The request routes that do more than move a status: `POST /requests/{id}/verification`
 //! (mail the subject a code and link), `POST /requests/{id}/verify {"code"}` (the code the
-//! subject gave staff), `POST /requests/{id}/extend {"months", "reason"}`. All need
+//! subject gave staff), `POST /requests/{id}/extend {"months", "reason"}`, and
+//! `POST /requests/import` (CSV or NDJSON, see `services::requests::import`). All need
 //! `requests:write`.
 
 use axum::Json;
@@ -11,10 +12,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, Body, Caller};
 use super::requests::{actor, shown};
 use crate::error_code::ErrorCode;
 use crate::services::requests::deadlines::{self, Extension};
+use crate::services::requests::import::{self, Format};
 use crate::services::requests::verification::{self, Proof};
 use crate::startup::AppState;
 
@@ -94,4 +96,31 @@ pub async fn extend(
     .await?;
     state.worker.wake.notify_one();
     Ok(Json(shown(&state, &extended, key.account).await?))
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Body(body): Body,
+) -> Result<Json<import::Report>, ApiError> {
+    let key = caller.require(Scope::RequestsWrite)?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if body.trim_ascii().is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::EmptyBody,
+            "send the requests as CSV (a header row, then one request a row) or NDJSON (one object a line)",
+        ));
+    }
+    let rows = import::parse(Format::detect(content_type, &body), &body)?;
+    let report = import::import(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &actor(key),
+        rows,
+    )
+    .await?;
+    Ok(Json(report))
 }

@@ -1,4 +1,4 @@
-//! `ferry requests list|create|show`: data-subject requests at the command line, through the
+//! `ferry requests list|create|import|show`: data-subject requests at the command line, through the
 //! same service as the API (the same checks and audit entries; the actor is `cli`). Lists
 //! print ids and dates, not people's addresses; `show` prints the request as the API does.
 
@@ -33,6 +33,13 @@ pub enum RequestsCommand {
         received_at: Option<String>,
         #[arg(long)]
         external_ref: Option<String>,
+    },
+    /// Import requests from a CSV or NDJSON file (`-`: stdin), idempotent by external_ref:
+    /// re-running a file, whole or after a crash, creates nothing twice. Prints the report.
+    Import {
+        #[arg(long)]
+        account: String,
+        file: std::path::PathBuf,
     },
     /// Print one request, with its timeline, as JSON.
     Show {
@@ -105,6 +112,38 @@ pub async fn run(args: &StoreArgs, cmd: RequestsCommand) -> anyhow::Result<()> {
                 eprintln!("a request with that external reference exists already");
             }
             println!("{}", created.id);
+        }
+        RequestsCommand::Import { account, file } => {
+            use crate::services::requests::import::{Format, import, parse};
+            let actor = actor(account).await?;
+            let body = if file.as_os_str() == "-" {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
+                bytes
+            } else {
+                std::fs::read(&file)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?
+            };
+            let ndjson = file
+                .extension()
+                .is_some_and(|e| e == "ndjson" || e == "jsonl");
+            let format = if ndjson {
+                Format::Ndjson
+            } else {
+                Format::detect(None, &body)
+            };
+            let rows = parse(format, &body).map_err(problem)?;
+            let report = import(store.as_ref(), clock.as_ref(), &actor, rows)
+                .await
+                .map_err(problem)?;
+            println!("{}", serde_json::to_string(&report)?);
+            if report.rejected > 0 {
+                anyhow::bail!(
+                    "{} of {} rows were rejected (see errors)",
+                    report.rejected,
+                    report.rows
+                );
+            }
         }
         RequestsCommand::Show { account, id } => {
             let actor = actor(account).await?;

@@ -25,6 +25,7 @@ mod output;
 mod overload;
 mod requests;
 mod requests_deadlines;
+mod requests_import;
 mod requests_verification;
 mod schedule_delivery;
 mod schedules;

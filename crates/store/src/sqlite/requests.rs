@@ -124,11 +124,25 @@ fn commit_change(
 fn create(
     conn: &mut Connection,
     account: AccountId,
+    batch: Vec<(Request, RequestChange)>,
+    now: Millis,
+) -> Result<Vec<Created>, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut created = Vec::with_capacity(batch.len());
+    for (request, change) in batch {
+        created.push(create_in(&tx, account, request, &change, now)?);
+    }
+    tx.commit()?;
+    Ok(created)
+}
+
+fn create_in(
+    tx: &Transaction,
+    account: AccountId,
     mut r: Request,
     change: &RequestChange,
     now: Millis,
 ) -> Result<Created, StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     if let Some(reference) = &r.external_ref {
         let sql =
             format!("SELECT {COLUMNS} FROM requests WHERE account_pk = ?1 AND external_ref = ?2");
@@ -193,9 +207,8 @@ fn create(
             now
         ],
     )?;
-    commit_change(&tx, account, &r.id, change, now)?;
-    let created = of_account(&tx, account, &r.id)?.ok_or(StoreError::NotFound)?;
-    tx.commit()?;
+    commit_change(tx, account, &r.id, change, now)?;
+    let created = of_account(tx, account, &r.id)?.ok_or(StoreError::NotFound)?;
     Ok(Created::New(created))
 }
 
@@ -309,8 +322,21 @@ impl Requests for SqliteStore {
         change: RequestChange,
         now: Millis,
     ) -> Result<Created, StoreError> {
+        let mut created = self
+            .pool
+            .write(move |c| create(c, account, vec![(request, change)], now))
+            .await?;
+        created.pop().ok_or(StoreError::NotFound)
+    }
+
+    async fn import_requests(
+        &self,
+        account: AccountId,
+        batch: Vec<(Request, RequestChange)>,
+        now: Millis,
+    ) -> Result<Vec<Created>, StoreError> {
         self.pool
-            .write(move |c| create(c, account, request, &change, now))
+            .write(move |c| create(c, account, batch, now))
             .await
     }
 

@@ -7,11 +7,13 @@
 //! - [`settings`]: the account's rule, holidays, clock and escalation settings.
 //! - [`verification`]: the one-time code and link that prove the subject's identity.
 //! - [`deadlines`]: the due date as it stands today, extensions and escalations.
+//! - [`import`]: many requests at once from CSV or NDJSON, idempotent by `external_ref`.
 //!
 //! Fulfilment (the export), erasure and the privacy page build on [`advance`]: it takes any
 //! action the status machine allows.
 
 pub mod deadlines;
+pub mod import;
 pub mod settings;
 pub mod verification;
 
@@ -165,7 +167,28 @@ pub async fn create(
     actor: &Actor,
     body: NewRequest,
 ) -> Result<(Request, bool), Problem> {
-    let account = actor.account();
+    let now = clock.now();
+    let settings = store.request_settings(actor.account()).await?;
+    let (request, change) = prepare(actor, body, &settings, now)?;
+    match store
+        .create_request(actor.account(), request, change, now)
+        .await?
+    {
+        Created::New(created) => {
+            tracing::info!(request.id = %created.id, linked = created.linked_to.is_some(), "request received");
+            Ok((created, true))
+        }
+        Created::Existing(existing) => Ok((existing, false)),
+    }
+}
+
+/// A checked new request under the account's settings, and what records its receipt.
+pub fn prepare(
+    actor: &Actor,
+    body: NewRequest,
+    settings: &ferry_domain::request::RequestSettings,
+    now: Millis,
+) -> Result<(Request, RequestChange), Problem> {
     let kind = RequestType::parse(&body.kind).ok_or_else(|| {
         Problem::new(
             ErrorCode::InvalidValue,
@@ -174,9 +197,7 @@ pub async fn create(
     })?;
     let email = normalize_email(&body.subject_email)
         .map_err(|m| Problem::new(ErrorCode::InvalidValue, m))?;
-    let now = clock.now();
     let received_at = received_at(body.received_at.as_deref(), now)?;
-    let settings = store.request_settings(account).await?;
     let received_on = day_of(received_at);
     let deadline = Deadline {
         received_on,
@@ -214,13 +235,7 @@ pub async fn create(
         "external_ref": request.external_ref,
     });
     let change = recorded(actor.audit_name(), "received", &request, details, now);
-    match store.create_request(account, request, change, now).await? {
-        Created::New(created) => {
-            tracing::info!(request.id = %created.id, linked = created.linked_to.is_some(), "request received");
-            Ok((created, true))
-        }
-        Created::Existing(existing) => Ok((existing, false)),
-    }
+    Ok((request, change))
 }
 
 pub async fn find(store: &dyn Store, actor: &Actor, id: &str) -> Result<Request, Problem> {
