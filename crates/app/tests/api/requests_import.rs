@@ -149,3 +149,63 @@ async fn an_import_needs_requests_write_and_a_body_and_stays_in_its_account() {
     let listed = app.get_json(&app.api("/requests")).await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 1);
 }
+
+/// `ferry requests import|list|show`: the same service from the real binary.
+#[tokio::test]
+async fn the_cli_imports_a_file_twice_and_creates_each_request_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(
+        crate::cli::run(data, &["accounts", "create", "acme"])
+            .await
+            .0
+    );
+    let file = data.join("requests.csv");
+    std::fs::write(
+        &file,
+        "type,subject_email,external_ref,received_at\n\
+         access,ann@example.com,c-1,2028-01-31\n\
+         erasure,bob@example.com,c-2,2026-01-31\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let args = ["requests", "import", "--account", "acme", path];
+    let (ok, out, err) = crate::cli::run(data, &args).await;
+    assert!(!ok, "a rejected row fails the command: {out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (&report["created"], &report["rejected"]),
+        (&json!(1), &json!(1)),
+        "{err}"
+    );
+    assert_eq!(
+        report["errors"][0]["row"], 2,
+        "2028 is in the future: {report}"
+    );
+    let (ok, out, _) = crate::cli::run(data, &args).await;
+    assert!(!ok);
+    let again: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (&again["created"], &again["existing"]),
+        (&json!(0), &json!(1))
+    );
+
+    let (ok, list, err) = crate::cli::run(data, &["requests", "list", "--account", "acme"]).await;
+    assert!(ok, "{err}");
+    assert_eq!(list.lines().count(), 1, "{list}");
+    assert!(
+        list.contains("erasure  received  received 2026-01-31  due 2026-03-02"),
+        "{list}"
+    );
+    assert!(
+        !list.contains("bob@example.com"),
+        "lists print no addresses"
+    );
+    let id = list.split_whitespace().next().unwrap();
+    let (ok, shown, _) =
+        crate::cli::run(data, &["requests", "show", "--account", "acme", id]).await;
+    assert!(ok);
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["timeline"][0]["actor"], "cli");
+    assert_eq!(shown["external_ref"], "c-2");
+}
