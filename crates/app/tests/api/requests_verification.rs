@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, error_code, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, error_code, spawn_app_with};
 use crate::requests::{id, post_ok, post_with, receive, steps, unique_email};
 
 pub const MAILDIR: &str = "/var/tmp/ferry-services/smtp/maildir/new";
@@ -70,7 +70,7 @@ pub async fn sent(app: &TestApp, email: &str) -> Value {
     sent
 }
 
-async fn verify(app: &TestApp, request: &Value, code: &str) -> reqwest::Response {
+pub async fn verify(app: &TestApp, request: &Value, code: &str) -> reqwest::Response {
     post_with(
         app,
         &app.admin_key,
@@ -319,105 +319,4 @@ async fn an_expired_code_and_link_are_refused_and_a_new_code_replaces_the_old() 
     );
     let response = verify(&app, &request, &new_code).await;
     assert_eq!(response.status(), StatusCode::OK);
-}
-
-#[tokio::test]
-async fn without_a_relay_a_verification_is_refused_before_anything_changes() {
-    let app = spawn_app().await;
-    let request = receive(&app, "gus@example.com", None).await;
-    let response = post_with(
-        &app,
-        &app.admin_key,
-        &format!("/requests/{}/verification", id(&request)),
-        json!({}),
-    )
-    .await;
-    assert_eq!(
-        error_code(response).await,
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "mail_not_configured".into()
-        )
-    );
-    let response = verify(&app, &request, "12345678").await;
-    assert_eq!(
-        error_code(response).await,
-        (StatusCode::CONFLICT, "verification_not_sent".into())
-    );
-    let shown = app
-        .get_json(&app.api(&format!("/requests/{}", id(&request))))
-        .await;
-    assert_eq!(steps(&shown), ["received"]);
-}
-
-#[tokio::test]
-async fn the_public_link_is_rate_limited_per_client() {
-    let app = spawn_app().await;
-    let link = app.url("/privacy/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-    for _ in 0..ferry::api::privacy_verify::PRIVACY_RATE_PER_MINUTE {
-        assert_eq!(
-            app.client.get(&link).send().await.unwrap().status(),
-            StatusCode::NOT_FOUND
-        );
-    }
-    let refused = app.client.post(&link).send().await.unwrap();
-    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(refused.headers().contains_key("retry-after"));
-}
-
-#[tokio::test]
-async fn with_the_clock_stopped_while_unverified_the_due_date_moves_by_the_paused_days() {
-    let app = app_with_mail().await;
-    let response = app
-        .client
-        .put(app.api("/requests/settings"))
-        .header("X-API-Key", &app.admin_key)
-        .json(&json!({"clock_runs_while_unverified": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let today = chrono::DateTime::from_timestamp_millis(ferry::clock::Clock::now(&app.clock))
-        .unwrap()
-        .date_naive();
-    let received = today - chrono::Days::new(3);
-    let email = unique_email("paused");
-    let request = receive(&app, &email, Some(&received.to_string())).await;
-    let deadline = |paused: u32| {
-        ferry_domain::request::Deadline {
-            received_on: received,
-            rule: ferry_domain::request::DueRule::EarlierOf,
-            paused_days: paused,
-            extension_months: 0,
-        }
-        .due_on(&[])
-        .to_string()
-    };
-    assert_eq!(
-        request["clock"],
-        json!({"runs_while_unverified": false, "stopped": true, "paused_days": 3})
-    );
-    assert_eq!(request["due_on"], deadline(3));
-
-    post_ok(
-        &app,
-        &format!("/requests/{}/verification", id(&request)),
-        json!({}),
-        StatusCode::ACCEPTED,
-    )
-    .await;
-    app.run_jobs().await;
-    let (code, _) = code_and_link(&email);
-    app.clock.advance(3_600_000);
-    let verified: Value = verify(&app, &request, &code).await.json().await.unwrap();
-    assert_eq!(verified["status"], "verified");
-    // Fixed at verification: later days count.
-    app.clock.advance(5 * 86_400_000);
-    let shown = app
-        .get_json(&app.api(&format!("/requests/{}", id(&request))))
-        .await;
-    assert_eq!(shown["clock"]["stopped"], false);
-    let paused = shown["clock"]["paused_days"].as_u64().unwrap() as u32;
-    assert!(paused == 3 || paused == 4, "{shown}");
-    assert_eq!(shown["due_on"], deadline(paused));
 }
