@@ -208,4 +208,32 @@ async fn the_cli_imports_a_file_twice_and_creates_each_request_once() {
     let shown: Value = serde_json::from_str(&shown).unwrap();
     assert_eq!(shown["timeline"][0]["actor"], "cli");
     assert_eq!(shown["external_ref"], "c-2");
+
+    // Logs name requests by id, never the person (here at debug, every line shown).
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "requests",
+            "create",
+            "--account",
+            "acme",
+            "--type",
+            "erasure",
+        ])
+        .args(["--email", "Carol.Secret@example.com"])
+        .env("FERRY_LOG", "debug")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr).to_lowercase(),
+    );
+    assert!(
+        stderr.contains("request received") && stderr.contains(stdout.trim()),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("carol.secret"), "{stderr}");
 }
