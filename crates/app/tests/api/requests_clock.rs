@@ -108,3 +108,51 @@ async fn with_the_clock_stopped_while_unverified_the_due_date_moves_by_the_pause
     assert!(paused == 3 || paused == 4, "{shown}");
     assert_eq!(shown["due_on"], deadline(paused));
 }
+
+/// Thirty wrong codes at once: every verdict told was counted first, so racing buys no more
+/// than the five attempts (the others are told `conflict`, with no verdict, or `locked`).
+#[tokio::test]
+async fn wrong_codes_sent_all_at_once_get_no_more_verdicts_than_attempts() {
+    let app = app_with_mail().await;
+    let email = unique_email("race");
+    let request = crate::requests_verification::sent(&app, &email).await;
+    let (code, _) = code_and_link(&email);
+    let wrong = if code.starts_with('1') { "2" } else { "1" }.to_string() + &code[1..];
+    let attempts = (0..30).map(|_| verify(&app, &request, &wrong));
+    let mut codes = Vec::new();
+    for response in futures_util::future::join_all(attempts).await {
+        let body: Value = response.json().await.unwrap();
+        codes.push(body["error"]["code"].as_str().unwrap().to_string());
+    }
+    let invalid = codes
+        .iter()
+        .filter(|c| *c == "verification_code_invalid")
+        .count();
+    assert!(invalid <= 4, "{codes:?}");
+    assert!(
+        codes.iter().all(|c| [
+            "verification_code_invalid",
+            "verification_locked",
+            "conflict"
+        ]
+        .contains(&c.as_str())),
+        "{codes:?}"
+    );
+    let shown = app
+        .get_json(&app.api(&format!("/requests/{}", id(&request))))
+        .await;
+    let used = 5 - shown["verification"]["attempts_left"].as_u64().unwrap() as usize;
+    let failed_steps = steps(&shown)
+        .iter()
+        .filter(|s| s.starts_with("verification_failed") || *s == "verification_locked")
+        .count();
+    assert_eq!(
+        used, failed_steps,
+        "every counted attempt is on the timeline"
+    );
+    assert_eq!(
+        invalid,
+        used.min(4),
+        "each verdict told was a counted attempt: {codes:?}"
+    );
+}
