@@ -43,6 +43,9 @@ pub enum Command {
     /// Destinations exports are delivered to (credentials are never printed).
     #[command(subcommand)]
     Destinations(DestinationsCommand),
+    /// Data-subject requests (`/api/external/v1/requests`).
+    #[command(subcommand)]
+    Requests(crate::commands::requests::RequestsCommand),
     /// Import NDJSON (the `POST /api/ingest` line format) from a file, or `-` for stdin.
     Import(ImportArgs),
     /// Export one person's data, or with --bulk a whole website's, to a file (the same files
@@ -341,7 +344,7 @@ pub enum KeysCommand {
     Create {
         #[arg(long)]
         account: String,
-        /// Comma-separated: analytics:read, exports:read, exports:write, ingest, admin.
+        /// Comma-separated: analytics:read, exports:read, exports:write, ingest, requests:read, requests:write, admin.
         #[arg(long, default_value = "analytics:read,exports:read,exports:write")]
         scopes: String,
         /// A label to tell keys apart.

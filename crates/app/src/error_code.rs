@@ -67,13 +67,18 @@ codes! {
     ScheduleNotFound = "schedule_not_found" => NOT_FOUND,
     DestinationNotFound = "destination_not_found" => NOT_FOUND,
     EncryptionKeyNotSet = "encryption_key_not_set" => NOT_FOUND,
+    RequestNotFound = "request_not_found" => NOT_FOUND,
     LinkInvalid = "link_invalid" => NOT_FOUND,
     MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
     Conflict = "conflict" => CONFLICT,
     MailRelayNotConfigured = "mail_relay_not_configured" => CONFLICT,
+    IllegalTransition = "illegal_transition" => CONFLICT,
+    VerificationLocked = "verification_locked" => CONFLICT,
+    VerificationNotSent = "verification_not_sent" => CONFLICT,
     // 410, 413, 416
     LinkExpired = "link_expired" => GONE,
     LinkUsed = "link_used" => GONE,
+    VerificationExpired = "verification_expired" => GONE,
     BodyTooLarge = "body_too_large" => PAYLOAD_TOO_LARGE,
     InvalidRange = "invalid_range" => RANGE_NOT_SATISFIABLE,
     // 422: well-formed, but not something Ferry can do.
@@ -92,6 +97,8 @@ codes! {
     SubjectRequired = "subject_required" => UNPROCESSABLE_ENTITY,
     Unsupported = "unsupported" => UNPROCESSABLE_ENTITY,
     InvalidDestination = "invalid_destination" => UNPROCESSABLE_ENTITY,
+    VerificationCodeInvalid = "verification_code_invalid" => UNPROCESSABLE_ENTITY,
+    ExtensionLimit = "extension_limit" => UNPROCESSABLE_ENTITY,
     // 502: a destination Ferry reached out to did not take the test object.
     DestinationUnreachable = "destination_unreachable" => BAD_GATEWAY,
     // 429

@@ -89,6 +89,28 @@ impl LinkSigner {
         )
     }
 
+    /// HMAC-SHA256 of `input` under the server's secret, for `purpose` (which keeps the
+    /// digests of one use from standing in for another's). Request verification derives its
+    /// codes and tokens, and keys their stored hashes, with it: a copy of the database alone
+    /// cannot produce or test one.
+    pub fn derive(&self, purpose: &str, input: &str) -> [u8; 32] {
+        let mut mac = self.mac();
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(input.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether [`LinkSigner::derive`] of `purpose` and `input` is `expected`, compared in
+    /// constant time.
+    pub fn derived_matches(&self, purpose: &str, input: &str, expected: &[u8]) -> bool {
+        let mut mac = self.mac();
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(input.as_bytes());
+        mac.verify_slice(expected).is_ok()
+    }
+
     /// The claim of a token this server signed; `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<LinkClaim> {
         let (payload, signature) = token.split_once('.')?;

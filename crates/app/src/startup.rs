@@ -31,6 +31,8 @@ pub struct AppState {
     pub rate_limit: Arc<crate::api::rate_limit::ApiRateLimit>,
     /// Per download link: a leaked link cannot be hammered.
     pub link_rate_limit: Arc<crate::api::rate_limit::ApiRateLimit>,
+    /// Per client address on the public privacy pages (the verification link).
+    pub privacy_rate_limit: Arc<crate::api::rate_limit::ApiRateLimit>,
     /// Time for link expiry and job leases; tests move it by hand.
     pub clock: Arc<dyn Clock>,
     /// The export id of every download once it is in the download log.
@@ -104,6 +106,9 @@ impl App {
             )),
             link_rate_limit: Arc::new(crate::api::rate_limit::ApiRateLimit::for_links(
                 args.link_rate_limit,
+            )),
+            privacy_rate_limit: Arc::new(crate::api::rate_limit::ApiRateLimit::for_clients(
+                crate::api::privacy_verify::PRIVACY_RATE_PER_MINUTE,
             )),
             clock,
             downloads: tokio::sync::broadcast::channel(64).0,

@@ -13,6 +13,7 @@
 //! - [`export`]: what a person's export holds: data types, formats, subject, rows.
 //! - [`job`]: export jobs and their states.
 //! - [`queue`]: the generic job queue: job kinds, lanes, leases.
+//! - [`request`]: data-subject requests, their status machine and their legal deadline.
 //! - [`schedule`]: schedules, their frequencies and the windows their runs cover.
 //! - [`session`]: the rule that splits activity into sessions.
 //! - [`time`]: the one RFC 3339 formatter of every output, and its serde helpers.
@@ -27,6 +28,7 @@ pub mod ingest;
 pub mod job;
 pub mod plan;
 pub mod queue;
+pub mod request;
 pub mod schedule;
 pub mod scope;
 pub mod session;

@@ -29,6 +29,13 @@ pub enum JobKind {
     },
     /// Carry the completed export `export_id` to the destination its request named.
     Deliver { export_id: String },
+    /// Send one mail about a data-subject request (a verification code, an extension
+    /// notice, an escalation). Queued in the transaction that decided it, so a crash loses
+    /// no mail.
+    RequestMail {
+        request_id: String,
+        mail: crate::request::RequestMail,
+    },
 }
 
 impl JobKind {
@@ -38,6 +45,7 @@ impl JobKind {
             JobKind::Sweep => "sweep",
             JobKind::ScheduleRun { .. } => "schedule_run",
             JobKind::Deliver { .. } => "deliver",
+            JobKind::RequestMail { .. } => "request_mail",
         }
     }
 

@@ -1,4 +1,8 @@
 //! What an API key may do. A key carries a set of scopes; `admin` implies every other one.
+//!
+//! Data-subject requests have scopes of their own (`requests:read`, `requests:write`): they
+//! hold people's email addresses and what they asked, which a key made for analytics or
+//! exports has no reason to see.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,16 +16,22 @@ pub enum Scope {
     ExportsWrite,
     #[serde(rename = "ingest")]
     Ingest,
+    #[serde(rename = "requests:read")]
+    RequestsRead,
+    #[serde(rename = "requests:write")]
+    RequestsWrite,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 7] = [
         Scope::AnalyticsRead,
         Scope::ExportsRead,
         Scope::ExportsWrite,
         Scope::Ingest,
+        Scope::RequestsRead,
+        Scope::RequestsWrite,
         Scope::Admin,
     ];
 
@@ -31,6 +41,8 @@ impl Scope {
             Scope::ExportsRead => "exports:read",
             Scope::ExportsWrite => "exports:write",
             Scope::Ingest => "ingest",
+            Scope::RequestsRead => "requests:read",
+            Scope::RequestsWrite => "requests:write",
             Scope::Admin => "admin",
         }
     }
@@ -44,7 +56,7 @@ impl std::str::FromStr for Scope {
             .find(|scope| scope.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown scope `{s}`: use any of analytics:read, exports:read, exports:write, ingest, admin"
+                    "unknown scope `{s}`: use any of analytics:read, exports:read, exports:write, ingest, requests:read, requests:write, admin"
                 )
             })
     }

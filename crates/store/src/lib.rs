@@ -16,6 +16,7 @@
 //! - [`Sweeping`] (`sweep`): which exports' files are dead, and retiring them.
 //! - [`Schedules`] (`schedules`): schedules, their cursors and runs.
 //! - [`Destinations`] (`destinations`): destinations, deliveries and alert webhooks.
+//! - [`Requests`] (`requests`): data-subject requests, their timelines, request settings.
 //!
 //! Besides them:
 //! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
@@ -39,6 +40,7 @@ mod ingest;
 mod keys;
 mod limits;
 mod queue;
+mod requests;
 mod schedules;
 mod segments;
 pub mod sqlite;
@@ -60,6 +62,7 @@ pub use ingest::{Ingest, IngestOutcome};
 pub use keys::Keys;
 pub use limits::Limits;
 pub use queue::JobQueue;
+pub use requests::{Created, RequestChange, Requests};
 pub use schedules::{RunStatus, Schedules};
 pub use segments::SegmentStore;
 pub use sqlite::SqliteStore;
@@ -79,8 +82,8 @@ use std::sync::Arc;
 pub mod prelude {
     pub use crate::{
         Accounts as _, Analytics as _, Audit as _, BulkStore as _, Destinations as _, Exports as _,
-        Ingest as _, Keys as _, Limits as _, Schedules as _, SegmentStore as _, Subjects as _,
-        Sweeping as _,
+        Ingest as _, Keys as _, Limits as _, Requests as _, Schedules as _, SegmentStore as _,
+        Subjects as _, Sweeping as _,
     };
 }
 

@@ -2,7 +2,7 @@ use ferry_domain::Millis;
 
 use crate::{
     Accounts, Analytics, Audit, BulkStore, Destinations, Exports, Ingest, JobQueue, Keys, Limits,
-    Schedules, SegmentStore, Subjects, Sweeping,
+    Requests, Schedules, SegmentStore, Subjects, Sweeping,
 };
 
 /// A UTC window `[start, end)` in milliseconds.
@@ -26,6 +26,7 @@ pub trait Store:
     + Sweeping
     + Schedules
     + Destinations
+    + Requests
     + Send
     + Sync
     + 'static
@@ -47,6 +48,7 @@ impl<T> Store for T where
         + Sweeping
         + Schedules
         + Destinations
+        + Requests
         + Send
         + Sync
         + 'static

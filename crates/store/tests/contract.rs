@@ -27,6 +27,8 @@ mod exports;
 mod people;
 #[path = "contract/queue.rs"]
 mod queue;
+#[path = "contract/requests.rs"]
+mod requests;
 #[path = "contract/retries.rs"]
 mod retries;
 #[path = "contract/schedules.rs"]
@@ -42,6 +44,7 @@ use destinations::destinations;
 use exports::exports;
 use people::audit_people;
 use queue::queue;
+use requests::requests;
 use retries::retries;
 use schedules::schedules;
 use subjects::{subject_rows, subjects};
@@ -132,6 +135,7 @@ pub async fn story(store: Arc<dyn Store>) {
     schedules(&store, acme, other, now).await;
     bulk(&store, &website).await;
     segments(&store).await;
+    requests(&store, acme, other, now).await;
 }
 
 /// Two accounts, `acme` with website `web_a` (a.example), `other` with `web_o`.

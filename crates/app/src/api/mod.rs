@@ -14,6 +14,8 @@
 //! - `destinations`: where exports are delivered, and where the account's alerts go.
 //! - `account`: the account's default encryption key.
 //! - `well_known`: the public key that signs audit checkpoints.
+//! - `requests`, `requests_steps`, `requests_view`: data-subject requests;
+//!   `privacy_verify`: the public link a subject confirms their identity through.
 
 pub mod account;
 pub mod analytics;
@@ -26,7 +28,11 @@ pub mod extract;
 pub mod ingest;
 pub mod keys;
 pub mod load;
+pub mod privacy_verify;
 pub mod rate_limit;
+pub mod requests;
+pub mod requests_steps;
+pub mod requests_view;
 pub mod schedules;
 pub mod tracker;
 pub mod users;
@@ -127,6 +133,45 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .route(
             &api("/account/encryption"),
             get(account::show).put(account::set).delete(account::remove),
+        )
+        .route(
+            &api("/requests"),
+            get(requests::list).post(requests::create),
+        )
+        .route(&api("/requests/import"), post(requests_steps::import))
+        .route(
+            &api("/requests/settings"),
+            get(requests::settings).put(requests::set_settings),
+        )
+        .route(
+            &api("/requests/{request_id}"),
+            get(requests::show).patch(requests::update),
+        )
+        .route(&api("/requests/{request_id}/start"), post(requests::start))
+        .route(
+            &api("/requests/{request_id}/reject"),
+            post(requests::reject),
+        )
+        .route(
+            &api("/requests/{request_id}/cancel"),
+            post(requests::cancel),
+        )
+        .route(&api("/requests/{request_id}/close"), post(requests::close))
+        .route(
+            &api("/requests/{request_id}/verification"),
+            post(requests_steps::send_verification),
+        )
+        .route(
+            &api("/requests/{request_id}/verify"),
+            post(requests_steps::verify),
+        )
+        .route(
+            &api("/requests/{request_id}/extend"),
+            post(requests_steps::extend),
+        )
+        .route(
+            "/privacy/verify/{token}",
+            get(privacy_verify::show).post(privacy_verify::confirm),
         );
 
     // Ingest reads an upload and a download streams a file, each as long as it takes: no

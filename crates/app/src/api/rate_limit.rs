@@ -32,6 +32,11 @@ impl ApiRateLimit {
         Self::named(per_minute, "this download link")
     }
 
+    /// Per client address on public pages; `per_minute` 0 turns the limit off.
+    pub fn for_clients(per_minute: u32) -> Self {
+        Self::named(per_minute, "this address")
+    }
+
     fn named(per_minute: u32, what: &'static str) -> Self {
         ApiRateLimit {
             limiter: NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n))),

@@ -13,6 +13,7 @@ mod destinations;
 mod export;
 mod import;
 mod limits;
+pub mod requests;
 mod schedules;
 mod serve;
 
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
         Command::Schedules(cmd) => schedules::run(&cli.store, cmd).await,
         Command::Destinations(cmd) => destinations::run(&cli.store, cmd).await,
+        Command::Requests(cmd) => requests::run(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
         Command::Compact(args) => compact::run(&cli.store, args).await,
         Command::Export(args) => export::run(&cli.store, args).await,

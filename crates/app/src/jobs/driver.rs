@@ -90,6 +90,9 @@ async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result
             trigger,
         } => super::schedule::run(&worker, ctx.lease.job, schedule_id, *window, *trigger).await?,
         JobKind::Deliver { export_id } => super::deliver::run(&worker, export_id).await?,
+        JobKind::RequestMail { request_id, mail } => {
+            super::request_mail::run(&worker, request_id, mail).await?
+        }
     }
     // Other kinds keep no record of their own to finish the job with: left running, the job
     // would be reclaimed when its lease ran out and end as failed.
@@ -119,7 +122,10 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
                     .export_progress(&ctx.lease, export_id, progress, now, lease_ms)
                     .await
             }
-            JobKind::Sweep | JobKind::ScheduleRun { .. } | JobKind::Deliver { .. } => {
+            JobKind::Sweep
+            | JobKind::ScheduleRun { .. }
+            | JobKind::Deliver { .. }
+            | JobKind::RequestMail { .. } => {
                 worker.store.extend_lease(&ctx.lease, now, lease_ms).await
             }
         };

@@ -13,12 +13,14 @@
 //! `driver`: one job's run; `deliver`: the deliver job kind, which carries a completed export
 //! to its destination; `export`: the export job kind; `sweep`: the sweep job kind, which
 //! deletes export files nobody needs; `schedule`: the scheduler and the `schedule_run` kind;
+//! `request_mail`: mails about data-subject requests, and the escalation pass;
 //! `step`: single steps for tests and for commands that run
 //! their own job.
 
 mod deliver;
 mod driver;
 pub mod export;
+mod request_mail;
 mod run_loop;
 mod schedule;
 mod step;
@@ -160,7 +162,7 @@ impl MailSetup {
             relay,
             public_url: crate::config::public_url(public_url)?.into(),
             links,
-            attach_limit: args.mail_attach_limit,
+            attach_limit: args.mail.mail_attach_limit,
         })))
     }
 }

@@ -1,5 +1,6 @@
 //! The worker's loop: fill free slots from the queue, wake when a job is queued or one ends,
-//! reclaim expired leases, queue the period's sweep and schedules' due windows now and then, and shut down
+//! reclaim expired leases, queue the period's sweep, schedules' due windows and requests'
+//! escalations now and then, and shut down
 //! gracefully.
 
 use std::collections::HashMap;
@@ -49,6 +50,9 @@ impl Worker {
                 }
                 if let Err(e) = self.enqueue_due_windows().await {
                     tracing::warn!(error = %e, "cannot queue schedules' due windows");
+                }
+                if let Err(e) = self.enqueue_request_escalations().await {
+                    tracing::warn!(error = %e, "cannot queue request escalations");
                 }
             }
             let mut failed = false;

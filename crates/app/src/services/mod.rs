@@ -7,10 +7,12 @@
 //! - [`destinations`]: where exports are delivered, and an export's delivery.
 //! - [`encryption`]: which key an export is encrypted to; the account's default key.
 //! - [`users`]: finding a person, before exporting their data.
+//! - [`requests`]: data-subject requests: receipt, deadlines, verification, extensions.
 
 pub mod destinations;
 pub mod encryption;
 pub mod exports;
+pub mod requests;
 pub mod schedules;
 pub mod users;
 
@@ -30,6 +32,8 @@ pub enum Actor {
     /// A schedule's run. The daily limit does not refuse it (a schedule catching up after
     /// downtime asks for many windows at once, and an admin set it up), but it counts.
     Schedule { account: AccountId, id: String },
+    /// The data subject, proving who they are through the link Ferry mailed them.
+    Subject { account: AccountId },
 }
 
 impl Actor {
@@ -37,7 +41,8 @@ impl Actor {
         match self {
             Actor::Key { account, .. }
             | Actor::Cli { account }
-            | Actor::Schedule { account, .. } => *account,
+            | Actor::Schedule { account, .. }
+            | Actor::Subject { account } => *account,
         }
     }
 
@@ -46,6 +51,7 @@ impl Actor {
         match self {
             Actor::Key { id, .. } | Actor::Schedule { id, .. } => id,
             Actor::Cli { .. } => "cli",
+            Actor::Subject { .. } => "subject",
         }
     }
 
@@ -55,6 +61,7 @@ impl Actor {
             Actor::Key { id, name, .. } => name.clone().unwrap_or_else(|| id.clone()),
             Actor::Cli { .. } => "cli".into(),
             Actor::Schedule { id, .. } => format!("schedule {id}"),
+            Actor::Subject { .. } => "the data subject".into(),
         }
     }
 

@@ -29,6 +29,8 @@
 //! - `segments`: export segment records ([`crate::SegmentStore`]).
 //! - `sweep`: which exports' files are dead ([`crate::Sweeping`]).
 //! - `schedules`: schedules, their cursors and runs ([`crate::Schedules`]).
+//! - `requests`: data-subject requests and their timelines ([`crate::Requests`]);
+//!   `request_rows`: how their rows read; `request_settings`: the account's settings for them.
 //! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
@@ -54,6 +56,9 @@ mod keys;
 mod limits;
 mod migrations;
 mod queue;
+mod request_rows;
+mod request_settings;
+mod requests;
 mod rows;
 mod schedules;
 mod segments;
