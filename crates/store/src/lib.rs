@@ -16,6 +16,7 @@
 //! - [`Sweeping`] (`sweep`): which exports' files are dead, and retiring them.
 //! - [`Schedules`] (`schedules`): schedules, their cursors and runs.
 //! - [`Destinations`] (`destinations`): destinations, deliveries and alert webhooks.
+//! - [`DashboardUsers`] (`dashboard`): who signs in to the dashboard, and their sessions.
 //!
 //! Besides them:
 //! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
@@ -32,6 +33,7 @@ mod analytics;
 mod audit;
 mod bulk;
 pub mod cursor;
+mod dashboard;
 mod destinations;
 mod error;
 mod exports;
@@ -51,6 +53,7 @@ pub use accounts::Accounts;
 pub use analytics::Analytics;
 pub use audit::{Audit, AuditBreak, AuditChain, AuditFilter};
 pub use bulk::BulkStore;
+pub use dashboard::{DashboardRole, DashboardUser, DashboardUsers, NewDashboardUser};
 pub use destinations::{
     DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationRecord, Destinations,
 };
@@ -78,7 +81,7 @@ use std::sync::Arc;
 /// through the crate root when it must be named.
 pub mod prelude {
     pub use crate::{
-        Accounts as _, Analytics as _, Audit as _, BulkStore as _, Destinations as _, Exports as _,
+        Accounts as _, Analytics as _, Audit as _, BulkStore as _, DashboardUsers as _, Destinations as _, Exports as _,
         Ingest as _, Keys as _, Limits as _, Schedules as _, SegmentStore as _, Subjects as _,
         Sweeping as _,
     };

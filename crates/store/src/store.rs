@@ -1,7 +1,7 @@
 use ferry_domain::Millis;
 
 use crate::{
-    Accounts, Analytics, Audit, BulkStore, Destinations, Exports, Ingest, JobQueue, Keys, Limits,
+    Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Exports, Ingest, JobQueue, Keys, Limits,
     Schedules, SegmentStore, Subjects, Sweeping,
 };
 
@@ -26,6 +26,7 @@ pub trait Store:
     + Sweeping
     + Schedules
     + Destinations
+    + DashboardUsers
     + Send
     + Sync
     + 'static
@@ -47,6 +48,7 @@ impl<T> Store for T where
         + Sweeping
         + Schedules
         + Destinations
+        + DashboardUsers
         + Send
         + Sync
         + 'static

@@ -14,6 +14,7 @@ mod import;
 mod limits;
 mod schedules;
 mod serve;
+mod users;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plans(cmd) => limits::plans(&cli.store, cmd).await,
         Command::Websites(cmd) => admin::websites(&cli.store, cmd).await,
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
+        Command::Users(cmd) => users::run(&cli.store, cmd).await,
         Command::Schedules(cmd) => schedules::run(&cli.store, cmd).await,
         Command::Destinations(cmd) => destinations::run(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,

@@ -6,7 +6,9 @@
 //! - [`schedules`]: schedules: creating, changing, running now, backfilling.
 //! - [`destinations`]: where exports are delivered, and an export's delivery.
 //! - [`users`]: finding a person, before exporting their data.
+//! - [`dashboard_users`]: who may sign in to the dashboard, and checking their passwords.
 
+pub mod dashboard_users;
 pub mod destinations;
 pub mod exports;
 pub mod schedules;
@@ -28,6 +30,13 @@ pub enum Actor {
     /// A schedule's run. The daily limit does not refuse it (a schedule catching up after
     /// downtime asks for many windows at once, and an admin set it up), but it counts.
     Schedule { account: AccountId, id: String },
+    /// A person signed in to the dashboard: the audit trail and receipts name them by email
+    /// (`requested_by: admin@company.com`); logs name them by id only.
+    User {
+        account: AccountId,
+        id: String,
+        email: String,
+    },
 }
 
 impl Actor {
@@ -35,7 +44,8 @@ impl Actor {
         match self {
             Actor::Key { account, .. }
             | Actor::Cli { account }
-            | Actor::Schedule { account, .. } => *account,
+            | Actor::Schedule { account, .. }
+            | Actor::User { account, .. } => *account,
         }
     }
 
@@ -44,6 +54,15 @@ impl Actor {
         match self {
             Actor::Key { id, .. } | Actor::Schedule { id, .. } => id,
             Actor::Cli { .. } => "cli",
+            Actor::User { email, .. } => email,
+        }
+    }
+
+    /// Who asks, for log lines: never an email.
+    pub fn log_name(&self) -> &str {
+        match self {
+            Actor::User { id, .. } => id,
+            other => other.audit_name(),
         }
     }
 
@@ -53,6 +72,7 @@ impl Actor {
             Actor::Key { id, name, .. } => name.clone().unwrap_or_else(|| id.clone()),
             Actor::Cli { .. } => "cli".into(),
             Actor::Schedule { id, .. } => format!("schedule {id}"),
+            Actor::User { email, .. } => email.clone(),
         }
     }
 
@@ -62,6 +82,6 @@ impl Actor {
 
     /// Whether the plan's daily limit may refuse this caller's exports.
     pub fn is_limited(&self) -> bool {
-        matches!(self, Actor::Key { .. })
+        matches!(self, Actor::Key { .. } | Actor::User { .. })
     }
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_tenant_domains_and_session_ids.sql"),
     include_str!("migrations/0013_destinations.sql"),
     include_str!("migrations/0014_schedules.sql"),
+    include_str!("migrations/0018_dashboard_users.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {

@@ -29,6 +29,7 @@
 //! - `segments`: export segment records ([`crate::SegmentStore`]).
 //! - `sweep`: which exports' files are dead ([`crate::Sweeping`]).
 //! - `schedules`: schedules, their cursors and runs ([`crate::Schedules`]).
+//! - `dashboard`: dashboard users and sessions ([`crate::DashboardUsers`]).
 //! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
@@ -42,6 +43,7 @@ mod bulk_lookup;
 mod bulk_store;
 mod conn;
 mod convert;
+mod dashboard;
 mod destinations;
 mod downloads;
 mod export_mirror;
