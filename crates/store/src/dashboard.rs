@@ -78,6 +78,9 @@ pub trait DashboardUsers: Send + Sync {
         now: Millis,
     ) -> Result<Option<DashboardUser>, StoreError>;
     /// Ends a session (sign-out); also drops every session that expired before `now`.
-    async fn delete_dashboard_session(&self, token_hash: &str, now: Millis)
-    -> Result<(), StoreError>;
+    async fn delete_dashboard_session(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<(), StoreError>;
 }

@@ -81,9 +81,9 @@ use std::sync::Arc;
 /// through the crate root when it must be named.
 pub mod prelude {
     pub use crate::{
-        Accounts as _, Analytics as _, Audit as _, BulkStore as _, DashboardUsers as _, Destinations as _, Exports as _,
-        Ingest as _, Keys as _, Limits as _, Schedules as _, SegmentStore as _, Subjects as _,
-        Sweeping as _,
+        Accounts as _, Analytics as _, Audit as _, BulkStore as _, DashboardUsers as _,
+        Destinations as _, Exports as _, Ingest as _, Keys as _, Limits as _, Schedules as _,
+        SegmentStore as _, Subjects as _, Sweeping as _,
     };
 }
 

@@ -30,9 +30,16 @@ pub async fn run(args: &StoreArgs, cmd: UsersCommand) -> anyhow::Result<()> {
     };
     let store = super::open_existing_store(args).await?;
     let account = super::admin::account(store.as_ref(), &account).await?;
-    let user = create_user(store.as_ref(), account.id, &email, password.clone(), role, "cli")
-        .await
-        .map_err(|p| anyhow!(p.message))?;
+    let user = create_user(
+        store.as_ref(),
+        account.id,
+        &email,
+        password.clone(),
+        role,
+        "cli",
+    )
+    .await
+    .map_err(|p| anyhow!(p.message))?;
     println!("{}", user.id);
     eprintln!(
         "created dashboard {} {} for account {}",
@@ -68,8 +75,15 @@ pub async fn ensure_admin(
         return Ok(None);
     }
     let password = new_password();
-    create_user(store, account, email, password.clone(), DashboardRole::Admin, actor)
-        .await
-        .map_err(|p| anyhow!(p.message))?;
+    create_user(
+        store,
+        account,
+        email,
+        password.clone(),
+        DashboardRole::Admin,
+        actor,
+    )
+    .await
+    .map_err(|p| anyhow!(p.message))?;
     Ok(Some(password))
 }

@@ -63,7 +63,11 @@ impl AuditQuery {
         let day = |field: &'static str, v: &str, end: bool| -> Result<Option<i64>, PageError> {
             let Some(v) = text(v) else { return Ok(None) };
             let day = ferry_domain::parse_date(field, &v).map_err(Problem::from)?;
-            let ms = day.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis();
+            let ms = day
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight")
+                .and_utc()
+                .timestamp_millis();
             Ok(Some(if end { ms + 86_400_000 } else { ms }))
         };
         Ok(AuditFilter {

@@ -180,11 +180,19 @@ pub async fn page(
     if let Some(found) = &found {
         form.subject = found.user_id.clone();
     }
-    let message = q
-        .created
-        .filter(|id| id.len() <= 64)
-        .map(|id| format!("Export {id} is queued. This page follows it until it completes."));
-    show(&state, &signed_in, StatusCode::OK, query, found, not_found, form, message, None).await
+    let message = q.created.filter(|id| id.len() <= 64);
+    show(
+        &state,
+        &signed_in,
+        StatusCode::OK,
+        query,
+        found,
+        not_found,
+        form,
+        message,
+        None,
+    )
+    .await
 }
 
 async fn lookup(
@@ -235,6 +243,18 @@ async fn show(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let exports = exports(state, signed_in).await?;
+    // `message` names the export just asked for: say where it stands now.
+    let message = message.and_then(|id| {
+        let row = exports.iter().find(|e| e.id == id)?;
+        Some(match row.status.as_str() {
+            "queued" | "running" => format!(
+                "Export {id} is {}. This page follows it until it completes.",
+                row.status
+            ),
+            "completed" => format!("Export {id} is ready: download it below."),
+            other => format!("Export {id} is {other}."),
+        })
+    });
     let mut chrome = Chrome::new(signed_in, "data-export");
     chrome.refresh = exports
         .iter()
@@ -285,13 +305,20 @@ async fn exports(state: &Dashboard, signed_in: &SignedIn) -> Result<Vec<ExportRo
                 format: text(&v["format"]).to_uppercase(),
                 status: text(&v["status"]),
                 progress,
-                size: if job.files.is_empty() { String::new() } else { human_bytes(bytes) },
+                size: if job.files.is_empty() {
+                    String::new()
+                } else {
+                    human_bytes(bytes)
+                },
                 created_at: ferry_domain::time::rfc3339(job.created_at),
                 requested_by: job.requested_by.clone(),
                 download_url: v["download_url"].as_str().map(str::to_string),
                 has_receipt: job.status == ExportStatus::Completed,
                 can_delete: !matches!(job.status, ExportStatus::Cancelled | ExportStatus::Expired),
-                error: job.error.as_ref().map(|(code, message)| format!("{code}: {message}")),
+                error: job
+                    .error
+                    .as_ref()
+                    .map(|(code, message)| format!("{code}: {message}")),
             }
         })
         .collect())
@@ -345,12 +372,10 @@ pub async fn generate(
     match requested {
         Ok(requested) => {
             state.app.worker.wake.notify_one();
-            Ok(Redirect::to(&format!(
-                "{}?created={}",
-                super::HOME,
-                requested.job.id
-            ))
-            .into_response())
+            Ok(
+                Redirect::to(&format!("{}?created={}", super::HOME, requested.job.id))
+                    .into_response(),
+            )
         }
         // The form comes back as it was sent, with what to fix.
         Err(problem) => {

@@ -32,7 +32,10 @@ fn with_cookie(mut response: Response, cookie: String) -> Response {
     response
 }
 
-pub async fn show(State(state): State<Dashboard>, headers: HeaderMap) -> Result<Response, PageError> {
+pub async fn show(
+    State(state): State<Dashboard>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     if session::current(&state, &headers).await?.is_some() {
         return Ok(Redirect::to(HOME).into_response());
     }
@@ -45,7 +48,12 @@ pub async fn show(State(state): State<Dashboard>, headers: HeaderMap) -> Result<
             error: None,
         },
     );
-    let cookie = session::set_cookie(LOGIN_CSRF_COOKIE, Some(&token), "/login", state.secure_cookies);
+    let cookie = session::set_cookie(
+        LOGIN_CSRF_COOKIE,
+        Some(&token),
+        "/login",
+        state.secure_cookies,
+    );
     Ok(with_cookie(page, cookie))
 }
 
@@ -102,9 +110,18 @@ pub async fn submit(
     state
         .app
         .store
-        .create_dashboard_session(&crate::keys::hash(&token), &user.id, now, now + SESSION_TTL_MS)
+        .create_dashboard_session(
+            &crate::keys::hash(&token),
+            &user.id,
+            now,
+            now + SESSION_TTL_MS,
+        )
         .await?;
-    let entry = crate::audit::event(&user.email, "dashboard.signed_in", json!({"user_id": user.id}));
+    let entry = crate::audit::event(
+        &user.email,
+        "dashboard.signed_in",
+        json!({"user_id": user.id}),
+    );
     crate::audit::record_or_log(state.app.store.as_ref(), user.account, entry).await;
     tracing::info!(user.id = %user.id, "signed in to the dashboard");
     let response = Redirect::to(HOME).into_response();

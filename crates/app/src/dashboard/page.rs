@@ -37,7 +37,10 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot render a dashboard page");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Ferry cannot show this page; the operator's log has details")
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Ferry cannot show this page; the operator's log has details",
+            )
                 .into_response()
         }
     }
@@ -131,6 +134,9 @@ pub async fn security_headers(mut response: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     response
 }

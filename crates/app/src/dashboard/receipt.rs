@@ -29,7 +29,10 @@ pub async fn receipt(
         .export_job(signed_in.user.account, &id)
         .await?
         .ok_or_else(PageError::not_found)?;
-    let receipt = store.receipt(&job.id).await?.ok_or_else(PageError::not_found)?;
+    let receipt = store
+        .receipt(&job.id)
+        .await?
+        .ok_or_else(PageError::not_found)?;
     let json = serde_json::to_string_pretty(&receipt).unwrap_or_default();
     let page = ReceiptPage {
         chrome: Chrome::new(&signed_in, "data-export"),

@@ -83,7 +83,10 @@ impl SignedIn {
 }
 
 /// The session of a request, if it is live.
-pub async fn current(state: &Dashboard, headers: &HeaderMap) -> Result<Option<SignedIn>, PageError> {
+pub async fn current(
+    state: &Dashboard,
+    headers: &HeaderMap,
+) -> Result<Option<SignedIn>, PageError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };

@@ -115,7 +115,11 @@ mod tests {
             t.failed(&k, 1_000 * i64::from(i));
         }
         assert_eq!(t.check(&k, 5_000), Err(29));
-        assert_eq!(t.check(&keys("ann@example.com", None), 5_000), Err(29), "any case");
+        assert_eq!(
+            t.check(&keys("ann@example.com", None), 5_000),
+            Err(29),
+            "any case"
+        );
         assert_eq!(t.check(&k, 34_000), Ok(()));
         t.failed(&k, 34_000);
         assert_eq!(t.check(&k, 34_000), Err(60));

@@ -70,7 +70,10 @@ pub async fn create_user(
         .await?;
     let details = json!({"user_id": user.id, "role": user.role.as_str()});
     store
-        .audit(account, crate::audit::event(actor, "dashboard_user.created", details))
+        .audit(
+            account,
+            crate::audit::event(actor, "dashboard_user.created", details),
+        )
         .await?;
     tracing::info!(user.id = %user.id, "dashboard user created");
     Ok(user)

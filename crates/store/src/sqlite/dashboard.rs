@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
 use super::convert::{now_ms, time};
-use crate::dashboard::{DashboardRole, DashboardUser, DashboardUsers, NewDashboardUser};
 use crate::StoreError;
+use crate::dashboard::{DashboardRole, DashboardUser, DashboardUsers, NewDashboardUser};
 
 const USER_COLUMNS: &str = "u.user_id, u.account_pk, u.email, u.role, u.created_at";
 
@@ -62,16 +62,19 @@ fn create_user(
 }
 
 fn login(conn: &Connection, email: &str) -> Result<Option<(DashboardUser, String)>, StoreError> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS}, u.password_hash FROM dashboard_users u WHERE u.email = ?1"
-    );
+    let sql =
+        format!("SELECT {USER_COLUMNS}, u.password_hash FROM dashboard_users u WHERE u.email = ?1");
     Ok(conn
-        .query_row(&sql, [email], |r| Ok((user_row(r)?, r.get("password_hash")?)))
+        .query_row(&sql, [email], |r| {
+            Ok((user_row(r)?, r.get("password_hash")?))
+        })
         .optional()?)
 }
 
 fn users(conn: &Connection, account: AccountId) -> Result<Vec<DashboardUser>, StoreError> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM dashboard_users u WHERE u.account_pk = ?1 ORDER BY u.pk");
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM dashboard_users u WHERE u.account_pk = ?1 ORDER BY u.pk"
+    );
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map([account.0], user_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -95,7 +98,11 @@ fn create_session(
     Ok(())
 }
 
-fn session(conn: &Connection, token_hash: &str, now: Millis) -> Result<Option<DashboardUser>, StoreError> {
+fn session(
+    conn: &Connection,
+    token_hash: &str,
+    now: Millis,
+) -> Result<Option<DashboardUser>, StoreError> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM dashboard_sessions s JOIN dashboard_users u ON u.pk = s.user_pk
          WHERE s.token_hash = ?1 AND s.expires_at > ?2"
@@ -120,7 +127,9 @@ impl DashboardUsers for SqliteStore {
         account: AccountId,
         user: NewDashboardUser,
     ) -> Result<DashboardUser, StoreError> {
-        self.pool.write(move |c| create_user(c, account, user)).await
+        self.pool
+            .write(move |c| create_user(c, account, user))
+            .await
     }
 
     async fn dashboard_login(
@@ -165,6 +174,8 @@ impl DashboardUsers for SqliteStore {
         now: Millis,
     ) -> Result<(), StoreError> {
         let hash = token_hash.to_string();
-        self.pool.write(move |c| delete_session(c, &hash, now)).await
+        self.pool
+            .write(move |c| delete_session(c, &hash, now))
+            .await
     }
 }

@@ -31,10 +31,20 @@ pub async fn dashboard(store: &Arc<dyn Store>, acme: AccountId, other: AccountId
         .await
         .unwrap();
 
-    let (found, hash) = store.dashboard_login("ANN@acme.test").await.unwrap().unwrap();
+    let (found, hash) = store
+        .dashboard_login("ANN@acme.test")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id, "usr_1");
     assert!(hash.starts_with("$argon2id$"));
-    assert!(store.dashboard_login("nobody@acme.test").await.unwrap().is_none());
+    assert!(
+        store
+            .dashboard_login("nobody@acme.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let listed: Vec<String> = store
         .dashboard_users(acme)
         .await
@@ -54,12 +64,32 @@ pub async fn dashboard(store: &Arc<dyn Store>, acme: AccountId, other: AccountId
     assert!(matches!(missing, Err(StoreError::NotFound)));
     let session = store.dashboard_session("hash-1", now + 999).await.unwrap();
     assert_eq!(session.map(|u| u.id).as_deref(), Some("usr_1"));
-    assert!(store.dashboard_session("hash-1", now + 1_000).await.unwrap().is_none(), "expired");
-    assert!(store.dashboard_session("hash-2", now).await.unwrap().is_none());
+    assert!(
+        store
+            .dashboard_session("hash-1", now + 1_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    assert!(
+        store
+            .dashboard_session("hash-2", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     store
         .create_dashboard_session("hash-2", "usr_1", now, now + 1_000)
         .await
         .unwrap();
     store.delete_dashboard_session("hash-2", now).await.unwrap();
-    assert!(store.dashboard_session("hash-2", now).await.unwrap().is_none(), "signed out");
+    assert!(
+        store
+            .dashboard_session("hash-2", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "signed out"
+    );
 }

@@ -32,8 +32,14 @@ pub async fn delete_export(
         ExportStatus::Cancelled => "data_export.cancelled",
         _ => "data_export.deleted",
     };
-    let entry =
-        crate::audit::export_event(actor.audit_name(), action, &job.id, &job.spec, "ok", json!({}));
+    let entry = crate::audit::export_event(
+        actor.audit_name(),
+        action,
+        &job.id,
+        &job.spec,
+        "ok",
+        json!({}),
+    );
     store.audit(actor.account(), entry).await?;
     tracing::info!(export.id = %job.id, status = job.status.as_str(), actor = actor.log_name(), "export cancelled or deleted");
     Ok(job)

@@ -53,7 +53,10 @@ async fn no_dashboard_page_is_reachable_without_signing_in() {
 
     // A session works until it is signed out; then its cookie is worth nothing.
     let signed = login(&app.base, "admin@company.com").await;
-    assert_eq!(signed.get("/settings/audit-log").await.status(), StatusCode::OK);
+    assert_eq!(
+        signed.get("/settings/audit-log").await.status(),
+        StatusCode::OK
+    );
     let out = signed.post("/logout", &[], true).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&out), "/login");
@@ -70,34 +73,70 @@ async fn a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     add_user(app.store.as_ref(), "acme", "admin@company.com").await;
     add_user(app.store.as_ref(), "acme", "dpo@company.com").await;
-    add_person(&app, &app.website, &app.admin_key, "user_100", "ann@example.com").await;
+    add_person(
+        &app,
+        &app.website,
+        &app.admin_key,
+        "user_100",
+        "ann@example.com",
+    )
+    .await;
     let signed = login(&app.base, "admin@company.com").await;
     let other = login(&app.base, "dpo@company.com").await;
-    let generate = [("subject", "user_100"), ("format", "json"), ("profile", "on")];
+    let generate = [
+        ("subject", "user_100"),
+        ("format", "json"),
+        ("profile", "on"),
+    ];
 
-    let missing = signed.post("/settings/privacy/data-export", &generate, false).await;
+    let missing = signed
+        .post("/settings/privacy/data-export", &generate, false)
+        .await;
     assert_eq!(missing.status(), StatusCode::FORBIDDEN);
     let mut foreign = generate.to_vec();
     foreign.push(("csrf", &other.csrf));
-    let wrong = signed.post("/settings/privacy/data-export", &foreign, false).await;
-    assert_eq!(wrong.status(), StatusCode::FORBIDDEN, "another session's token");
+    let wrong = signed
+        .post("/settings/privacy/data-export", &foreign, false)
+        .await;
+    assert_eq!(
+        wrong.status(),
+        StatusCode::FORBIDDEN,
+        "another session's token"
+    );
     let exports = app.get_json(&app.api("/exports")).await;
-    assert_eq!(exports["data"].as_array().unwrap().len(), 0, "nothing was queued");
+    assert_eq!(
+        exports["data"].as_array().unwrap().len(),
+        0,
+        "nothing was queued"
+    );
 
     let id = signed.generate("user_100").await;
     let delete = format!("/settings/privacy/data-export/{id}/delete");
-    assert_eq!(signed.post(&delete, &[], false).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        signed.post(&delete, &[], false).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let export = app.get_json(&app.api(&format!("/exports/{id}"))).await;
     assert_eq!(export["status"], "queued", "not cancelled");
 
-    assert_eq!(signed.post("/logout", &[], false).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(signed.get("/settings/audit-log").await.status(), StatusCode::OK, "still signed in");
+    assert_eq!(
+        signed.post("/logout", &[], false).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        signed.get("/settings/audit-log").await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
 
     // The sign-in form too: without the token of its own cookie, nobody is signed in.
     let response = client()
         .post(app.url("/login"))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(super::form(&[("email", "admin@company.com"), ("password", PASSWORD)]))
+        .body(super::form(&[
+            ("email", "admin@company.com"),
+            ("password", PASSWORD),
+        ]))
         .send()
         .await
         .unwrap();
@@ -113,15 +152,22 @@ async fn the_session_cookie_is_http_only_and_strict_and_the_database_keeps_only_
     let (token, cookie) = set_cookie(&response, "ferry_session").unwrap();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http on loopback: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http on loopback: {cookie}"
+    );
 
     let db = rusqlite::Connection::open(app.data_dir().join("ferry.db")).unwrap();
     let stored: String = db
-        .query_row("SELECT token_hash FROM dashboard_sessions", [], |r| r.get(0))
+        .query_row("SELECT token_hash FROM dashboard_sessions", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(stored, hex::encode(Sha256::digest(token.as_bytes())));
     let hash: String = db
-        .query_row("SELECT password_hash FROM dashboard_users", [], |r| r.get(0))
+        .query_row("SELECT password_hash FROM dashboard_users", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
@@ -140,43 +186,90 @@ async fn the_session_cookie_is_http_only_and_strict_and_the_database_keeps_only_
 async fn a_dashboard_export_goes_through_the_export_service_and_names_the_user_as_requester() {
     let mut app = spawn_app().await;
     add_user(app.store.as_ref(), "acme", "admin@company.com").await;
-    add_person(&app, &app.website, &app.admin_key, "user_100", "ann@example.com").await;
+    add_person(
+        &app,
+        &app.website,
+        &app.admin_key,
+        "user_100",
+        "ann@example.com",
+    )
+    .await;
     let signed = login(&app.base, "admin@company.com").await;
 
     // Find shows whom the email resolves to before anything is generated.
-    let found = signed.text("/settings/privacy/data-export?find=ANN%40example.com").await;
-    assert!(found.contains("user_100") && found.contains("v-user_100"), "{found}");
+    let found = signed
+        .text("/settings/privacy/data-export?find=ANN%40example.com")
+        .await;
+    assert!(
+        found.contains("user_100") && found.contains("v-user_100"),
+        "{found}"
+    );
     assert!(found.contains("keyed ingest"));
 
     let id = signed.generate("ann@example.com").await;
     let running = signed.text("/settings/privacy/data-export").await;
-    assert!(running.contains("http-equiv=\"refresh\""), "reloads while it runs");
+    assert!(
+        running.contains("http-equiv=\"refresh\""),
+        "reloads while it runs"
+    );
     app.run_jobs().await;
     let page = signed.text("/settings/privacy/data-export").await;
     assert!(!page.contains("http-equiv=\"refresh\""), "stops once done");
-    let receipt = app.get_json(&app.api(&format!("/exports/{id}/receipt"))).await;
+    let receipt = app
+        .get_json(&app.api(&format!("/exports/{id}/receipt")))
+        .await;
     assert_eq!(receipt["requested_by"], "admin@company.com");
-    let shown = signed.text(&format!("/settings/privacy/data-export/{id}/receipt")).await;
+    let shown = signed
+        .text(&format!("/settings/privacy/data-export/{id}/receipt"))
+        .await;
     assert!(shown.contains("admin@company.com") && shown.contains(&id));
 
     let export = app.get_json(&app.api(&format!("/exports/{id}"))).await;
     let url = export["download_url"].as_str().unwrap();
-    assert!(page.contains(&url.replace(&app.base, "")), "the page links the download");
-    let bytes = app.client.get(url).send().await.unwrap().bytes().await.unwrap();
+    assert!(
+        page.contains(&url.replace(&app.base, "")),
+        "the page links the download"
+    );
+    let bytes = app
+        .client
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(body["user"]["email"], "ann@example.com");
     app.downloads_recorded(1).await;
 
-    let trail = app.get_json(&app.api(&format!("/audit?action=data_export&actor=admin@company.com"))).await;
-    let actions: Vec<&str> = trail["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let trail = app
+        .get_json(&app.api(&format!(
+            "/audit?action=data_export&actor=admin@company.com"
+        )))
+        .await;
+    let actions: Vec<&str> = trail["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert!(actions.contains(&"data_export.requested"), "{actions:?}");
 
     // Deleting from the dashboard is the API's delete: audited under the user.
-    let deleted = signed.post(&format!("/settings/privacy/data-export/{id}/delete"), &[], true).await;
+    let deleted = signed
+        .post(
+            &format!("/settings/privacy/data-export/{id}/delete"),
+            &[],
+            true,
+        )
+        .await;
     assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
     let export = app.get_json(&app.api(&format!("/exports/{id}"))).await;
     assert_eq!(export["status"], "expired");
-    let trail = app.get_json(&app.api("/audit?action=data_export.deleted")).await;
+    let trail = app
+        .get_json(&app.api("/audit?action=data_export.deleted"))
+        .await;
     assert_eq!(trail["data"][0]["actor"], "admin@company.com");
 }
 
@@ -188,11 +281,25 @@ async fn what_people_sent_is_shown_as_text_never_as_markup() {
     let line = serde_json::json!({"type": "identify", "website_id": app.website, "visitor_id": "v\"><img src=x>", "user_id": "user_x", "email": "x@example.com", "name": evil});
     app.ingest_ok(&[line]).await;
     let signed = login(&app.base, "admin@company.com").await;
-    let page = signed.text("/settings/privacy/data-export?find=user_x").await;
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{page}");
+    let page = signed
+        .text("/settings/privacy/data-export?find=user_x")
+        .await;
+    assert!(
+        page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{page}"
+    );
     assert!(!page.contains(evil) && !page.contains("<img src=x>"));
-    let echoed = signed.text(&format!("/settings/privacy/data-export?find={}", super::form(&[("", evil)]).trim_start_matches('='))).await;
+    let echoed = signed
+        .text(&format!(
+            "/settings/privacy/data-export?find={}",
+            super::form(&[("", evil)]).trim_start_matches('=')
+        ))
+        .await;
     assert!(!echoed.contains(evil));
-    let login_page = try_login(&app.base, evil, "wrong password!", &[]).await.text().await.unwrap();
+    let login_page = try_login(&app.base, evil, "wrong password!", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!login_page.contains(evil));
 }

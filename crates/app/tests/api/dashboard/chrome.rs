@@ -2,7 +2,7 @@
 //! through `chromedriver` (WebDriver) on a free loopback port, with a fresh profile each time.
 //! `scripts/services/browser.sh` installs both; a test fails, naming it, when they are absent.
 //!
-//! Screenshots of each page at 1280 and 390 px go to `$CARGO_TARGET_DIR/screenshots/` (else
+//! Full-page screenshots of each page at 1280 and 390 px go to `$CARGO_TARGET_DIR/screenshots/` (else
 //! the temp directory); the path is printed.
 
 use std::os::unix::process::CommandExt;
@@ -53,7 +53,10 @@ impl Chrome {
         // Wait for chromedriver to listen (a readiness poll, not a fixed sleep).
         let mut ready = false;
         for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 ready = true;
                 break;
             }
@@ -94,10 +97,21 @@ impl Chrome {
     pub async fn shoot(&self, name: &str) {
         for (width, height) in [(390, 844), (1280, 900)] {
             self.client.set_window_size(width, height).await.unwrap();
+            // The whole page, not only the first screen: grow the window to the document.
+            let full = self
+                .client
+                .execute("return document.documentElement.scrollHeight", vec![])
+                .await
+                .unwrap()
+                .as_u64()
+                .unwrap_or(u64::from(height));
+            let full = u32::try_from(full).unwrap_or(height).clamp(height, 4000);
+            self.client.set_window_size(width, full).await.unwrap();
             let png = self.client.screenshot().await.unwrap();
             let path = self.shots.join(format!("{name}-{width}.png"));
             std::fs::write(&path, png).unwrap();
         }
+        self.client.set_window_size(1280, 900).await.unwrap();
     }
 
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {

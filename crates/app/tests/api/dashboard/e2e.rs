@@ -12,12 +12,21 @@ use crate::helpers::spawn_app;
 async fn a_dpo_signs_in_finds_a_person_by_email_exports_downloads_and_finds_it_in_the_audit_log() {
     let mut app = spawn_app().await;
     add_user(app.store.as_ref(), "acme", "admin@company.com").await;
-    add_person(&app, &app.website, &app.admin_key, "user_100", "ann@example.com").await;
+    add_person(
+        &app,
+        &app.website,
+        &app.admin_key,
+        "user_100",
+        "ann@example.com",
+    )
+    .await;
     let chrome = Chrome::start().await;
     let c = &chrome.client;
 
     // Any page asks for a sign-in first.
-    c.goto(&app.url("/settings/privacy/data-export")).await.unwrap();
+    c.goto(&app.url("/settings/privacy/data-export"))
+        .await
+        .unwrap();
     chrome.wait_for("form[action='/login']").await;
     assert!(c.current_url().await.unwrap().path().ends_with("/login"));
     chrome.shoot("01-login").await;
@@ -30,12 +39,20 @@ async fn a_dpo_signs_in_finds_a_person_by_email_exports_downloads_and_finds_it_i
     chrome.fill("#find", "ann@example.com").await;
     chrome.click("#find-button").await;
     let found = chrome.wait_for("#found").await.text().await.unwrap();
-    assert!(found.contains("user_100") && found.contains("v-user_100"), "{found}");
+    assert!(
+        found.contains("user_100") && found.contains("v-user_100"),
+        "{found}"
+    );
     assert!(found.contains("keyed ingest"), "{found}");
     chrome.shoot("03-found").await;
 
     // Find filled in the person; generate a JSON export of everything.
-    let subject = chrome.wait_for("#subject").await.prop("value").await.unwrap();
+    let subject = chrome
+        .wait_for("#subject")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
     assert_eq!(subject.as_deref(), Some("user_100"));
     chrome.click("#generate-button").await;
     let notice = chrome.wait_for("#notice").await.text().await.unwrap();
@@ -46,15 +63,30 @@ async fn a_dpo_signs_in_finds_a_person_by_email_exports_downloads_and_finds_it_i
 
     // The worker runs it; the page, reloading itself while an export runs, shows it done.
     app.run_jobs().await;
-    chrome.wait_for(&format!("#row-{id} [data-status='completed']")).await;
+    chrome
+        .wait_for(&format!("#row-{id} [data-status='completed']"))
+        .await;
     chrome.shoot("05-completed").await;
     let link = chrome.wait_for(&format!("#row-{id} a.download")).await;
     let href = link.attr("href").await.unwrap().expect("a download link");
-    let bytes = app.client.get(&href).send().await.unwrap().bytes().await.unwrap();
+    let bytes = app
+        .client
+        .get(&href)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let export: serde_json::Value = serde_json::from_slice(&bytes).expect("the JSON export");
     assert_eq!(export["export_id"], id.as_str());
     assert_eq!(export["user"]["email"], "ann@example.com");
-    let urls: Vec<&str> = export["pageviews"].as_array().unwrap().iter().map(|p| p["url"].as_str().unwrap()).collect();
+    let urls: Vec<&str> = export["pageviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap())
+        .collect();
     assert_eq!(urls, ["/products/widget", "/checkout"]);
     app.downloads_recorded(1).await;
 
@@ -73,19 +105,34 @@ async fn a_dpo_signs_in_finds_a_person_by_email_exports_downloads_and_finds_it_i
         .unwrap();
     chrome.click("#filter-button").await;
     chrome.wait_for("#audit").await;
-    assert!(c.current_url().await.unwrap().query().unwrap().contains("action=data_export"));
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap()
+            .contains("action=data_export")
+    );
     let rows = c.find_all(Locator::Css("#audit tbody tr")).await.unwrap();
     let mut texts = Vec::new();
     for row in rows {
         texts.push(row.text().await.unwrap());
     }
-    assert!(texts.iter().all(|t| t.contains("data_export.")), "{texts:?}");
+    assert!(
+        texts.iter().all(|t| t.contains("data_export.")),
+        "{texts:?}"
+    );
     let requested = texts
         .iter()
         .find(|t| t.contains("data_export.requested"))
         .expect("the request is in the trail");
-    assert!(requested.contains("admin@company.com") && requested.contains(&id), "{requested}");
-    assert!(texts.iter().any(|t| t.contains("data_export.downloaded") || t.contains("data_export.download_started")));
+    assert!(
+        requested.contains("admin@company.com") && requested.contains(&id),
+        "{requested}"
+    );
+    assert!(texts.iter().any(
+        |t| t.contains("data_export.downloaded") || t.contains("data_export.download_started")
+    ));
     chrome.shoot("07-audit-log").await;
     chrome.click("#verify-link").await;
     let status = chrome.wait_for("#chain-status").await.text().await.unwrap();

@@ -36,11 +36,28 @@ pub async fn add_user(store: &dyn Store, account: &str, email: &str) {
 pub async fn add_person(app: &TestApp, website: &str, key: &str, user: &str, email: &str) {
     let lines = [
         json!({"type": "identify", "website_id": website, "visitor_id": format!("v-{user}"), "user_id": user, "email": email, "name": "Ann Example", "created_at": "2024-01-01T00:00:00Z"}),
-        crate::helpers::pageview(website, &format!("v-{user}"), "2024-05-01T10:00:00Z", "/products/widget"),
-        crate::helpers::pageview(website, &format!("v-{user}"), "2024-05-01T10:01:00Z", "/checkout"),
-        crate::helpers::event(website, &format!("v-{user}"), "2024-05-01T10:02:00Z", "purchase"),
+        crate::helpers::pageview(
+            website,
+            &format!("v-{user}"),
+            "2024-05-01T10:00:00Z",
+            "/products/widget",
+        ),
+        crate::helpers::pageview(
+            website,
+            &format!("v-{user}"),
+            "2024-05-01T10:01:00Z",
+            "/checkout",
+        ),
+        crate::helpers::event(
+            website,
+            &format!("v-{user}"),
+            "2024-05-01T10:02:00Z",
+            "purchase",
+        ),
     ];
-    let response = app.ingest_with(Some(key), crate::helpers::ndjson(&lines)).await;
+    let response = app
+        .ingest_with(Some(key), crate::helpers::ndjson(&lines))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -108,15 +125,25 @@ pub struct Signed {
 }
 
 /// Posts the sign-in form as a browser would (its CSRF cookie and field); the answer as is.
-pub async fn try_login(base: &str, email: &str, password: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+pub async fn try_login(
+    base: &str,
+    email: &str,
+    password: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
     let client = client();
     let page = client.get(format!("{base}/login")).send().await.unwrap();
-    let (token, _) = set_cookie(&page, "ferry_login_csrf").expect("the login page sets its CSRF cookie");
+    let (token, _) =
+        set_cookie(&page, "ferry_login_csrf").expect("the login page sets its CSRF cookie");
     let mut request = client
         .post(format!("{base}/login"))
         .header(COOKIE, format!("ferry_login_csrf={token}"))
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(form(&[("email", email), ("password", password), ("csrf", &token)]));
+        .body(form(&[
+            ("email", email),
+            ("password", password),
+            ("csrf", &token),
+        ]));
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
@@ -157,7 +184,12 @@ impl Signed {
     }
 
     /// Posts a form with this session's cookie (and the CSRF token when `with_csrf`).
-    pub async fn post(&self, path: &str, pairs: &[(&str, &str)], with_csrf: bool) -> reqwest::Response {
+    pub async fn post(
+        &self,
+        path: &str,
+        pairs: &[(&str, &str)],
+        with_csrf: bool,
+    ) -> reqwest::Response {
         let mut pairs = pairs.to_vec();
         if with_csrf {
             pairs.push(("csrf", &self.csrf));
@@ -177,11 +209,23 @@ impl Signed {
         let response = self
             .post(
                 "/settings/privacy/data-export",
-                &[("subject", subject), ("format", "json"), ("pageviews", "on"), ("events", "on"), ("sessions", "on"), ("profile", "on")],
+                &[
+                    ("subject", subject),
+                    ("format", "json"),
+                    ("pageviews", "on"),
+                    ("events", "on"),
+                    ("sessions", "on"),
+                    ("profile", "on"),
+                ],
                 true,
             )
             .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{}", response.text().await.unwrap());
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            response.text().await.unwrap()
+        );
         location(&response)
             .split("created=")
             .nth(1)

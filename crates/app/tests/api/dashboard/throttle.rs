@@ -10,7 +10,12 @@ fn from(client: &str) -> [(&'static str, String); 1] {
     [("X-Forwarded-For", client.to_string())]
 }
 
-async fn attempt(base: &str, email: &str, password: &str, client: &str) -> (StatusCode, Option<String>, String) {
+async fn attempt(
+    base: &str,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> (StatusCode, Option<String>, String) {
     let header = from(client);
     let headers: Vec<(&str, &str)> = header.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let response = try_login(base, email, password, &headers).await;
@@ -28,7 +33,10 @@ async fn five_wrong_passwords_slow_the_next_try_and_say_nothing_about_whether_th
     let app = spawn_app_with(args).await;
     add_user(app.store.as_ref(), "acme", "admin@company.com").await;
 
-    for (email, client) in [("admin@company.com", "10.0.0.1"), ("nobody@company.com", "10.0.0.2")] {
+    for (email, client) in [
+        ("admin@company.com", "10.0.0.1"),
+        ("nobody@company.com", "10.0.0.2"),
+    ] {
         for _ in 0..5 {
             let (status, _, page) = attempt(&app.base, email, "wrong password!!", client).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{email}");
@@ -43,7 +51,8 @@ async fn five_wrong_passwords_slow_the_next_try_and_say_nothing_about_whether_th
 
     // One client guessing across many emails is slowed down as well.
     for i in 0..5 {
-        let (status, _, _) = attempt(&app.base, &format!("guess{i}@company.com"), "x", "10.0.0.3").await;
+        let (status, _, _) =
+            attempt(&app.base, &format!("guess{i}@company.com"), "x", "10.0.0.3").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     let (status, _, _) = attempt(&app.base, "admin@company.com", PASSWORD, "10.0.0.3").await;
@@ -52,7 +61,13 @@ async fn five_wrong_passwords_slow_the_next_try_and_say_nothing_about_whether_th
     // Once the wait is over the right password signs in.
     app.clock.advance(30_000);
     let headers = from("10.0.0.4");
-    let response = try_login(&app.base, "admin@company.com", PASSWORD, &[(headers[0].0, &headers[0].1)]).await;
+    let response = try_login(
+        &app.base,
+        "admin@company.com",
+        PASSWORD,
+        &[(headers[0].0, &headers[0].1)],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), "/settings/privacy/data-export");
 }
