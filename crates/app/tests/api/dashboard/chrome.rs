@@ -98,14 +98,14 @@ impl Chrome {
         for (width, height) in [(390, 844), (1280, 900)] {
             self.client.set_window_size(width, height).await.unwrap();
             // The whole page, not only the first screen: grow the window to the document.
-            let full = self
-                .client
-                .execute("return document.documentElement.scrollHeight", vec![])
-                .await
-                .unwrap()
-                .as_u64()
-                .unwrap_or(u64::from(height));
-            let full = u32::try_from(full).unwrap_or(height).clamp(height, 4000);
+            let measure = |script: &'static str| async move {
+                let v = self.client.execute(script, vec![]).await.unwrap();
+                u32::try_from(v.as_u64().unwrap_or(0)).unwrap_or(0)
+            };
+            let page = measure("return document.documentElement.scrollHeight").await;
+            // The window is taller than the page's viewport by the browser's own frame.
+            let frame = height.saturating_sub(measure("return window.innerHeight").await);
+            let full = (page + frame).clamp(height, 4000);
             self.client.set_window_size(width, full).await.unwrap();
             let png = self.client.screenshot().await.unwrap();
             let path = self.shots.join(format!("{name}-{width}.png"));
