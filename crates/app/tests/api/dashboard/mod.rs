@@ -3,6 +3,7 @@
 
 mod auth;
 mod chrome;
+mod cli;
 mod e2e;
 mod isolation;
 mod throttle;
