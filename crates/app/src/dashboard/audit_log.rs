@@ -136,6 +136,7 @@ struct AuditLogPage {
     rows: Vec<Row>,
     next: Option<String>,
     csv: String,
+    verify: String,
     verification: Option<Verification>,
 }
 
@@ -203,6 +204,7 @@ async fn show(
     let page = AuditLogPage {
         chrome: Chrome::new(signed_in, "audit-log"),
         csv: format!("/settings/audit-log.csv?{query}"),
+        verify: format!("/settings/audit-log/verify?{query}"),
         q,
         actions: ACTIONS.to_vec(),
         rows,

@@ -142,6 +142,13 @@ async fn a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(set_cookie(&response, "ferry_session").is_none());
+
+    // A form is small: a body over 256 KiB is refused before anything reads it.
+    let huge = "x".repeat(300 * 1024);
+    let response = signed
+        .post("/settings/privacy/data-export", &[("pgp_public_key", &huge)], true)
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
