@@ -81,11 +81,11 @@ impl DataExportPage {
         self.form.format.as_deref().unwrap_or("json") == format
     }
 
-    fn from_day(&self) -> &str {
+    fn first_day(&self) -> &str {
         self.form.from.as_deref().unwrap_or_default()
     }
 
-    fn to_day(&self) -> &str {
+    fn last_day(&self) -> &str {
         self.form.to.as_deref().unwrap_or_default()
     }
 

@@ -146,7 +146,11 @@ async fn a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing() {
     // A form is small: a body over 256 KiB is refused before anything reads it.
     let huge = "x".repeat(300 * 1024);
     let response = signed
-        .post("/settings/privacy/data-export", &[("pgp_public_key", &huge)], true)
+        .post(
+            "/settings/privacy/data-export",
+            &[("pgp_public_key", &huge)],
+            true,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
@@ -251,9 +255,7 @@ async fn a_dashboard_export_goes_through_the_export_service_and_names_the_user_a
     app.downloads_recorded(1).await;
 
     let trail = app
-        .get_json(&app.api(&format!(
-            "/audit?action=data_export&actor=admin@company.com"
-        )))
+        .get_json(&app.api("/audit?action=data_export&actor=admin@company.com"))
         .await;
     let actions: Vec<&str> = trail["data"]
         .as_array()
