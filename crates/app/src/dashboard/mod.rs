@@ -6,9 +6,11 @@
 //!   redirect to `/login`); `csrf`: the token every form carries; `throttle`: slowing down
 //!   password guessing.
 //! - `login`: `/login`, `/logout`.
-//! - `data_export`: Settings → Privacy → Data Export, with `receipt`; `audit_log`: Settings → Audit Log.
+//! - `data_export`: Settings → Privacy → Data Export, with `receipt`; `audit_log`: Settings → Audit Log;
+//!   `api_keys`: Settings → API keys (admins).
 //! - `page`: what every page shares (layout, errors, headers); `assets`: the stylesheet.
 
+mod api_keys;
 mod assets;
 mod audit_log;
 mod csrf;
@@ -66,6 +68,8 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/settings/audit-log", get(audit_log::page))
         .route("/settings/audit-log.csv", get(audit_log::csv))
         .route("/settings/audit-log/verify", get(audit_log::verify))
+        .route(api_keys::PATH, get(api_keys::page).post(api_keys::create))
+        .route("/settings/api-keys/{key_id}/revoke", post(api_keys::revoke))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::map_response(page::security_headers))
         .with_state(state)

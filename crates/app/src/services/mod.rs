@@ -5,12 +5,14 @@
 //! - [`exports`]: asking for an export.
 //! - [`schedules`]: schedules: creating, changing, running now, backfilling.
 //! - [`destinations`]: where exports are delivered, and an export's delivery.
+//! - [`keys`]: API keys: creating one (shown once) and revoking one.
 //! - [`users`]: finding a person, before exporting their data.
 //! - [`dashboard_users`]: who may sign in to the dashboard, and checking their passwords.
 
 pub mod dashboard_users;
 pub mod destinations;
 pub mod exports;
+pub mod keys;
 pub mod schedules;
 pub mod users;
 

@@ -138,5 +138,20 @@ async fn a_dpo_signs_in_finds_a_person_by_email_exports_downloads_and_finds_it_i
     let status = chrome.wait_for("#chain-status").await.text().await.unwrap();
     assert!(status.contains("checks out"), "{status}");
     chrome.shoot("08-audit-verified").await;
+
+    // Settings → API keys: a new key is shown once.
+    chrome.click("a[href='/settings/api-keys']").await;
+    chrome.fill("#key-name", "reporting").await;
+    chrome.click("input[name='scope_analytics:read']").await;
+    chrome.click("#create-key").await;
+    let secret = chrome
+        .wait_for("#secret")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(secret.starts_with("fy_"));
+    chrome.shoot("09-api-key-created").await;
     chrome.close().await;
 }

@@ -1,6 +1,7 @@
 //! The dashboard, black-box: over HTTP with a cookie-less client that carries the session
 //! cookie by hand (`Signed`), and in a real headless Chromium (`browser`).
 
+mod api_keys;
 mod auth;
 mod chrome;
 mod cli;
@@ -20,13 +21,17 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// Creates a dashboard admin of account `account` through the same service as `ferry users
 /// create`.
 pub async fn add_user(store: &dyn Store, account: &str, email: &str) {
+    add_user_as(store, account, email, DashboardRole::Admin).await;
+}
+
+pub async fn add_user_as(store: &dyn Store, account: &str, email: &str, role: DashboardRole) {
     let account = store.account_by_name(account).await.unwrap().unwrap();
     ferry::services::dashboard_users::create_user(
         store,
         account.id,
         email,
         PASSWORD.into(),
-        DashboardRole::Admin,
+        role,
         "test",
     )
     .await
