@@ -109,6 +109,10 @@ pub struct PageQuery {
 pub struct GenerateForm {
     #[serde(default)]
     pub subject: String,
+    /// `visitor_id` when `subject` is a visitor id (the Visitors page's export button);
+    /// otherwise `subject` is a user id, or an email when it has an `@`.
+    #[serde(default)]
+    pub subject_kind: Option<String>,
     #[serde(default)]
     pub format: Option<String>,
     #[serde(default)]
@@ -339,7 +343,13 @@ pub async fn generate(
     Form(form): Form<GenerateForm>,
 ) -> Result<Response, PageError> {
     signed_in.check_csrf(form.csrf.as_deref())?;
-    let requested = match subject_of(&form.subject) {
+    let subject = match form.subject_kind.as_deref() {
+        Some("visitor_id") => Some(form.subject.trim())
+            .filter(|v| !v.is_empty() && v.chars().count() <= MAX_SUBJECT_CHARS)
+            .map(|v| SubjectRef::VisitorId(v.to_string())),
+        _ => subject_of(&form.subject),
+    };
+    let requested = match subject {
         None => Err(Problem::new(
             crate::error_code::ErrorCode::SubjectRequired,
             "Enter the person's user ID or email.",

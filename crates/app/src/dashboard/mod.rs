@@ -7,7 +7,7 @@
 //!   password guessing.
 //! - `login`: `/login`, `/logout`.
 //! - `data_export`: Settings → Privacy → Data Export, with `receipt`; `audit_log`: Settings → Audit Log;
-//!   `api_keys`: Settings → API keys (admins).
+//!   `api_keys`: Settings → API keys (admins); `visitors`: a website's visitors, each exportable.
 //! - `page`: what every page shares (layout, errors, headers); `assets`: the stylesheet.
 
 mod api_keys;
@@ -20,6 +20,7 @@ mod page;
 mod receipt;
 mod session;
 mod throttle;
+mod visitors;
 
 use std::sync::Arc;
 
@@ -69,6 +70,7 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/settings/audit-log.csv", get(audit_log::csv))
         .route("/settings/audit-log/verify", get(audit_log::verify))
         .route(api_keys::PATH, get(api_keys::page).post(api_keys::create))
+        .route(visitors::PATH, get(visitors::page))
         .route("/settings/api-keys/{key_id}/revoke", post(api_keys::revoke))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::map_response(page::security_headers))

@@ -8,7 +8,7 @@ use super::{PASSWORD, add_person, add_user, client, location, login, set_cookie,
 use crate::helpers::{spawn_app, spawn_app_with};
 
 /// Every route the dashboard adds, with a method it takes.
-const ROUTES: [(&str, &str); 12] = [
+const ROUTES: [(&str, &str); 13] = [
     ("GET", "/"),
     ("GET", "/settings/privacy/data-export"),
     ("POST", "/settings/privacy/data-export"),
@@ -21,6 +21,7 @@ const ROUTES: [(&str, &str); 12] = [
     ("GET", "/settings/api-keys"),
     ("POST", "/settings/api-keys"),
     ("POST", "/settings/api-keys/key_1/revoke"),
+    ("GET", "/visitors"),
 ];
 
 async fn assert_every_route_sends_to_login(base: &str, cookie: Option<&str>) {

@@ -153,5 +153,12 @@ async fn a_dpo_signs_in_finds_a_person_by_email_exports_downloads_and_finds_it_i
         .unwrap();
     assert!(secret.starts_with("fy_"));
     chrome.shoot("09-api-key-created").await;
+
+    // Visitors: the person's visitor, with its export button.
+    c.goto(&app.url("/visitors?from=2024-05-01&to=2024-05-01"))
+        .await
+        .unwrap();
+    chrome.wait_for("#visitor-v-user_100 .export-visitor").await;
+    chrome.shoot("10-visitors").await;
     chrome.close().await;
 }

@@ -8,6 +8,7 @@ mod cli;
 mod e2e;
 mod isolation;
 mod throttle;
+mod visitors;
 
 use ferry_store::{DashboardRole, Store};
 use reqwest::StatusCode;
