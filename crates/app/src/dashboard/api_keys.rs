@@ -48,7 +48,7 @@ fn row(k: ApiKeyInfo) -> KeyRow {
     KeyRow {
         name: k.name.unwrap_or_default(),
         prefix: k.prefix,
-        scopes: k.scopes.to_list(),
+        scopes: k.scopes.to_list().replace(',', ", "),
         created_at: ferry_domain::time::rfc3339(k.created_at),
         last_used_at: k
             .last_used_at
