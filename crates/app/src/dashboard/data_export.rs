@@ -9,12 +9,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ferry_domain::export::{Include, SubjectRef};
-use ferry_domain::job::ExportStatus;
-use ferry_store::ExportFilter;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::Dashboard;
+use super::export_list::ExportRow;
 use super::login::CsrfForm;
 use super::page::{Chrome, PageError, render};
 use super::session::SignedIn;
@@ -22,8 +20,6 @@ use crate::error_code::Problem;
 use crate::services::exports::{EncryptionOptions, ExportOptions, request_export};
 use crate::services::users::find_user;
 
-/// Exports listed on the page, newest first.
-const LISTED: u32 = 50;
 /// A person is looked up by at most this much text (longer than any id or email Ferry keeps).
 const MAX_SUBJECT_CHARS: usize = 400;
 const DATA_TYPES: [&str; 4] = ["pageviews", "events", "sessions", "profile"];
@@ -41,22 +37,6 @@ pub struct Found {
     email: String,
     name: String,
     identities: Vec<IdentityRow>,
-}
-
-/// One export as the list shows it.
-pub struct ExportRow {
-    id: String,
-    subject: String,
-    format: String,
-    status: String,
-    progress: String,
-    size: String,
-    created_at: String,
-    requested_by: String,
-    download_url: Option<String>,
-    has_receipt: bool,
-    can_delete: bool,
-    error: Option<String>,
 }
 
 #[derive(Template)]
@@ -246,7 +226,7 @@ async fn show(
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let exports = exports(state, signed_in).await?;
+    let exports = super::export_list::exports(state, signed_in).await?;
     // `message` names the export just asked for: say where it stands now.
     let message = message.and_then(|id| {
         let row = exports.iter().find(|e| e.id == id)?;
@@ -274,67 +254,6 @@ async fn show(
         exports,
     };
     Ok(render(status, &page))
-}
-
-async fn exports(state: &Dashboard, signed_in: &SignedIn) -> Result<Vec<ExportRow>, PageError> {
-    let filter = ExportFilter {
-        status: None,
-        subject: None,
-        created_from: None,
-        created_to: None,
-        cursor: None,
-        limit: LISTED,
-    };
-    let page = state
-        .app
-        .store
-        .export_jobs(signed_in.user.account, filter)
-        .await?;
-    Ok(page
-        .data
-        .iter()
-        .map(|job| {
-            // The API's own view: the same status, progress and signed link as GET /exports/{id}.
-            let v = crate::api::exports::view(&state.app, job, None);
-            let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-            let bytes: u64 = job.files.iter().map(|f| f.bytes).sum();
-            let progress = match (&v["progress"]["percent"], job.status) {
-                (Value::Number(p), _) => format!("{p}%"),
-                (_, ExportStatus::Running) => format!("{} rows", job.rows_written),
-                _ => String::new(),
-            };
-            ExportRow {
-                id: job.id.clone(),
-                subject: job.spec.subject_label(),
-                format: text(&v["format"]).to_uppercase(),
-                status: text(&v["status"]),
-                progress,
-                size: if job.files.is_empty() {
-                    String::new()
-                } else {
-                    human_bytes(bytes)
-                },
-                created_at: ferry_domain::time::rfc3339(job.created_at),
-                requested_by: job.requested_by.clone(),
-                download_url: v["download_url"].as_str().map(str::to_string),
-                has_receipt: job.status == ExportStatus::Completed,
-                can_delete: !matches!(job.status, ExportStatus::Cancelled | ExportStatus::Expired),
-                error: job
-                    .error
-                    .as_ref()
-                    .map(|(code, message)| format!("{code}: {message}")),
-            }
-        })
-        .collect())
-}
-
-fn human_bytes(n: u64) -> String {
-    match n {
-        0..1_000 => format!("{n} B"),
-        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", n as f64 / 1e6),
-        _ => format!("{:.2} GB", n as f64 / 1e9),
-    }
 }
 
 pub async fn generate(

@@ -6,7 +6,7 @@
 //!   redirect to `/login`); `csrf`: the token every form carries; `throttle`: slowing down
 //!   password guessing.
 //! - `login`: `/login`, `/logout`.
-//! - `data_export`: Settings → Privacy → Data Export, with `receipt`; `audit_log`: Settings → Audit Log;
+//! - `data_export`: Settings → Privacy → Data Export, with `export_list` and `receipt`; `audit_log`: Settings → Audit Log;
 //!   `api_keys`: Settings → API keys (admins); `visitors`: a website's visitors, each exportable.
 //! - `page`: what every page shares (layout, errors, headers); `assets`: the stylesheet.
 
@@ -15,6 +15,7 @@ mod assets;
 mod audit_log;
 mod csrf;
 mod data_export;
+mod export_list;
 mod login;
 mod page;
 mod receipt;
