@@ -58,3 +58,45 @@ pub async fn record_or_log(store: &dyn Store, account: AccountId, event: AuditEv
 fn report(action: &str, e: &StoreError) {
     tracing::error!(action, error = %e, "cannot write to the audit trail");
 }
+
+/// The audit trail as CSV, as `GET /audit?format=csv` and the dashboard's download answer it:
+/// every field an entry's hash covers, so an account can recompute its own hashes.
+pub fn entries_csv(entries: &[ferry_domain::audit::AuditEntry]) -> anyhow::Result<Vec<u8>> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "seq",
+        "at",
+        "actor",
+        "action",
+        "subject",
+        "data_types",
+        "status",
+        "export_id",
+        "details",
+        "prev_hash",
+        "hash",
+        // Last, so that scripts reading columns by position keep working.
+        "person",
+        "hash_version",
+        "account",
+    ])?;
+    for e in entries {
+        out.write_record([
+            e.seq.to_string(),
+            ferry_domain::time::rfc3339(e.at),
+            e.event.actor.clone(),
+            e.event.action.clone(),
+            e.event.subject.clone().unwrap_or_default(),
+            e.event.data_types.join(","),
+            e.event.status.clone(),
+            e.event.export_id.clone().unwrap_or_default(),
+            e.event.details.to_string(),
+            e.prev_hash.clone(),
+            e.hash.clone(),
+            e.event.person.clone().unwrap_or_default(),
+            e.hash_version.to_string(),
+            e.account.clone(),
+        ])?;
+    }
+    Ok(out.into_inner()?)
+}

@@ -37,6 +37,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// People who sign in to an account's dashboard.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Scheduled bulk exports of a website (`/api/external/v1/schedules`).
     #[command(subcommand)]
     Schedules(SchedulesCommand),
@@ -350,6 +353,23 @@ pub enum KeysCommand {
         /// A label to tell keys apart.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a dashboard user; prints their password once when it is generated.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "admin", value_parser = ["admin", "member"])]
+        role: String,
+        /// Read the password from the first line of stdin instead of generating one (so it
+        /// stays out of the shell history and the process list).
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 

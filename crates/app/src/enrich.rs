@@ -70,16 +70,24 @@ impl Enricher {
             }
         }
         let geo = self.geo.as_ref()?;
-        let ip = match &self.client_ip_header {
+        let ip = self.client_ip(headers, peer)?;
+        let found: maxminddb::geoip2::Country = geo.lookup(ip).ok()??;
+        found.country?.iso_code.map(str::to_string)
+    }
+}
+
+impl Enricher {
+    /// The client's address: the trusted proxy header's first address when one is
+    /// configured, else the socket's peer. Used, never stored or logged.
+    pub fn client_ip(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
+        match &self.client_ip_header {
             Some(name) => headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(',').next())
                 .and_then(|v| v.trim().parse().ok()),
             None => peer,
-        }?;
-        let found: maxminddb::geoip2::Country = geo.lookup(ip).ok()??;
-        found.country?.iso_code.map(str::to_string)
+        }
     }
 }
 

@@ -6,6 +6,8 @@
 //! - [`telemetry`]: logging; ids only, never personal data.
 //! - [`startup`]: builds the HTTP app once and binds it anywhere (port 0 in tests).
 //! - [`api`]: the axum routes, auth, errors.
+//! - [`dashboard`]: the server-rendered dashboard behind a sign-in; [`passwords`] hashes its
+//!   users' passwords.
 //! - [`audit`]: writing the audit trail; [`checkpoint`]: signed checkpoints of its head, with
 //!   the key [`audit_key`] keeps.
 //! - [`keys`]: API key and id generation (secrets are hashed before the store sees them).
@@ -31,6 +33,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod enrich;
 pub mod error_code;
@@ -38,6 +41,7 @@ pub mod identify_signature;
 pub mod jobs;
 pub mod keys;
 pub mod links;
+pub mod passwords;
 pub mod pipeline;
 pub mod private_fs;
 pub mod sealing;

@@ -17,6 +17,7 @@
 //! - [`Schedules`] (`schedules`): schedules, their cursors and runs.
 //! - [`Destinations`] (`destinations`): destinations, deliveries and alert webhooks.
 //! - [`Requests`] (`requests`): data-subject requests, their timelines, request settings.
+//! - [`DashboardUsers`] (`dashboard`): who signs in to the dashboard, and their sessions.
 //!
 //! Besides them:
 //! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
@@ -33,6 +34,7 @@ mod analytics;
 mod audit;
 mod bulk;
 pub mod cursor;
+mod dashboard;
 mod destinations;
 mod error;
 mod exports;
@@ -53,6 +55,7 @@ pub use accounts::Accounts;
 pub use analytics::Analytics;
 pub use audit::{Audit, AuditBreak, AuditChain, AuditFilter};
 pub use bulk::BulkStore;
+pub use dashboard::{DashboardRole, DashboardUser, DashboardUsers, NewDashboardUser};
 pub use destinations::{
     AccountKey, DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationRecord, Destinations,
 };
@@ -81,9 +84,9 @@ use std::sync::Arc;
 /// through the crate root when it must be named.
 pub mod prelude {
     pub use crate::{
-        Accounts as _, Analytics as _, Audit as _, BulkStore as _, Destinations as _, Exports as _,
-        Ingest as _, Keys as _, Limits as _, Requests as _, Schedules as _, SegmentStore as _,
-        Subjects as _, Sweeping as _,
+        Accounts as _, Analytics as _, Audit as _, BulkStore as _, DashboardUsers as _,
+        Destinations as _, Exports as _, Ingest as _, Keys as _, Limits as _, Requests as _,
+        Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _,
     };
 }
 

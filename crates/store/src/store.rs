@@ -1,8 +1,8 @@
 use ferry_domain::Millis;
 
 use crate::{
-    Accounts, Analytics, Audit, BulkStore, Destinations, Exports, Ingest, JobQueue, Keys, Limits,
-    Requests, Schedules, SegmentStore, Subjects, Sweeping,
+    Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Exports, Ingest, JobQueue,
+    Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping,
 };
 
 /// A UTC window `[start, end)` in milliseconds.
@@ -27,6 +27,7 @@ pub trait Store:
     + Schedules
     + Destinations
     + Requests
+    + DashboardUsers
     + Send
     + Sync
     + 'static
@@ -49,6 +50,7 @@ impl<T> Store for T where
         + Schedules
         + Destinations
         + Requests
+        + DashboardUsers
         + Send
         + Sync
         + 'static

@@ -17,6 +17,8 @@ use ferry_store::{RowReceiver, Store, StoreError};
 mod audit;
 #[path = "contract/bulk.rs"]
 mod bulk;
+#[path = "contract/dashboard.rs"]
+mod dashboard;
 #[path = "contract/destinations.rs"]
 mod destinations;
 #[path = "contract/downloads.rs"]
@@ -40,6 +42,7 @@ mod sweep;
 
 use audit::{audit, limits};
 use bulk::{bulk, segments};
+use dashboard::dashboard;
 use destinations::destinations;
 use exports::exports;
 use people::audit_people;
@@ -128,6 +131,7 @@ pub async fn story(store: Arc<dyn Store>) {
     let now = exports(&store, acme, other).await;
     retries(&store, acme, now).await;
     destinations(&store, acme, other, now).await;
+    dashboard(&store, acme, other, now).await;
     audit(&store, acme, other).await;
     audit_people(&store, acme, other).await;
     limits(&store, acme).await;

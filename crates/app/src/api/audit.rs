@@ -103,47 +103,7 @@ pub async fn list(
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
     if q.format.as_deref() == Some("csv") {
-        let mut out = csv::Writer::from_writer(Vec::new());
-        let header = [
-            "seq",
-            "at",
-            "actor",
-            "action",
-            "subject",
-            "data_types",
-            "status",
-            "export_id",
-            "details",
-            "prev_hash",
-            "hash",
-            // Last, so that scripts reading columns by position keep working.
-            "person",
-            "hash_version",
-            "account",
-        ];
-        let csv_error = |e: csv::Error| ApiError::new(ErrorCode::InternalError, e.to_string());
-        out.write_record(header).map_err(csv_error)?;
-        for e in &entries {
-            out.write_record([
-                e.seq.to_string(),
-                ferry_domain::time::rfc3339(e.at),
-                e.event.actor.clone(),
-                e.event.action.clone(),
-                e.event.subject.clone().unwrap_or_default(),
-                e.event.data_types.join(","),
-                e.event.status.clone(),
-                e.event.export_id.clone().unwrap_or_default(),
-                e.event.details.to_string(),
-                e.prev_hash.clone(),
-                e.hash.clone(),
-                e.event.person.clone().unwrap_or_default(),
-                e.hash_version.to_string(),
-                e.account.clone(),
-            ])
-            .map_err(csv_error)?;
-        }
-        let body = out
-            .into_inner()
+        let body = crate::audit::entries_csv(&entries)
             .map_err(|e| ApiError::new(ErrorCode::InternalError, e.to_string()))?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response());
     }

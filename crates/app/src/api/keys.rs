@@ -1,16 +1,16 @@
 //! `/api/external/v1/keys` (`admin`): create (the secret is in this response only), list, revoke.
+//! Creating and revoking go through [`crate::services::keys`], as the dashboard does.
 
-use crate::error_code::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use ferry_domain::{ApiKeyInfo, Scope, Scopes};
+use ferry_domain::{ApiKeyInfo, Scope};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Caller};
-use crate::keys::mint;
+use crate::services::Actor;
 use crate::startup::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -21,31 +21,29 @@ pub struct NewKey {
     scopes: Vec<Scope>,
 }
 
+fn actor(key: &ApiKeyInfo) -> Actor {
+    Actor::Key {
+        account: key.account,
+        id: key.id.clone(),
+        name: key.name.clone(),
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewKey>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let key = caller.require(Scope::Admin)?;
-    if body.scopes.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidScopes,
-            "a key needs at least one scope: analytics:read, exports:read, exports:write, ingest or admin",
-        ));
-    }
-    let minted = mint(body.name, Scopes::new(body.scopes));
-    let info = state.store.create_key(key.account, minted.record).await?;
-    tracing::info!(key.created = %info.id, "api key created");
-    let details = json!({"key_id": info.id, "scopes": info.scopes});
-    state
-        .store
-        .audit(
-            key.account,
-            crate::audit::event(&key.id, "api_key.created", details),
-        )
-        .await?;
+    let (info, secret) = crate::services::keys::create_key(
+        state.store.as_ref(),
+        &actor(key),
+        body.name,
+        body.scopes,
+    )
+    .await?;
     let mut out = serde_json::to_value(&info).unwrap_or_default();
-    out["key"] = json!(minted.secret);
+    out["key"] = json!(secret);
     out["notice"] = json!("store this key now: Ferry keeps only its hash and cannot show it again");
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -62,21 +60,7 @@ pub async fn revoke(
     Path(key_id): Path<String>,
 ) -> Result<Json<ApiKeyInfo>, ApiError> {
     let key = caller.require(Scope::Admin)?;
-    let revoked = state.store.revoke_key(key.account, &key_id).await?;
-    let revoked = revoked.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::KeyNotFound,
-            format!("no key `{key_id}` in this account: list keys with GET /api/external/v1/keys"),
-        )
-    })?;
-    tracing::info!(key.revoked = %revoked.id, "api key revoked");
-    let details = json!({"key_id": revoked.id});
-    state
-        .store
-        .audit(
-            key.account,
-            crate::audit::event(&key.id, "api_key.revoked", details),
-        )
-        .await?;
+    let revoked =
+        crate::services::keys::revoke_key(state.store.as_ref(), &actor(key), &key_id).await?;
     Ok(Json(revoked))
 }

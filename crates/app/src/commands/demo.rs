@@ -19,6 +19,8 @@ use crate::startup::App;
 pub const DEMO_ACCOUNT: &str = "demo";
 pub const DEMO_WEBSITE: &str = "web_demo";
 const DEMO_DOMAIN: &str = "shop.example.com";
+/// The dashboard admin the demo signs in as: the reference page's receipts name this requester.
+pub const DEMO_ADMIN: &str = "admin@company.com";
 
 pub async fn run(store_args: &StoreArgs, args: DemoArgs) -> anyhow::Result<()> {
     let store = super::open_store(store_args).await?;
@@ -60,6 +62,15 @@ pub async fn run(store_args: &StoreArgs, args: DemoArgs) -> anyhow::Result<()> {
     let minted = mint(Some("demo".into()), Scopes::all());
     store.create_key(account.id, minted.record).await?;
     let key_file = save_key(&store_args.data_dir, &minted.secret)?;
+    let password_file = store_args.data_dir.join("demo-dashboard-password");
+    if let Some(password) =
+        super::users::ensure_admin(store.as_ref(), account.id, DEMO_ADMIN, "demo").await?
+    {
+        crate::private_fs::write_private(&password_file, format!("{password}\n").as_bytes())?;
+    }
+    let password = std::fs::read_to_string(&password_file)
+        .map(|p| p.trim().to_string())
+        .unwrap_or_else(|_| "(set by an earlier run)".into());
 
     let app = if args.no_serve {
         None
@@ -79,6 +90,10 @@ pub async fn run(store_args: &StoreArgs, args: DemoArgs) -> anyhow::Result<()> {
     let (from, to) = (day(spec.start()), day(now));
     println!("Ferry demo");
     println!("  url:        {base}");
+    println!(
+        "  dashboard:  {base}/login  as {DEMO_ADMIN} / {password}  (also saved to {})",
+        password_file.display()
+    );
     println!("  website id: {DEMO_WEBSITE}  ({DEMO_DOMAIN}, time zone UTC)");
     println!(
         "  identify:   secret {identify_secret}  (user_hash = hex(HMAC-SHA256(secret, user_id)))"

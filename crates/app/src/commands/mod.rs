@@ -16,6 +16,7 @@ mod limits;
 pub mod requests;
 mod schedules;
 mod serve;
+mod users;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plans(cmd) => limits::plans(&cli.store, cmd).await,
         Command::Websites(cmd) => admin::websites(&cli.store, cmd).await,
         Command::Keys(cmd) => admin::keys(&cli.store, cmd).await,
+        Command::Users(cmd) => users::run(&cli.store, cmd).await,
         Command::Schedules(cmd) => schedules::run(&cli.store, cmd).await,
         Command::Destinations(cmd) => destinations::run(&cli.store, cmd).await,
         Command::Requests(cmd) => requests::run(&cli.store, cmd).await,

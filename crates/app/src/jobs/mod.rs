@@ -162,7 +162,7 @@ impl MailSetup {
             relay,
             public_url: crate::config::public_url(public_url)?.into(),
             links,
-            attach_limit: args.mail.mail_attach_limit,
+            attach_limit: args.mail_attach_limit,
         })))
     }
 }

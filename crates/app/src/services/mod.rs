@@ -6,12 +6,16 @@
 //! - [`schedules`]: schedules: creating, changing, running now, backfilling.
 //! - [`destinations`]: where exports are delivered, and an export's delivery.
 //! - [`encryption`]: which key an export is encrypted to; the account's default key.
+//! - [`keys`]: API keys: creating one (shown once) and revoking one.
 //! - [`users`]: finding a person, before exporting their data.
 //! - [`requests`]: data-subject requests: receipt, deadlines, verification, extensions.
+//! - [`dashboard_users`]: who may sign in to the dashboard, and checking their passwords.
 
+pub mod dashboard_users;
 pub mod destinations;
 pub mod encryption;
 pub mod exports;
+pub mod keys;
 pub mod requests;
 pub mod schedules;
 pub mod users;
@@ -34,6 +38,13 @@ pub enum Actor {
     Schedule { account: AccountId, id: String },
     /// The data subject, proving who they are through the link Ferry mailed them.
     Subject { account: AccountId },
+    /// A person signed in to the dashboard: the audit trail and receipts name them by email
+    /// (`requested_by: admin@company.com`); logs name them by id only.
+    User {
+        account: AccountId,
+        id: String,
+        email: String,
+    },
 }
 
 impl Actor {
@@ -43,6 +54,7 @@ impl Actor {
             | Actor::Cli { account }
             | Actor::Schedule { account, .. }
             | Actor::Subject { account } => *account,
+            Actor::User { account, .. } => *account,
         }
     }
 
@@ -52,6 +64,15 @@ impl Actor {
             Actor::Key { id, .. } | Actor::Schedule { id, .. } => id,
             Actor::Cli { .. } => "cli",
             Actor::Subject { .. } => "subject",
+            Actor::User { email, .. } => email,
+        }
+    }
+
+    /// Who asks, for log lines: never an email.
+    pub fn log_name(&self) -> &str {
+        match self {
+            Actor::User { id, .. } => id,
+            other => other.audit_name(),
         }
     }
 
@@ -62,6 +83,7 @@ impl Actor {
             Actor::Cli { .. } => "cli".into(),
             Actor::Schedule { id, .. } => format!("schedule {id}"),
             Actor::Subject { .. } => "the data subject".into(),
+            Actor::User { email, .. } => email.clone(),
         }
     }
 
@@ -71,6 +93,6 @@ impl Actor {
 
     /// Whether the plan's daily limit may refuse this caller's exports.
     pub fn is_limited(&self) -> bool {
-        matches!(self, Actor::Key { .. })
+        matches!(self, Actor::Key { .. } | Actor::User { .. })
     }
 }

@@ -10,7 +10,7 @@ use tokio::process::{Child, Command};
 
 const FERRY: &str = env!("CARGO_BIN_EXE_ferry");
 
-fn ferry(data_dir: &Path) -> Command {
+pub(crate) fn ferry(data_dir: &Path) -> Command {
     let mut cmd = Command::new(FERRY);
     cmd.arg("--data-dir")
         .arg(data_dir)
@@ -205,6 +205,13 @@ async fn the_demo_prints_totals_that_the_api_agrees_with() {
         .collect();
     let saved = std::fs::read_to_string(dir.path().join("demo-api-key")).unwrap();
     assert_eq!(saved.trim(), key);
+    // `dashboard:  URL/login  as EMAIL / PASSWORD  (…)` signs in.
+    let sign_in: Vec<&str> = field(&lines, "dashboard:").split_whitespace().collect();
+    let answer = crate::dashboard::try_login(base, sign_in[2], sign_in[4], &[]).await;
+    assert_eq!(
+        (sign_in[2], answer.status().as_u16()),
+        ("admin@company.com", 303)
+    );
 
     let url = format!(
         "{base}/api/external/v1/analytics/web_demo?from={}&to={}",

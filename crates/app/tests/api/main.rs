@@ -8,6 +8,7 @@ mod audit_people;
 mod bulk_exports;
 mod cli;
 mod cli_export_jobs;
+mod dashboard;
 mod delivery;
 mod delivery_more;
 mod destinations;

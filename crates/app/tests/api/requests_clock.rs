@@ -21,10 +21,7 @@ async fn without_a_relay_a_verification_is_refused_before_anything_changes() {
     .await;
     assert_eq!(
         error_code(response).await,
-        (
-            StatusCode::CONFLICT,
-            "mail_relay_not_configured".into()
-        )
+        (StatusCode::CONFLICT, "mail_relay_not_configured".into())
     );
     let response = verify(&app, &request, "12345678").await;
     assert_eq!(

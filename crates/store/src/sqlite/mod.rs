@@ -31,6 +31,7 @@
 //! - `schedules`: schedules, their cursors and runs ([`crate::Schedules`]).
 //! - `requests`: data-subject requests and their timelines ([`crate::Requests`]);
 //!   `request_rows`: how their rows read; `request_settings`: the account's settings for them.
+//! - `dashboard`: dashboard users and sessions ([`crate::DashboardUsers`]).
 //! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
@@ -44,6 +45,7 @@ mod bulk_lookup;
 mod bulk_store;
 mod conn;
 mod convert;
+mod dashboard;
 mod destinations;
 mod downloads;
 mod export_mirror;

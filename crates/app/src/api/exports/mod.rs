@@ -122,10 +122,7 @@ async fn add_delivery(state: &AppState, shown: &mut Value, id: &str) -> Result<(
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::ExportNotFound,
-        format!("no export `{id}` in this account: list them with GET /api/external/v1/exports"),
-    )
+    crate::services::exports::export_not_found(id)
 }
 
 pub async fn show(
@@ -218,23 +215,19 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let key = caller.require(Scope::ExportsWrite)?;
-    let (job, artifact) = state
-        .store
-        .cancel_export(key.account, &id, state.clock.now())
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    if let Some(prefix) = artifact
-        && let Err(e) = state.worker.artifacts.delete(&prefix).await
-    {
-        tracing::warn!(error = %e, export.id = %job.id, "cannot delete an export's files");
-    }
-    let action = match job.status {
-        ExportStatus::Cancelled => "data_export.cancelled",
-        _ => "data_export.deleted",
+    let actor = Actor::Key {
+        account: key.account,
+        id: key.id.clone(),
+        name: key.name.clone(),
     };
-    let entry = crate::audit::export_event(&key.id, action, &job.id, &job.spec, "ok", json!({}));
-    state.store.audit(key.account, entry).await?;
-    tracing::info!(export.id = %job.id, status = job.status.as_str(), "export cancelled or deleted");
+    let job = crate::services::exports::delete_export(
+        state.store.as_ref(),
+        state.worker.artifacts.as_ref(),
+        state.clock.as_ref(),
+        &actor,
+        &id,
+    )
+    .await?;
     let downloads = state.store.export_downloads(&id).await?;
     Ok(Json(view(&state, &job, Some(downloads))))
 }

@@ -1,8 +1,11 @@
 //! Asking for an export, from any entry point: the request's checks, the plan's daily limit,
 //! and the export, its queue job and its `data_export.requested` audit entry created in one
-//! transaction.
+//! transaction; and cancelling or deleting one (`delete`).
 
+mod delete;
 mod validate;
+
+pub use delete::{delete_export, not_found as export_not_found};
 
 pub use validate::{
     DEFAULT_EXPIRES_IN, EncryptionOptions, ExportOptions, MIN_PART_SIZE, check_key,
@@ -114,7 +117,7 @@ pub async fn request_export(
     }
     match queued? {
         Queued::Created { job, remaining } => {
-            tracing::info!(export.id = %job.id, actor = actor.audit_name(), "export queued");
+            tracing::info!(export.id = %job.id, actor = actor.log_name(), "export queued");
             Ok(Requested {
                 job: *job,
                 allowance: per_day.zip(remaining),

@@ -1,0 +1,79 @@
+//! The dashboard: server-rendered pages (askama templates in `crates/app/templates/`, one CSS
+//! file, no JavaScript) behind a sign-in. Every action calls the same services as the API, as
+//! the signed-in user (`Actor::User`), so the audit trail and receipts name them by email.
+//!
+//! - `session`: the session cookie and the [`session::SignedIn`] extractor (no session: a
+//!   redirect to `/login`); `csrf`: the token every form carries; `throttle`: slowing down
+//!   password guessing.
+//! - `login`: `/login`, `/logout`.
+//! - `data_export`: Settings → Privacy → Data Export, with `export_list` and `receipt`; `audit_log`: Settings → Audit Log;
+//!   `api_keys`: Settings → API keys (admins); `visitors`: a website's visitors, each exportable.
+//! - `page`: what every page shares (layout, errors, headers); `assets`: the stylesheet.
+
+mod api_keys;
+mod assets;
+mod audit_log;
+mod csrf;
+mod data_export;
+mod export_list;
+mod login;
+mod page;
+mod receipt;
+mod session;
+mod throttle;
+mod visitors;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+
+use crate::startup::AppState;
+
+/// Forms are small; a PGP public key is the largest thing one carries (64 KiB at most).
+const FORM_BODY_LIMIT: usize = 256 * 1024;
+
+/// Where signing in lands, and what `/` shows.
+pub const HOME: &str = "/settings/privacy/data-export";
+
+#[derive(Clone)]
+pub struct Dashboard {
+    pub app: AppState,
+    pub throttle: Arc<throttle::LoginThrottle>,
+    /// Cookies carry `Secure` when Ferry is reached over https (its public URL says so);
+    /// over plain http on loopback a browser would drop them.
+    pub secure_cookies: bool,
+}
+
+pub fn router(app: AppState) -> Router<AppState> {
+    let state = Dashboard {
+        secure_cookies: app.public_url.starts_with("https://"),
+        throttle: Arc::new(throttle::LoginThrottle::default()),
+        app,
+    };
+    Router::new()
+        .route("/", get(|| async { Redirect::to(HOME) }))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route(assets::CSS_PATH, get(assets::css))
+        .route(HOME, get(data_export::page).post(data_export::generate))
+        .route(
+            "/settings/privacy/data-export/{export_id}/delete",
+            post(data_export::delete),
+        )
+        .route(
+            "/settings/privacy/data-export/{export_id}/receipt",
+            get(receipt::receipt),
+        )
+        .route("/settings/audit-log", get(audit_log::page))
+        .route("/settings/audit-log.csv", get(audit_log::csv))
+        .route("/settings/audit-log/verify", get(audit_log::verify))
+        .route(api_keys::PATH, get(api_keys::page).post(api_keys::create))
+        .route(visitors::PATH, get(visitors::page))
+        .route("/settings/api-keys/{key_id}/revoke", post(api_keys::revoke))
+        .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
+        .layer(axum::middleware::map_response(page::security_headers))
+        .with_state(state)
+}
