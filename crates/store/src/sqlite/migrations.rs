@@ -4,6 +4,8 @@ use rusqlite::{Connection, OptionalExtension};
 
 /// After this one, Ferry records the accounts of the entries hashed without them.
 const AUDIT_ACCOUNT_HASH: &str = include_str!("migrations/0011_audit_account_hash.sql");
+/// After this one, the rollups are filled from the rows already stored.
+const ROLLUPS: &str = include_str!("migrations/0019_rollups.sql");
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
@@ -21,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_destinations.sql"),
     include_str!("migrations/0014_schedules.sql"),
     include_str!("migrations/0015_account_encryption.sql"),
+    ROLLUPS,
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {
@@ -52,6 +55,9 @@ fn apply(conn: &mut Connection, applied: usize) -> Result<(), crate::StoreError>
         tx.execute_batch(sql)?;
         if *sql == AUDIT_ACCOUNT_HASH {
             super::audit_chain::record_old_accounts(&tx)?;
+        }
+        if *sql == ROLLUPS {
+            super::rollups::rebuild_everything(&tx)?;
         }
         let broken: Option<String> = tx
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))

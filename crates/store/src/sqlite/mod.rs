@@ -29,10 +29,15 @@
 //! - `segments`: export segment records ([`crate::SegmentStore`]).
 //! - `sweep`: which exports' files are dead ([`crate::Sweeping`]).
 //! - `schedules`: schedules, their cursors and runs ([`crate::Schedules`]).
+//! - `rollups`: per-15-minute counts and visitor sketches kept with every write, which the
+//!   summary and the pages list read (`rollup_read`); `rollup_rebuild` recomputes them from
+//!   the rows; `hll`: the HyperLogLog sketches. `analytics_raw` answers from the rows (days
+//!   the buckets cannot make up, and the tests' reference).
 //! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
 mod analytics;
+mod analytics_raw;
 mod audit;
 mod audit_chain;
 mod audit_subject;
@@ -47,6 +52,7 @@ mod downloads;
 mod export_mirror;
 mod exports;
 mod group_commit;
+mod hll;
 mod identify_policy;
 mod ingest;
 mod jobs;
@@ -54,6 +60,9 @@ mod keys;
 mod limits;
 mod migrations;
 mod queue;
+mod rollup_read;
+mod rollup_rebuild;
+mod rollups;
 mod rows;
 mod schedules;
 mod segments;
