@@ -53,6 +53,9 @@ pub enum Command {
     /// Build the export segments of every closed day now (the worker builds them every ten
     /// minutes): bulk exports copy those days instead of reading them again.
     Compact(CompactArgs),
+    /// The analytics rollups the summary and the pages list read.
+    #[command(subcommand)]
+    Analytics(AnalyticsCommand),
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -149,6 +152,20 @@ pub struct WorkerArgs {
     /// `too_many_visitors`.
     #[arg(long, env = "FERRY_MAX_SUBJECT_VISITORS", default_value_t = crate::jobs::DEFAULT_MAX_SUBJECT_VISITORS)]
     pub max_subject_visitors: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnalyticsCommand {
+    /// Recompute a website's rollups from its stored rows (every day, or --from to --to in
+    /// the website's time zone).
+    Rebuild {
+        #[arg(long)]
+        website: String,
+        #[arg(long, requires = "to")]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long, requires = "from")]
+        to: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, clap::Args)]

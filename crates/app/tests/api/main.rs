@@ -24,6 +24,7 @@ mod limits;
 mod one_time;
 mod output;
 mod overload;
+mod rollups;
 mod schedule_delivery;
 mod schedules;
 mod segments;

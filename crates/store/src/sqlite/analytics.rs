@@ -75,7 +75,7 @@ impl Analytics for SqliteStore {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let pk = website_pk(&tx, &website)?;
                 let mut filled = 0;
-                for (from, to) in spans.into_iter().filter(|(f, t)| f < t) {
+                for (from, to) in merged_buckets(spans) {
                     filled += rollups::rebuild(&tx, pk, from, to)?;
                 }
                 tx.commit()?;
@@ -83,4 +83,24 @@ impl Analytics for SqliteStore {
             })
             .await
     }
+}
+
+/// The spans widened to whole buckets, sorted, overlapping and touching ones merged: an
+/// erasure passes one span per deleted row, and each bucket is rebuilt once.
+fn merged_buckets(spans: Vec<(Millis, Millis)>) -> Vec<(Millis, Millis)> {
+    use rollups::{BUCKET_MS, bucket};
+    let mut whole: Vec<(Millis, Millis)> = spans
+        .into_iter()
+        .filter(|(from, to)| from < to)
+        .map(|(from, to)| (bucket(from) * BUCKET_MS, (bucket(to - 1) + 1) * BUCKET_MS))
+        .collect();
+    whole.sort_unstable();
+    let mut merged: Vec<(Millis, Millis)> = Vec::with_capacity(whole.len());
+    for (from, to) in whole {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    merged
 }

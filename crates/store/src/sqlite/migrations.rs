@@ -26,6 +26,15 @@ const MIGRATIONS: &[&str] = &[
     ROLLUPS,
 ];
 
+/// The schema version just before the rollups: a store at it is one written before they existed.
+#[cfg(test)]
+pub(crate) fn version_before_rollups() -> usize {
+    MIGRATIONS
+        .iter()
+        .position(|m| *m == ROLLUPS)
+        .expect("listed")
+}
+
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     // A migration may rebuild a table (SQLite's only way to change a constraint): with

@@ -62,6 +62,8 @@ mod migrations;
 mod queue;
 mod rollup_read;
 mod rollup_rebuild;
+#[cfg(test)]
+mod rollup_tests;
 mod rollups;
 mod rows;
 mod schedules;

@@ -32,6 +32,16 @@ pub(crate) fn totals(
     website: &Website,
     range: DateRange,
 ) -> Result<(Totals, Vec<DayPoint>), StoreError> {
+    totals_with(conn, website, range, EXACT_VISITORS_MAX_SESSIONS)
+}
+
+/// [`totals`] with the exact-visitors limit as a parameter (tests reach the sketches with 0).
+pub(crate) fn totals_with(
+    conn: &Connection,
+    website: &Website,
+    range: DateRange,
+    exact_max_sessions: u64,
+) -> Result<(Totals, Vec<DayPoint>), StoreError> {
     let windows = range.windows(website.timezone);
     if !windows.iter().all(|w| aligned(w.start) && aligned(w.end)) {
         return raw::totals(conn, website, range);
@@ -69,7 +79,7 @@ pub(crate) fn totals(
         duration_ms += row.get::<_, i64>(5)?;
     }
     let sessions: u64 = points.iter().map(|p| p.sessions).sum();
-    let estimated = sessions > EXACT_VISITORS_MAX_SESSIONS;
+    let estimated = sessions > exact_max_sessions;
     let visitors = if estimated {
         estimated_visitors(conn, pk, &windows, (from, to), &mut points)?
     } else {
@@ -172,6 +182,18 @@ pub(crate) fn pages(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Page<PageRow>, StoreError> {
+    pages_with(conn, website, range, after, limit, EXACT_PAGES_MAX_VIEWS)
+}
+
+/// [`pages`] with the exact-uniques limit as a parameter.
+pub(crate) fn pages_with(
+    conn: &Connection,
+    website: &Website,
+    range: DateRange,
+    after: Option<&str>,
+    limit: u32,
+    exact_max_views: u64,
+) -> Result<Page<PageRow>, StoreError> {
     let (start, end) = range.bounds(website.timezone);
     if !aligned(start) || !aligned(end) {
         return raw::pages(conn, website, range, after, limit);
@@ -184,7 +206,7 @@ pub(crate) fn pages(
              WHERE website_pk = ?1 AND bucket >= ?2 AND bucket < ?3",
         )?
         .query_row(params![pk, from, to], |r| r.get(0))?;
-    if views as u64 <= EXACT_PAGES_MAX_VIEWS {
+    if views as u64 <= exact_max_views {
         return raw::pages(conn, website, range, after, limit);
     }
     let mut per_url: HashMap<i64, (u64, Sketch)> = HashMap::new();
