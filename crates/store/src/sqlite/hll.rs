@@ -37,13 +37,60 @@ fn hash(visitor_pk: i64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The register a visitor sets and the rank it offers there.
+fn register(visitor_pk: i64) -> (u16, u8) {
+    let h = hash(visitor_pk);
+    let index = (h >> (64 - PRECISION)) as u16;
+    let rest = h << PRECISION;
+    let rank = (rest.leading_zeros() + 1).min(64 - PRECISION + 1) as u8;
+    (index, rank)
+}
+
+/// The stored sketch `blob` with `visitors` added, in the same bytes as
+/// `Sketch::from_blob(blob)` + `add` + `to_blob` would give, but without expanding a sparse
+/// sketch to its 4,096 registers: ingest does this for every bucket and URL a batch touches,
+/// most of which hold a few dozen visitors.
+pub(crate) fn add_to_blob(blob: &[u8], visitors: &[i64]) -> Vec<u8> {
+    if blob.len() == REGISTERS {
+        let mut sketch = Sketch::from_blob(blob);
+        visitors.iter().for_each(|v| sketch.add(*v));
+        return sketch.to_blob();
+    }
+    let mut entries: Vec<(u16, u8)> = blob
+        .chunks_exact(SPARSE_ENTRY)
+        .map(|e| (u16::from_le_bytes([e[0], e[1]]), e[2]))
+        .filter(|(index, _)| usize::from(*index) < REGISTERS)
+        .chain(visitors.iter().map(|v| register(*v)))
+        .collect();
+    entries.sort_unstable();
+    // Sorted by (index, rank): the last of each index's run holds its highest rank.
+    let mut kept: Vec<(u16, u8)> = Vec::with_capacity(entries.len());
+    for (index, rank) in entries {
+        match kept.last_mut() {
+            Some(last) if last.0 == index => last.1 = rank,
+            _ => kept.push((index, rank)),
+        }
+    }
+    kept.retain(|(_, rank)| *rank != 0);
+    if kept.len() * SPARSE_ENTRY >= REGISTERS {
+        let mut sketch = Sketch::default();
+        for (index, rank) in kept {
+            sketch.registers[usize::from(index)] = rank;
+        }
+        return sketch.to_blob();
+    }
+    let mut out = Vec::with_capacity(kept.len() * SPARSE_ENTRY);
+    for (index, rank) in kept {
+        out.extend_from_slice(&index.to_le_bytes());
+        out.push(rank);
+    }
+    out
+}
+
 impl Sketch {
     pub(crate) fn add(&mut self, visitor_pk: i64) {
-        let h = hash(visitor_pk);
-        let index = (h >> (64 - PRECISION)) as usize;
-        let rest = h << PRECISION;
-        let rank = (rest.leading_zeros() + 1).min(64 - PRECISION + 1) as u8;
-        let slot = &mut self.registers[index];
+        let (index, rank) = register(visitor_pk);
+        let slot = &mut self.registers[usize::from(index)];
         *slot = (*slot).max(rank);
     }
 
@@ -127,6 +174,29 @@ mod tests {
             let error = (sketch.estimate() as f64 - n as f64).abs() / n as f64;
             // README: within 5% (about three standard errors).
             assert!(error <= 0.05, "{n}: estimated {}", sketch.estimate());
+        }
+    }
+
+    #[test]
+    fn adding_to_a_stored_sketch_gives_the_bytes_of_the_sketch_of_the_union() {
+        for (before, added) in [
+            (0i64, 1i64),
+            (0, 40),
+            (30, 30),
+            (1_000, 400),
+            (1_300, 200),
+            (5_000, 50),
+        ] {
+            let mut sketch = Sketch::default();
+            (0..before).for_each(|v| sketch.add(v));
+            let stored = sketch.to_blob();
+            let visitors: Vec<i64> = (before / 2..before / 2 + added).collect();
+            visitors.iter().for_each(|v| sketch.add(*v));
+            assert_eq!(
+                add_to_blob(&stored, &visitors),
+                sketch.to_blob(),
+                "{before} + {added}"
+            );
         }
     }
 

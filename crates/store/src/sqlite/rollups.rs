@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use ferry_domain::Millis;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::hll::Sketch;
+use super::hll::{Sketch, add_to_blob};
 use crate::StoreError;
 
 pub(crate) use super::rollup_rebuild::{rebuild, rebuild_everything};
@@ -153,9 +153,8 @@ impl RollupDelta {
             let stored: Option<Option<Vec<u8>>> = read
                 .query_row(params![website, b, url], |r| r.get(0))
                 .optional()?;
-            let mut sketch = Sketch::from_blob(&stored.flatten().unwrap_or_default());
-            visitors.into_iter().for_each(|v| sketch.add(v));
-            put.execute(params![website, b, url, views, blob(&sketch)])?;
+            let sketch = add_to_blob(&stored.flatten().unwrap_or_default(), &visitors);
+            put.execute(params![website, b, url, views, sketch])?;
         }
         let mut read = tx.prepare_cached(
             "SELECT visitors FROM rollup_buckets WHERE website_pk = ?1 AND bucket = ?2",
@@ -171,9 +170,8 @@ impl RollupDelta {
             let stored: Option<Option<Vec<u8>>> = read
                 .query_row(params![website, b], |r| r.get(0))
                 .optional()?;
-            let mut sketch = Sketch::from_blob(&stored.flatten().unwrap_or_default());
-            visitors.into_iter().for_each(|v| sketch.add(v));
-            put.execute(params![website, b, blob(&sketch)])?;
+            let sketch = add_to_blob(&stored.flatten().unwrap_or_default(), &visitors);
+            put.execute(params![website, b, sketch])?;
         }
         let mut starts = tx.prepare_cached(
             "SELECT visitor_pk FROM sessions WHERE website_pk = ?1 AND started_at >= ?2 AND started_at < ?3",
