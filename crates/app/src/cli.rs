@@ -59,6 +59,9 @@ pub enum Command {
     /// Build the export segments of every closed day now (the worker builds them every ten
     /// minutes): bulk exports copy those days instead of reading them again.
     Compact(CompactArgs),
+    /// The analytics rollups the summary and the pages list read.
+    #[command(subcommand)]
+    Analytics(AnalyticsCommand),
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -161,6 +164,20 @@ pub struct WorkerArgs {
     pub public_url: Option<String>,
     #[command(flatten)]
     pub mail: crate::config::MailArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnalyticsCommand {
+    /// Recompute a website's rollups from its stored rows (every day, or --from to --to in
+    /// the website's time zone).
+    Rebuild {
+        #[arg(long)]
+        website: String,
+        #[arg(long, requires = "to")]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long, requires = "from")]
+        to: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, clap::Args)]

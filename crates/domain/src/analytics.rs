@@ -16,6 +16,11 @@ pub struct Totals {
     pub bounce_rate: f64,
     /// Mean of (last activity − first activity) over sessions, in seconds.
     pub avg_session_duration: f64,
+    /// True when `visitors` (here and in the series) is a HyperLogLog estimate rather than an
+    /// exact count: ranges with more sessions than an exact count fits in the time budget.
+    /// Left out of the JSON when false, so exact answers read as they always did.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub visitors_estimated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,6 +56,10 @@ pub struct PageRow {
     pub url: String,
     pub pageviews: u64,
     pub unique_visitors: u64,
+    /// True when `unique_visitors` is a HyperLogLog estimate (ranges with many page views);
+    /// left out of the JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unique_visitors_estimated: bool,
 }
 
 /// One page of a list plus the cursor for the next one (`None` on the last page).

@@ -189,6 +189,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     let (all_from, to) = (day(start), day(end));
     let last30 = to - chrono::Duration::days(29);
+    let yesterday = to - chrono::Duration::days(1);
     let api = format!("{base}/api/external/v1/analytics/{WEBSITE}");
     let get = |url: String| {
         let (client, secret) = (client.clone(), key.secret.clone());
@@ -215,6 +216,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             format!("{api}?from={last30}&to={to}"),
         ),
         ("summary, 90 days", format!("{api}?from={all_from}&to={to}")),
+        (
+            "summary, 1 day",
+            format!("{api}?from={yesterday}&to={yesterday}"),
+        ),
         (
             "visitors, first 100, 90 days",
             format!("{api}/visitors?from={all_from}&to={to}"),

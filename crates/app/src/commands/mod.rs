@@ -2,6 +2,7 @@
 
 mod account_key;
 mod admin;
+mod analytics;
 mod audit;
 mod bench;
 mod bench_bulk;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Requests(cmd) => requests::run(&cli.store, cmd).await,
         Command::Import(args) => import::run(&cli.store, args).await,
         Command::Compact(args) => compact::run(&cli.store, args).await,
+        Command::Analytics(cmd) => analytics::run(&cli.store, cmd).await,
         Command::Export(args) => export::run(&cli.store, args).await,
         Command::Worker(args) => worker(&cli.store, args).await,
         Command::Audit(crate::cli::AuditCommand::Verify {

@@ -32,6 +32,7 @@ mod requests_deadlines;
 mod requests_import;
 mod requests_settings;
 mod requests_verification;
+mod rollups;
 mod schedule_delivery;
 mod schedules;
 mod segments;

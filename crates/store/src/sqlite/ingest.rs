@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::{Map, Value};
 
 use super::SqliteStore;
+use super::rollups::RollupDelta;
 use super::rows::{EventRow, PageviewRow, Pending};
 use super::sessions::{SessionState, assign_session, latest_session, write_session};
 use crate::{Ingest, IngestOutcome, StoreError};
@@ -80,6 +81,7 @@ fn ingest_in_transaction(
         visitors: &mut cache.visitors,
         urls: &mut cache.urls,
         pending: Pending::default(),
+        rollup: RollupDelta::default(),
     };
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -119,6 +121,8 @@ pub(crate) struct VisitorState {
 struct Batch<'t, 'l> {
     tx: &'t Transaction<'t>,
     pending: Pending<'l>,
+    /// The rollups' share of this transaction, written with it (see `rollups`).
+    rollup: RollupDelta,
     account: Option<AccountId>,
     now: Millis,
     /// Per batch: a website created between batches must be found by the next one.
@@ -198,7 +202,7 @@ impl<'t, 'l> Batch<'t, 'l> {
             // Joining sessions moves rows by session: they must all be in the table first.
             self.pending.write(tx)?;
         }
-        let session = assign_session(tx, site.pk, v, a.at, is_page)?;
+        let session = assign_session(tx, &mut self.rollup, site.pk, v, a.at, is_page)?;
         let visitor = v.pk;
         let (website, at) = (site.pk, a.at);
         match &a.kind {
@@ -208,6 +212,7 @@ impl<'t, 'l> Batch<'t, 'l> {
                 referrer,
             } => {
                 let url = self.url(site.pk, url)?;
+                self.rollup.pageview(website, at, url, visitor);
                 self.pending.pageviews.push(PageviewRow {
                     website,
                     visitor,
@@ -222,6 +227,7 @@ impl<'t, 'l> Batch<'t, 'l> {
                 });
             }
             ActivityKind::Event { name, properties } => {
+                self.rollup.event(website, at);
                 self.pending.events.push(EventRow {
                     website,
                     visitor,
@@ -286,10 +292,10 @@ impl<'t, 'l> Batch<'t, 'l> {
                 v.dirty = false;
             }
             if let Some(Some(s)) = v.latest.as_mut() {
-                write_session(self.tx, s)?;
+                write_session(self.tx, &mut self.rollup, s)?;
             }
         }
-        Ok(())
+        self.rollup.write(self.tx)
     }
 }
 

@@ -4,6 +4,8 @@ use rusqlite::{Connection, OptionalExtension};
 
 /// After this one, Ferry records the accounts of the entries hashed without them.
 const AUDIT_ACCOUNT_HASH: &str = include_str!("migrations/0011_audit_account_hash.sql");
+/// After this one, the rollups are filled from the rows already stored.
+const ROLLUPS: &str = include_str!("migrations/0019_rollups.sql");
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
@@ -24,7 +26,17 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_alert_emails.sql"),
     include_str!("migrations/0017_requests.sql"),
     include_str!("migrations/0018_dashboard_users.sql"),
+    ROLLUPS,
 ];
+
+/// The schema version just before the rollups: a store at it is one written before they existed.
+#[cfg(test)]
+pub(crate) fn version_before_rollups() -> usize {
+    MIGRATIONS
+        .iter()
+        .position(|m| *m == ROLLUPS)
+        .expect("listed")
+}
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -55,6 +67,9 @@ fn apply(conn: &mut Connection, applied: usize) -> Result<(), crate::StoreError>
         tx.execute_batch(sql)?;
         if *sql == AUDIT_ACCOUNT_HASH {
             super::audit_chain::record_old_accounts(&tx)?;
+        }
+        if *sql == ROLLUPS {
+            super::rollups::rebuild_everything(&tx)?;
         }
         let broken: Option<String> = tx
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))

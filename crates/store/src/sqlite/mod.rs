@@ -32,10 +32,15 @@
 //! - `requests`: data-subject requests and their timelines ([`crate::Requests`]);
 //!   `request_rows`: how their rows read; `request_settings`: the account's settings for them.
 //! - `dashboard`: dashboard users and sessions ([`crate::DashboardUsers`]).
+//! - `rollups`: per-15-minute counts and visitor sketches kept with every write, which the
+//!   summary and the pages list read (`rollup_read`); `rollup_rebuild` recomputes them from
+//!   the rows; `hll`: the HyperLogLog sketches. `analytics_raw` answers from the rows (days
+//!   the buckets cannot make up, and the tests' reference).
 //! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
 mod analytics;
+mod analytics_raw;
 mod audit;
 mod audit_chain;
 mod audit_subject;
@@ -51,6 +56,7 @@ mod downloads;
 mod export_mirror;
 mod exports;
 mod group_commit;
+mod hll;
 mod identify_policy;
 mod ingest;
 mod jobs;
@@ -61,6 +67,11 @@ mod queue;
 mod request_rows;
 mod request_settings;
 mod requests;
+mod rollup_read;
+mod rollup_rebuild;
+#[cfg(test)]
+mod rollup_tests;
+mod rollups;
 mod rows;
 mod schedules;
 mod segments;

@@ -7,6 +7,7 @@ use ferry_domain::session::{SESSION_GAP_MS, continues};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::ingest::VisitorState;
+use super::rollups::{RollupDelta, SessionFacts};
 use crate::StoreError;
 
 pub(crate) struct SessionState {
@@ -16,6 +17,21 @@ pub(crate) struct SessionState {
     pages: i64,
     events: i64,
     dirty: bool,
+    website: i64,
+    visitor: i64,
+    /// The row as stored, which is what the rollups count for it.
+    stored: SessionFacts,
+}
+
+impl SessionState {
+    fn facts(&self) -> SessionFacts {
+        SessionFacts {
+            started: self.started,
+            ended: self.ended,
+            pages: self.pages,
+            events: self.events,
+        }
+    }
 }
 
 // Queries by visitor name `sessions_visitor` outright: otherwise SQLite prefers the covering
@@ -31,46 +47,83 @@ pub(crate) fn latest_session(
              WHERE website_pk = ?1 AND visitor_pk = ?2 ORDER BY started_at DESC LIMIT 1",
         )?
         .query_row(params![website_pk, visitor_pk], |r| {
-            Ok(SessionState {
-                pk: r.get(0)?,
+            let stored = SessionFacts {
                 started: r.get(1)?,
                 ended: r.get(2)?,
                 pages: r.get(3)?,
                 events: r.get(4)?,
+            };
+            Ok(SessionState {
+                pk: r.get(0)?,
+                started: stored.started,
+                ended: stored.ended,
+                pages: stored.pages,
+                events: stored.events,
                 dirty: false,
+                website: website_pk,
+                visitor: visitor_pk,
+                stored,
             })
         })
         .optional()?)
 }
 
-pub(crate) fn write_session(tx: &Transaction, s: &mut SessionState) -> Result<(), StoreError> {
+pub(crate) fn write_session(
+    tx: &Transaction,
+    rollup: &mut RollupDelta,
+    s: &mut SessionState,
+) -> Result<(), StoreError> {
     if s.dirty {
         tx.prepare_cached(
             "UPDATE sessions SET started_at = ?2, ended_at = ?3, pages_viewed = ?4, events_triggered = ?5
              WHERE pk = ?1",
         )?
         .execute(params![s.pk, s.started, s.ended, s.pages, s.events])?;
+        rollup.session_changed(s.website, s.visitor, s.stored, s.facts());
+        s.stored = s.facts();
         s.dirty = false;
     }
     Ok(())
 }
 
+/// A new session of one activity at `at` (`pages` and `events` of it: 1 and 0, or 0 and 1).
 fn insert_session(
     tx: &Transaction,
+    rollup: &mut RollupDelta,
     website_pk: i64,
     visitor_pk: i64,
     at: Millis,
-) -> Result<i64, StoreError> {
+    (pages, events): (i64, i64),
+) -> Result<SessionState, StoreError> {
     tx.prepare_cached(
-        "INSERT INTO sessions (website_pk, visitor_pk, started_at, ended_at) VALUES (?1, ?2, ?3, ?3)",
+        "INSERT INTO sessions (website_pk, visitor_pk, started_at, ended_at, pages_viewed, events_triggered)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
     )?
-    .execute(params![website_pk, visitor_pk, at])?;
-    Ok(tx.last_insert_rowid())
+    .execute(params![website_pk, visitor_pk, at, pages, events])?;
+    let stored = SessionFacts {
+        started: at,
+        ended: at,
+        pages,
+        events,
+    };
+    rollup.session_added(website_pk, visitor_pk, stored);
+    Ok(SessionState {
+        pk: tx.last_insert_rowid(),
+        started: at,
+        ended: at,
+        pages,
+        events,
+        dirty: false,
+        website: website_pk,
+        visitor: visitor_pk,
+        stored,
+    })
 }
 
 /// Puts activity at `at` into the right session and counts it there; returns the session's pk.
 pub(crate) fn assign_session(
     tx: &Transaction,
+    rollup: &mut RollupDelta,
     website_pk: i64,
     v: &mut VisitorState,
     at: Millis,
@@ -82,23 +135,19 @@ pub(crate) fn assign_session(
     let latest = v.latest.as_mut().expect("loaded above");
     // In order (the common case): extend the latest session or start the next one.
     let in_order = latest.as_ref().is_none_or(|s| at >= s.started);
+    let one = if is_page { (1, 0) } else { (0, 1) };
     if in_order {
         let extend = latest
             .as_ref()
             .is_some_and(|s| continues(s.started, s.ended, at));
         if !extend {
             if let Some(old) = latest.as_mut() {
-                write_session(tx, old)?;
+                write_session(tx, rollup, old)?;
             }
-            let pk = insert_session(tx, website_pk, v.pk, at)?;
-            *latest = Some(SessionState {
-                pk,
-                started: at,
-                ended: at,
-                pages: 0,
-                events: 0,
-                dirty: true,
-            });
+            let new = insert_session(tx, rollup, website_pk, v.pk, at, one)?;
+            let pk = new.pk;
+            *latest = Some(new);
+            return Ok(pk);
         }
         let s = latest.as_mut().expect("set above");
         s.ended = s.ended.max(at);
@@ -112,9 +161,9 @@ pub(crate) fn assign_session(
     }
     // Out of order: settle the cached session, then work on the database directly.
     if let Some(s) = latest.as_mut() {
-        write_session(tx, s)?;
+        write_session(tx, rollup, s)?;
     }
-    let pk = place_out_of_order(tx, website_pk, v.pk, at, is_page)?;
+    let pk = place_out_of_order(tx, rollup, website_pk, v.pk, at, one)?;
     v.latest = Some(latest_session(tx, website_pk, v.pk)?);
     Ok(pk)
 }
@@ -122,10 +171,11 @@ pub(crate) fn assign_session(
 /// Finds every session that activity at `at` touches; none → a new session, several → merged.
 fn place_out_of_order(
     tx: &Transaction,
+    rollup: &mut RollupDelta,
     website_pk: i64,
     visitor_pk: i64,
     at: Millis,
-    is_page: bool,
+    (page, event): (i64, i64),
 ) -> Result<i64, StoreError> {
     let touching: Vec<(i64, Millis, Millis, i64, i64)> = tx
         .prepare_cached(
@@ -143,15 +193,16 @@ fn place_out_of_order(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?
         .collect::<Result<_, _>>()?;
-    let (page, event) = if is_page { (1, 0) } else { (0, 1) };
     let Some(&(keep, first_start, _, _, _)) = touching.first() else {
-        let pk = insert_session(tx, website_pk, visitor_pk, at)?;
-        tx.prepare_cached(
-            "UPDATE sessions SET pages_viewed = ?2, events_triggered = ?3 WHERE pk = ?1",
-        )?
-        .execute(params![pk, page, event])?;
-        return Ok(pk);
+        return Ok(insert_session(tx, rollup, website_pk, visitor_pk, at, (page, event))?.pk);
     };
+    let facts =
+        |&(_, started, ended, pages, events): &(i64, Millis, Millis, i64, i64)| SessionFacts {
+            started,
+            ended,
+            pages,
+            events,
+        };
     let last_end = touching.iter().map(|s| s.2).max().unwrap_or(at);
     let pages: i64 = touching.iter().map(|s| s.3).sum::<i64>() + page;
     let events: i64 = touching.iter().map(|s| s.4).sum::<i64>() + event;
@@ -165,9 +216,19 @@ fn place_out_of_order(
         tx.prepare_cached("DELETE FROM sessions WHERE pk = ?1")?
             .execute([absorbed])?;
     }
+    for absorbed in &touching[1..] {
+        rollup.session_removed(website_pk, facts(absorbed));
+    }
+    let joined = SessionFacts {
+        started: first_start.min(at),
+        ended: last_end.max(at),
+        pages,
+        events,
+    };
     tx.prepare_cached(
         "UPDATE sessions SET started_at = ?2, ended_at = ?3, pages_viewed = ?4, events_triggered = ?5 WHERE pk = ?1",
     )?
-    .execute(params![keep, first_start.min(at), last_end.max(at), pages, events])?;
+    .execute(params![keep, joined.started, joined.ended, pages, events])?;
+    rollup.session_changed(website_pk, visitor_pk, facts(&touching[0]), joined);
     Ok(keep)
 }
