@@ -8,6 +8,8 @@
 //! - `login`: `/login`, `/logout`.
 //! - `data_export`: Settings → Privacy → Data Export, with `receipt`; `audit_log`: Settings → Audit Log;
 //!   `api_keys`: Settings → API keys (admins); `visitors`: a website's visitors, each exportable.
+//! - `scheduled`: Settings → Data Export → Scheduled, with `schedule_forms` and
+//!   `destination_forms` (schedules, their runs, destinations and their tests).
 //! - `page`: what every page shares (layout, errors, headers); `assets`: the stylesheet.
 
 mod api_keys;
@@ -15,9 +17,12 @@ mod assets;
 mod audit_log;
 mod csrf;
 mod data_export;
+mod destination_forms;
 mod login;
 mod page;
 mod receipt;
+mod schedule_forms;
+mod scheduled;
 mod session;
 mod throttle;
 mod visitors;
@@ -46,6 +51,37 @@ pub struct Dashboard {
     pub secure_cookies: bool,
 }
 
+/// Settings → Data Export → Scheduled: the page, its schedules' and destinations' forms.
+fn scheduled_routes() -> Router<Dashboard> {
+    const S: &str = scheduled::PATH;
+    Router::new()
+        .route(S, get(scheduled::page).post(schedule_forms::create))
+        .route(
+            &format!("{S}/{{schedule_id}}/enabled"),
+            post(schedule_forms::set_enabled),
+        )
+        .route(
+            &format!("{S}/{{schedule_id}}/run"),
+            post(schedule_forms::run_now),
+        )
+        .route(
+            &format!("{S}/{{schedule_id}}/delete"),
+            post(schedule_forms::delete),
+        )
+        .route(
+            &format!("{S}/destinations"),
+            post(destination_forms::create),
+        )
+        .route(
+            &format!("{S}/destinations/{{destination_id}}/test"),
+            post(destination_forms::test),
+        )
+        .route(
+            &format!("{S}/destinations/{{destination_id}}/delete"),
+            post(destination_forms::delete),
+        )
+}
+
 pub fn router(app: AppState) -> Router<AppState> {
     let state = Dashboard {
         secure_cookies: app.public_url.starts_with("https://"),
@@ -72,6 +108,7 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route(api_keys::PATH, get(api_keys::page).post(api_keys::create))
         .route(visitors::PATH, get(visitors::page))
         .route("/settings/api-keys/{key_id}/revoke", post(api_keys::revoke))
+        .merge(scheduled_routes())
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::map_response(page::security_headers))
         .with_state(state)
