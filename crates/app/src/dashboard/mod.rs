@@ -61,6 +61,10 @@ fn scheduled_routes() -> Router<Dashboard> {
             post(schedule_forms::set_enabled),
         )
         .route(
+            &format!("{S}/{{schedule_id}}/edit"),
+            get(schedule_forms::edit_page).post(schedule_forms::edit),
+        )
+        .route(
             &format!("{S}/{{schedule_id}}/run"),
             post(schedule_forms::run_now),
         )

@@ -1,12 +1,14 @@
-//! The Scheduled page's schedule forms: create, turn on or off, run the next window now,
-//! delete. Each calls `services::schedules` as `POST /schedules`, `PATCH /schedules/{id}`,
-//! `POST /schedules/{id}/run` and `DELETE /schedules/{id}` do, as the signed-in user.
+//! The Scheduled page's schedule forms: create, edit, turn on or off, run the next window
+//! now, delete. Each calls `services::schedules` (as `POST /schedules`, `PATCH
+//! /schedules/{id}`, `POST /schedules/{id}/run` and `DELETE /schedules/{id}` do; editing is
+//! the service's `update`), as the signed-in user.
 
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use ferry_domain::export::Include;
+use ferry_domain::schedule::{Frequency, Schedule};
 use serde::Deserialize;
 
 use super::Dashboard;
@@ -14,7 +16,7 @@ use super::login::CsrfForm;
 use super::page::PageError;
 use super::scheduled::{Extras, PATH, show};
 use super::session::SignedIn;
-use crate::error_code::Problem;
+use crate::error_code::{ErrorCode, Problem};
 use crate::services::exports::EncryptionOptions;
 use crate::services::schedules::{self, ScheduleOptions};
 
@@ -71,6 +73,40 @@ impl ScheduleForm {
             dt_pageviews: on.clone(),
             dt_events: on,
             ..Default::default()
+        }
+    }
+
+    /// The form of an existing schedule, to edit it.
+    pub fn of(s: &Schedule) -> Self {
+        let on = |t: &str| {
+            s.data_types
+                .iter()
+                .any(|d| d.as_str() == t)
+                .then(|| "on".to_string())
+        };
+        let (frequency, cron) = match &s.frequency {
+            Frequency::Cron(expr) => ("cron".to_string(), expr.clone()),
+            other => (other.as_str().to_string(), String::new()),
+        };
+        ScheduleForm {
+            website_id: s.website_id.clone(),
+            frequency,
+            cron,
+            format: s.format.as_str().to_string(),
+            destination_id: s.destination_id.clone().unwrap_or_default(),
+            pgp_public_key: s
+                .encryption
+                .as_ref()
+                .map(|e| e.pgp_public_key.clone())
+                .unwrap_or_default(),
+            starts_on: String::new(),
+            enabled: s.enabled.then(|| "on".to_string()),
+            dt_pageviews: on("pageviews"),
+            dt_events: on("events"),
+            dt_sessions: on("sessions"),
+            dt_visitors: on("visitors"),
+            dt_summary: on("summary"),
+            csrf: None,
         }
     }
 
@@ -162,6 +198,62 @@ pub async fn create(
             let extras = Extras {
                 schedule_error: Some(problem.message.clone()),
                 schedule_form: Some(form),
+                ..Default::default()
+            };
+            show(&state, &s, problem.status(), extras).await
+        }
+    }
+}
+
+/// The page with the schedule's form filled in, to change it.
+pub async fn edit_page(
+    State(state): State<Dashboard>,
+    s: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let schedule = schedules::find(state.app.store.as_ref(), &s.actor(), &id)
+        .await
+        .map_err(not_found)?;
+    let extras = Extras {
+        schedule_form: Some(ScheduleForm::of(&schedule)),
+        editing: Some(schedule.id),
+        ..Default::default()
+    };
+    show(&state, &s, StatusCode::OK, extras).await
+}
+
+pub async fn edit(
+    State(state): State<Dashboard>,
+    s: SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<ScheduleForm>,
+) -> Result<Response, PageError> {
+    s.check_csrf(form.csrf.as_deref())?;
+    let app = &state.app;
+    let mut options = form.options();
+    // The edit form has no first day: a series keeps the one it started on.
+    options.starts_on = None;
+    match schedules::update(
+        app.store.as_ref(),
+        app.clock.as_ref(),
+        &s.actor(),
+        &id,
+        options,
+    )
+    .await
+    {
+        Ok(_) => {
+            app.worker.wake.notify_one();
+            Ok(done("schedule-updated"))
+        }
+        Err(p) if p.status() == StatusCode::NOT_FOUND && p.code == ErrorCode::ScheduleNotFound => {
+            Err(not_found(p))
+        }
+        Err(problem) => {
+            let extras = Extras {
+                schedule_error: Some(problem.message.clone()),
+                schedule_form: Some(form),
+                editing: Some(id),
                 ..Default::default()
             };
             show(&state, &s, problem.status(), extras).await

@@ -69,6 +69,8 @@ pub struct Extras {
     /// The schedule form as sent, and the service's reason for refusing it.
     pub schedule_form: Option<ScheduleForm>,
     pub schedule_error: Option<String>,
+    /// The schedule the form edits (`None`: the form makes a new one).
+    pub editing: Option<String>,
     /// The destination form's type, its non-secret fields as sent, and the refusal.
     pub destination_kind: Option<String>,
     pub destination_values: Map<String, Value>,
@@ -90,6 +92,7 @@ struct ScheduledPage {
     data_types: &'static [(&'static str, &'static str)],
     formats: [&'static str; 4],
     schedule_error: Option<String>,
+    editing: Option<String>,
     types: Vec<DestinationType>,
     destination_error: Option<String>,
     test: Option<(String, bool, String)>,
@@ -124,6 +127,9 @@ pub struct PageQuery {
 fn done_message(done: &str) -> Option<&'static str> {
     Some(match done {
         "schedule-created" => "The schedule is saved.",
+        "schedule-updated" => {
+            "The schedule is changed; the next window runs with its new settings."
+        }
         "schedule-enabled" => "The schedule is on: windows since it was turned off run in order.",
         "schedule-disabled" => "The schedule is off: it queues nothing until it is turned on.",
         "schedule-run" => {
@@ -182,6 +188,7 @@ pub async fn show(
         data_types: &super::schedule_forms::DATA_TYPES,
         formats: ["csv", "json", "ndjson", "parquet"],
         schedule_error: extras.schedule_error,
+        editing: extras.editing,
         types: types(
             extras.destination_kind.as_deref(),
             &extras.destination_values,

@@ -9,6 +9,7 @@ mod e2e;
 mod isolation;
 mod scheduled;
 mod scheduled_e2e;
+mod scheduled_edit;
 mod throttle;
 mod visitors;
 

@@ -141,14 +141,35 @@ async fn a_dpo_saves_an_s3_destination_tests_it_schedules_a_daily_export_to_it_a
         .expect("the page views file");
     assert!(String::from_utf8_lossy(&csv.1).contains("/pricing"));
 
-    // Disable, then delete: the page follows.
+    // Edit: weekly from now on; the form comes filled in with the schedule's settings.
+    chrome.click(&format!("#schedule-{sch} a.edit")).await;
+    chrome.wait_for("#edit-schedule").await;
+    chrome.shoot("26-schedule-edit").await;
+    chrome
+        .click("#edit-schedule input[name='frequency'][value='weekly']")
+        .await;
+    chrome.click("#save-schedule").await;
+    let notice = chrome.wait_for("#notice").await.text().await.unwrap();
+    assert!(notice.contains("schedule is changed"), "{notice}");
+    let text = chrome
+        .wait_for(&format!("#schedule-{sch}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("weekly") && text.contains("warehouse (s3)"),
+        "{text}"
+    );
+
+    // Disable: the page follows.
     chrome
         .click(&format!("#schedule-{sch} button.toggle"))
         .await;
     chrome
         .wait_for(&format!("#schedule-{sch} [data-enabled='false']"))
         .await;
-    chrome.shoot("26-schedule-disabled").await;
+    chrome.shoot("27-schedule-disabled").await;
     let trail = c.find_all(Locator::Css("#notice")).await.unwrap();
     assert_eq!(trail.len(), 1);
     chrome.close().await;
