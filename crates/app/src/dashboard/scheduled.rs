@@ -244,7 +244,7 @@ async fn schedule_row(
         Some(id) => destinations
             .iter()
             .find(|d| d.id == *id)
-            .map_or_else(|| id.clone(), |d| label(d)),
+            .map_or_else(|| id.clone(), label),
     };
     let next_to = s.frequency.next_boundary(s.next_from);
     Ok(ScheduleRow {
