@@ -40,7 +40,7 @@ mod sweep;
 
 use audit::{audit, limits};
 use bulk::{bulk, segments};
-use dashboard::dashboard;
+use dashboard::{dashboard, dashboard_removal};
 use destinations::destinations;
 use exports::exports;
 use people::audit_people;
@@ -136,6 +136,7 @@ pub async fn story(store: Arc<dyn Store>) {
     schedules(&store, acme, other, now).await;
     bulk(&store, &website).await;
     segments(&store).await;
+    dashboard_removal(&store, acme, other, now).await;
 }
 
 /// Two accounts, `acme` with website `web_a` (a.example), `other` with `web_o`.
