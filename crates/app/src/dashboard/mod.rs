@@ -9,7 +9,8 @@
 //! - `data_export`: Settings → Privacy → Data Export, with `receipt`; `audit_log`: Settings → Audit Log;
 //!   `api_keys`: Settings → API keys (admins); `visitors`: a website's visitors, each exportable.
 //! - `scheduled`: Settings → Data Export → Scheduled, with `schedule_forms` and
-//!   `destination_forms` (schedules, their runs, destinations and their tests).
+//!   `destination_forms` (schedules, their runs, destinations and their tests); `users`:
+//!   Settings → Users (admins).
 //! - `page`: what every page shares (layout, errors, headers); `assets`: the stylesheet.
 
 mod api_keys;
@@ -25,6 +26,7 @@ mod schedule_forms;
 mod scheduled;
 mod session;
 mod throttle;
+mod users;
 mod visitors;
 
 use std::sync::Arc;
@@ -113,6 +115,8 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route(visitors::PATH, get(visitors::page))
         .route("/settings/api-keys/{key_id}/revoke", post(api_keys::revoke))
         .merge(scheduled_routes())
+        .route(users::PATH, get(users::page).post(users::create))
+        .route("/settings/users/{user_id}/remove", post(users::remove))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::map_response(page::security_headers))
         .with_state(state)

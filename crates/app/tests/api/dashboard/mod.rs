@@ -11,6 +11,7 @@ mod scheduled;
 mod scheduled_e2e;
 mod scheduled_edit;
 mod throttle;
+mod users_page;
 mod visitors;
 
 use ferry_store::{DashboardRole, Store};

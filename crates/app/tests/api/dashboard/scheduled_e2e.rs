@@ -1,7 +1,8 @@
 //! Scheduled exports in a real headless Chromium, to a real S3 (moto, started by
 //! `scripts/services/s3.sh`): sign in, save an S3 destination, test it, make a daily schedule
 //! to it, run it now, step the worker, and see the run delivered — and the object in the
-//! bucket. Every page is saved at 1280 and 390 px.
+//! bucket; then edit it, turn it off, and add a colleague on Settings → Users. Every page is
+//! saved at 1280 and 390 px.
 
 use chrono::{TimeZone, Utc};
 use fantoccini::Locator;
@@ -172,5 +173,19 @@ async fn a_dpo_saves_an_s3_destination_tests_it_schedules_a_daily_export_to_it_a
     chrome.shoot("27-schedule-disabled").await;
     let trail = c.find_all(Locator::Css("#notice")).await.unwrap();
     assert_eq!(trail.len(), 1);
+
+    // Settings → Users: a colleague, their password shown once.
+    chrome.click("nav a[href='/settings/users']").await;
+    chrome.fill("#user-email", "dpo@company.com").await;
+    chrome.click("#create-user").await;
+    let password = chrome
+        .wait_for("#new-password")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(password.len(), 20);
+    chrome.shoot("28-users-created").await;
     chrome.close().await;
 }
