@@ -359,3 +359,44 @@ async fn a_user_never_sees_or_changes_another_accounts_schedules_or_destinations
     let dst = get(format!("/destinations/{their_dst}")).await.unwrap();
     assert_eq!(dst.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_failing_destination_test_says_why_on_the_page_and_names_are_shown_as_text() {
+    let app = spawn_app().await;
+    add_user(app.store.as_ref(), "acme", "admin@company.com").await;
+    let admin = login(&app.base, "admin@company.com").await;
+    let mut form = s3_form("no-such-bucket-for-ferry", SECRET);
+    form.retain(|(k, _)| *k != "name");
+    form.push(("name", "<img src=x onerror=alert(1)>"));
+    let made = admin
+        .post(&format!("{PAGE}/destinations"), &form, true)
+        .await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER);
+    let page = admin.text(PAGE).await;
+    assert!(!page.contains("<img src=x"), "markup is escaped");
+    let dst = listed(&app, "destinations").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tested = admin
+        .post(&format!("{PAGE}/destinations/{dst}/test"), &[], true)
+        .await;
+    assert_eq!(tested.status(), StatusCode::OK);
+    let page = tested.text().await.unwrap();
+    assert!(
+        page.contains("id=\"test-result\" data-ok=\"false\""),
+        "{page}"
+    );
+    assert!(page.contains("failed the test"), "{page}");
+    assert!(!page.contains(SECRET));
+    let trail = app.get_json(&app.api("/audit?action=destination")).await;
+    let tested: Vec<&Value> = trail["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "destination.tested")
+        .collect();
+    assert_eq!(tested.len(), 1);
+    assert_eq!(tested[0]["actor"], "admin@company.com");
+    assert_eq!(tested[0]["status"], "destination_unreachable");
+}
