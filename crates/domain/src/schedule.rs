@@ -258,6 +258,19 @@ pub struct NewSchedule {
     pub starts_on: NaiveDate,
 }
 
+/// What editing a schedule may change. Not its website, nor where its series starts, nor its
+/// cursor: the windows that ran stay as they ran, and the next window starts where the last
+/// one ended (under the new frequency, it ends at the new frequency's next boundary).
+#[derive(Debug, Clone)]
+pub struct ScheduleChange {
+    pub frequency: Frequency,
+    pub data_types: Vec<crate::export::DataType>,
+    pub format: crate::export::Format,
+    pub destination_id: Option<String>,
+    pub encryption: Option<crate::job::Encryption>,
+    pub enabled: bool,
+}
+
 /// One run of a schedule: its window, and the export that carries it (none when the export
 /// could not be asked for: `error`).
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use ferry_domain::audit::AuditEvent;
 use ferry_domain::{AccountId, Millis};
 
 use crate::StoreError;
@@ -83,4 +84,12 @@ pub trait DashboardUsers: Send + Sync {
         token_hash: &str,
         now: Millis,
     ) -> Result<(), StoreError>;
+    /// Removes a user of `account` and ends every session of theirs at once, with its audit
+    /// entry, in one transaction; `false` when the account has no such user.
+    async fn delete_dashboard_user(
+        &self,
+        account: AccountId,
+        user_id: &str,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError>;
 }

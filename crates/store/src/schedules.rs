@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use ferry_domain::audit::AuditEvent;
 use ferry_domain::queue::{JobId, NewJob};
-use ferry_domain::schedule::{NewSchedule, Schedule, ScheduleRun};
+use ferry_domain::schedule::{NewSchedule, Schedule, ScheduleChange, ScheduleRun};
 use ferry_domain::{AccountId, Millis};
 
 use crate::StoreError;
@@ -37,6 +37,15 @@ pub trait Schedules: Send + Sync {
         account: AccountId,
         id: &str,
         enabled: bool,
+        audit: AuditEvent,
+    ) -> Result<Option<Schedule>, StoreError>;
+    /// Changes a schedule's settings (its website, first day and cursor stay); `None` when
+    /// the account has no such schedule.
+    async fn update_schedule(
+        &self,
+        account: AccountId,
+        id: &str,
+        change: ScheduleChange,
         audit: AuditEvent,
     ) -> Result<Option<Schedule>, StoreError>;
     /// `false` when the account has no such schedule. It stops running at once; its runs'

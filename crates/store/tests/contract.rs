@@ -42,7 +42,7 @@ mod sweep;
 
 use audit::{audit, limits};
 use bulk::{bulk, segments};
-use dashboard::dashboard;
+use dashboard::{dashboard, dashboard_removal};
 use destinations::destinations;
 use exports::exports;
 use people::audit_people;
@@ -140,6 +140,7 @@ pub async fn story(store: Arc<dyn Store>) {
     bulk(&store, &website).await;
     segments(&store).await;
     requests(&store, acme, other, now).await;
+    dashboard_removal(&store, acme, other, now).await;
 }
 
 /// Two accounts, `acme` with website `web_a` (a.example), `other` with `web_o`.

@@ -53,15 +53,7 @@ pub async fn run(args: &StoreArgs, cmd: UsersCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// 20 random characters from an alphabet without look-alikes (~115 bits).
-pub fn new_password() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    (0..20)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
-}
+pub use crate::services::dashboard_users::new_password;
 
 /// Creates `email` as an admin of `account` unless a dashboard user has that email already.
 /// `Some(password)` when it was created now.

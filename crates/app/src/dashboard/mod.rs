@@ -8,6 +8,9 @@
 //! - `login`: `/login`, `/logout`.
 //! - `data_export`: Settings → Privacy → Data Export, with `export_list` and `receipt`; `audit_log`: Settings → Audit Log;
 //!   `api_keys`: Settings → API keys (admins); `visitors`: a website's visitors, each exportable.
+//! - `scheduled`: Settings → Data Export → Scheduled, with `schedule_forms` and
+//!   `destination_forms` (schedules, their runs, destinations and their tests); `users`:
+//!   Settings → Users (admins).
 //! - `page`: what every page shares (layout, errors, headers); `assets`: the stylesheet.
 
 mod api_keys;
@@ -15,12 +18,16 @@ mod assets;
 mod audit_log;
 mod csrf;
 mod data_export;
+mod destination_forms;
 mod export_list;
 mod login;
 mod page;
 mod receipt;
+mod schedule_forms;
+mod scheduled;
 mod session;
 mod throttle;
+mod users;
 mod visitors;
 
 use std::sync::Arc;
@@ -45,6 +52,41 @@ pub struct Dashboard {
     /// Cookies carry `Secure` when Ferry is reached over https (its public URL says so);
     /// over plain http on loopback a browser would drop them.
     pub secure_cookies: bool,
+}
+
+/// Settings → Data Export → Scheduled: the page, its schedules' and destinations' forms.
+fn scheduled_routes() -> Router<Dashboard> {
+    const S: &str = scheduled::PATH;
+    Router::new()
+        .route(S, get(scheduled::page).post(schedule_forms::create))
+        .route(
+            &format!("{S}/{{schedule_id}}/enabled"),
+            post(schedule_forms::set_enabled),
+        )
+        .route(
+            &format!("{S}/{{schedule_id}}/edit"),
+            get(schedule_forms::edit_page).post(schedule_forms::edit),
+        )
+        .route(
+            &format!("{S}/{{schedule_id}}/run"),
+            post(schedule_forms::run_now),
+        )
+        .route(
+            &format!("{S}/{{schedule_id}}/delete"),
+            post(schedule_forms::delete),
+        )
+        .route(
+            &format!("{S}/destinations"),
+            post(destination_forms::create),
+        )
+        .route(
+            &format!("{S}/destinations/{{destination_id}}/test"),
+            post(destination_forms::test),
+        )
+        .route(
+            &format!("{S}/destinations/{{destination_id}}/delete"),
+            post(destination_forms::delete),
+        )
 }
 
 pub fn router(app: AppState) -> Router<AppState> {
@@ -73,6 +115,9 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route(api_keys::PATH, get(api_keys::page).post(api_keys::create))
         .route(visitors::PATH, get(visitors::page))
         .route("/settings/api-keys/{key_id}/revoke", post(api_keys::revoke))
+        .merge(scheduled_routes())
+        .route(users::PATH, get(users::page).post(users::create))
+        .route("/settings/users/{user_id}/remove", post(users::remove))
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::map_response(page::security_headers))
         .with_state(state)

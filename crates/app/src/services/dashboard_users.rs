@@ -1,7 +1,7 @@
 //! Who may sign in to an account's dashboard: creating a user (`ferry users create`, `ferry
-//! demo`) and checking a password at sign-in. Passwords are hashed with argon2id before the
-//! store sees them; an unknown email and a wrong password get the same answer, in the same
-//! time.
+//! demo`, the dashboard's Users page), removing one, and checking a password at sign-in.
+//! Passwords are hashed with argon2id before the store sees them; an unknown email and a
+//! wrong password get the same answer, in the same time.
 
 use ferry_domain::AccountId;
 use ferry_store::{DashboardRole, DashboardUser, NewDashboardUser, Store};
@@ -29,6 +29,17 @@ pub fn valid_email(email: &str) -> Option<String> {
         && email.len() <= MAX_EMAIL_BYTES
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     fine.then(|| email.to_string())
+}
+
+/// 20 random characters from an alphabet without look-alikes (~115 bits): a generated
+/// password, shown once.
+pub fn new_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Creates a user of `account`; `actor` is who the audit trail names (`cli`, `demo`).
@@ -96,4 +107,38 @@ pub async fn check_password(
     let (user, phc) = found.map_or((None, None), |(u, h)| (Some(u), Some(h)));
     let matches = passwords::verify(password.to_string(), phc).await;
     Ok(user.filter(|_| matches))
+}
+
+/// Removes a user of the actor's account, ending their sessions at once (audited
+/// `dashboard_user.removed`). Nobody removes themselves: an account keeps the admin who
+/// would do it.
+pub async fn remove_user(
+    store: &dyn Store,
+    actor: &crate::services::Actor,
+    user_id: &str,
+) -> Result<(), Problem> {
+    if let crate::services::Actor::User { id, .. } = actor
+        && id == user_id
+    {
+        return Err(Problem::new(
+            ErrorCode::InvalidValue,
+            "you cannot remove yourself: another admin of the account can",
+        ));
+    }
+    let entry = crate::audit::event(
+        actor.audit_name(),
+        "dashboard_user.removed",
+        json!({"user_id": user_id}),
+    );
+    if !store
+        .delete_dashboard_user(actor.account(), user_id, entry)
+        .await?
+    {
+        return Err(Problem::new(
+            ErrorCode::NotFound,
+            format!("no dashboard user `{user_id}` in this account"),
+        ));
+    }
+    tracing::info!(user.id = %user_id, actor = %actor.log_name(), "dashboard user removed");
+    Ok(())
 }

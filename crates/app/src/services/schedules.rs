@@ -1,4 +1,4 @@
-//! Schedules: creating, turning on and off, deleting (each audited in the same transaction
+//! Schedules: creating, editing, turning on and off, deleting (each audited in the same transaction
 //! as the change), running the next window now, and backfilling past windows.
 //!
 //! The scheduler itself (which windows are due) is a periodic step of the worker
@@ -8,7 +8,7 @@
 use ferry_domain::export::Include;
 use ferry_domain::queue::{JobKind, Lane, NewJob};
 use ferry_domain::schedule::{
-    Frequency, NewSchedule, RunTrigger, RunWindow, Schedule, past_windows,
+    Frequency, NewSchedule, RunTrigger, RunWindow, Schedule, ScheduleChange, past_windows,
 };
 use ferry_store::Store;
 use serde::Deserialize;
@@ -73,13 +73,19 @@ pub fn run_job(schedule: &str, window: RunWindow, trigger: RunTrigger, now: i64)
     }
 }
 
-pub async fn create(
+/// A schedule's settings, checked as a run's export will be: what `create` and `update` share.
+struct Checked {
+    frequency: Frequency,
+    spec: ferry_domain::job::ExportSpec,
+    website: ferry_domain::Website,
+}
+
+async fn check(
     store: &dyn Store,
     clock: &dyn Clock,
-    actor: &Actor,
-    o: ScheduleOptions,
-) -> Result<Schedule, Problem> {
-    let account = actor.account();
+    account: ferry_domain::AccountId,
+    o: &ScheduleOptions,
+) -> Result<Checked, Problem> {
     let frequency =
         Frequency::parse(&o.frequency).map_err(|m| Problem::new(ErrorCode::InvalidFrequency, m))?;
     if o.encryption
@@ -113,6 +119,38 @@ pub async fn create(
     {
         return Err(super::destinations::not_found(id));
     }
+    Ok(Checked {
+        frequency,
+        spec,
+        website,
+    })
+}
+
+fn details(s: &Schedule) -> serde_json::Value {
+    json!({
+        "schedule_id": s.id,
+        "website_id": s.website_id,
+        "frequency": s.frequency.as_str(),
+        "format": s.format.as_str(),
+        "destination_id": s.destination_id,
+        "encrypted_to": s.encryption.as_ref().map(|e| &e.fingerprint),
+        "enabled": s.enabled,
+        "starts_on": s.starts_on,
+    })
+}
+
+pub async fn create(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    o: ScheduleOptions,
+) -> Result<Schedule, Problem> {
+    let account = actor.account();
+    let Checked {
+        frequency,
+        spec,
+        website,
+    } = check(store, clock, account, &o).await?;
     let today = chrono::DateTime::from_timestamp_millis(clock.now())
         .unwrap_or_default()
         .with_timezone(&website.timezone)
@@ -145,6 +183,61 @@ pub async fn create(
         .await?;
     tracing::info!(schedule.id = %created.id, "schedule created");
     Ok(created)
+}
+
+/// Changes a schedule's frequency, data types, format, destination, encryption and whether
+/// it runs, with the same checks as `create`. Its website and first day stay (a series
+/// belongs to one website; the windows that ran stay as they ran): `o` must name the same
+/// website, and `starts_on` is refused.
+pub async fn update(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    id: &str,
+    o: ScheduleOptions,
+) -> Result<Schedule, Problem> {
+    let account = actor.account();
+    let current = find(store, actor, id).await?;
+    if o.website_id != current.website_id {
+        return Err(Problem::new(
+            ErrorCode::InvalidWebsite,
+            format!(
+                "a schedule's website cannot change (it is {}): make a new schedule for another website",
+                current.website_id
+            ),
+        ));
+    }
+    if o.starts_on.is_some() {
+        return Err(Problem::new(
+            ErrorCode::InvalidDateRange,
+            "a schedule's first day cannot change: its windows since then ran already",
+        ));
+    }
+    let Checked {
+        frequency, spec, ..
+    } = check(store, clock, account, &o).await?;
+    let change = ScheduleChange {
+        frequency,
+        data_types: spec.data_types,
+        format: spec.format,
+        destination_id: o.destination_id,
+        encryption: spec.encryption,
+        enabled: o.enabled.unwrap_or(current.enabled),
+    };
+    let mut after = current.clone();
+    after.frequency = change.frequency.clone();
+    after.data_types = change.data_types.clone();
+    after.format = change.format;
+    after.destination_id = change.destination_id.clone();
+    after.encryption = change.encryption.clone();
+    after.enabled = change.enabled;
+    let entry = crate::audit::event(actor.audit_name(), "schedule.updated", details(&after));
+    let updated = store
+        .update_schedule(account, id, change, entry)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    tracing::info!(schedule.id = %updated.id, "schedule updated");
+    Ok(updated)
 }
 
 pub async fn set_enabled(

@@ -1,6 +1,7 @@
 //! Dashboard users and sessions, and [`DashboardUsers`] on SQLite.
 
 use async_trait::async_trait;
+use ferry_domain::audit::AuditEvent;
 use ferry_domain::{AccountId, Millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -120,6 +121,30 @@ fn delete_session(conn: &Connection, token_hash: &str, now: Millis) -> Result<()
     Ok(())
 }
 
+fn delete_user(
+    conn: &mut Connection,
+    account: AccountId,
+    user_id: &str,
+    audit: &AuditEvent,
+) -> Result<bool, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let pk: Option<i64> = tx
+        .query_row(
+            "SELECT pk FROM dashboard_users WHERE user_id = ?1 AND account_pk = ?2",
+            params![user_id, account.0],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(pk) = pk else {
+        return Ok(false);
+    };
+    tx.execute("DELETE FROM dashboard_sessions WHERE user_pk = ?1", [pk])?;
+    tx.execute("DELETE FROM dashboard_users WHERE pk = ?1", [pk])?;
+    super::audit::append_in(&tx, account, audit)?;
+    tx.commit()?;
+    Ok(true)
+}
+
 #[async_trait]
 impl DashboardUsers for SqliteStore {
     async fn create_dashboard_user(
@@ -176,6 +201,18 @@ impl DashboardUsers for SqliteStore {
         let hash = token_hash.to_string();
         self.pool
             .write(move |c| delete_session(c, &hash, now))
+            .await
+    }
+
+    async fn delete_dashboard_user(
+        &self,
+        account: AccountId,
+        user_id: &str,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let id = user_id.to_string();
+        self.pool
+            .write(move |c| delete_user(c, account, &id, &audit))
             .await
     }
 }

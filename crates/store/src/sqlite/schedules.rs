@@ -7,7 +7,7 @@ use ferry_domain::export::{DataType, Format};
 use ferry_domain::job::Encryption;
 use ferry_domain::queue::{JobId, NewJob};
 use ferry_domain::schedule::{
-    Frequency, NewSchedule, RunTrigger, RunWindow, Schedule, ScheduleRun,
+    Frequency, NewSchedule, RunTrigger, RunWindow, Schedule, ScheduleChange, ScheduleRun,
 };
 use ferry_domain::{AccountId, Millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -129,6 +129,44 @@ fn set_enabled(
     tx.execute(
         "UPDATE schedules SET enabled = ?2 WHERE schedule_id = ?1",
         params![id, enabled],
+    )?;
+    super::audit::append_in(&tx, account, audit)?;
+    let updated = of_account(&tx, account, id)?;
+    tx.commit()?;
+    Ok(updated)
+}
+
+fn update(
+    conn: &mut Connection,
+    account: AccountId,
+    id: &str,
+    change: ScheduleChange,
+    audit: &AuditEvent,
+) -> Result<Option<Schedule>, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if of_account(&tx, account, id)?.is_none() {
+        return Ok(None);
+    }
+    let types: Vec<&str> = change.data_types.iter().map(|t| t.as_str()).collect();
+    let encryption = change
+        .encryption
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(bad)?;
+    tx.execute(
+        "UPDATE schedules SET frequency = ?2, data_types = ?3, format = ?4, destination_id = ?5,
+           encryption = ?6, enabled = ?7
+         WHERE schedule_id = ?1",
+        params![
+            id,
+            change.frequency.as_str(),
+            types.join(","),
+            change.format.as_str(),
+            change.destination_id,
+            encryption,
+            change.enabled
+        ],
     )?;
     super::audit::append_in(&tx, account, audit)?;
     let updated = of_account(&tx, account, id)?;
@@ -321,6 +359,19 @@ impl Schedules for SqliteStore {
         let id = id.to_string();
         self.pool
             .write(move |c| set_enabled(c, account, &id, enabled, &audit))
+            .await
+    }
+
+    async fn update_schedule(
+        &self,
+        account: AccountId,
+        id: &str,
+        change: ScheduleChange,
+        audit: AuditEvent,
+    ) -> Result<Option<Schedule>, StoreError> {
+        let id = id.to_string();
+        self.pool
+            .write(move |c| update(c, account, &id, change, &audit))
             .await
     }
 

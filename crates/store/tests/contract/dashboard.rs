@@ -93,3 +93,50 @@ pub async fn dashboard(store: &Arc<dyn Store>, acme: AccountId, other: AccountId
         "signed out"
     );
 }
+
+/// Removing a user (last in the story: it writes an audit entry the audit story does not
+/// expect) ends their sessions at once; another account cannot remove them.
+pub async fn dashboard_removal(
+    store: &Arc<dyn Store>,
+    acme: AccountId,
+    other: AccountId,
+    now: Millis,
+) {
+    store
+        .create_dashboard_session("hash-3", "usr_1", now, now + 1_000)
+        .await
+        .unwrap();
+    let theirs = store
+        .delete_dashboard_user(other, "usr_1", super::event("dashboard_user.removed", None))
+        .await
+        .unwrap();
+    assert!(!theirs, "another account's user is not found");
+    assert!(
+        store
+            .dashboard_session("hash-3", now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let removed = store
+        .delete_dashboard_user(acme, "usr_1", super::event("dashboard_user.removed", None))
+        .await
+        .unwrap();
+    assert!(removed);
+    assert!(
+        store
+            .dashboard_session("hash-3", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "signed out"
+    );
+    assert!(
+        store
+            .dashboard_login("ann@acme.test")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.dashboard_users(acme).await.unwrap().is_empty());
+}

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use ferry_domain::export::{DataType, Format};
 use ferry_domain::queue::{JobId, JobKind, Lane, NewJob};
-use ferry_domain::schedule::{Frequency, NewSchedule, RunTrigger, RunWindow, ScheduleRun};
+use ferry_domain::schedule::{
+    Frequency, NewSchedule, RunTrigger, RunWindow, ScheduleChange, ScheduleRun,
+};
 use ferry_domain::{AccountId, Millis};
 use ferry_store::Store;
 
@@ -53,6 +55,62 @@ pub async fn schedules(store: &Arc<dyn Store>, acme: AccountId, other: AccountId
         store.schedule(other, "sch_1").await.unwrap().is_none(),
         "another account's"
     );
+    // An edit changes the settings, never the website, the first day or the cursor; another
+    // account's edit finds nothing.
+    let change = ScheduleChange {
+        frequency: Frequency::Weekly,
+        data_types: vec![DataType::Sessions],
+        format: Format::Ndjson,
+        destination_id: Some("dst_1".into()),
+        encryption: None,
+        enabled: false,
+    };
+    let theirs = store
+        .update_schedule(
+            other,
+            "sch_1",
+            change.clone(),
+            event("schedule.updated", None),
+        )
+        .await
+        .unwrap();
+    assert!(theirs.is_none(), "another account's schedule is not found");
+    let edited = store
+        .update_schedule(acme, "sch_1", change, event("schedule.updated", None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            edited.frequency.clone(),
+            edited.data_types.clone(),
+            edited.format
+        ),
+        (Frequency::Weekly, vec![DataType::Sessions], Format::Ndjson)
+    );
+    assert_eq!(edited.destination_id.as_deref(), Some("dst_1"));
+    assert!(!edited.enabled);
+    assert_eq!(
+        (
+            edited.website_id.as_str(),
+            edited.starts_on,
+            edited.next_from
+        ),
+        ("web_a", date(1), date(1))
+    );
+    let back = ScheduleChange {
+        frequency: Frequency::Daily,
+        data_types: vec![DataType::Pageviews, DataType::Events],
+        format: Format::Csv,
+        destination_id: None,
+        encryption: None,
+        enabled: true,
+    };
+    store
+        .update_schedule(acme, "sch_1", back, event("schedule.updated", None))
+        .await
+        .unwrap()
+        .unwrap();
     let windows: Vec<RunWindow> = (1..3)
         .map(|d| RunWindow {
             from: date(d),

@@ -123,6 +123,30 @@ impl Chrome {
             .unwrap_or_else(|e| panic!("no `{css}` on the page: {e}"))
     }
 
+    /// The text of the first `css` element that contains `needle`. After a click the old page
+    /// may still be there for a moment, with an element of the same id (a notice from the
+    /// step before): waiting for the words, and looking again when the page changes under
+    /// the search, is what tells the new page from the old.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(found) = self.client.find_all(Locator::Css(css)).await {
+                for element in found {
+                    if let Ok(text) = element.text().await
+                        && text.contains(needle)
+                    {
+                        return text;
+                    }
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no `{css}` saying `{needle}` on the page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.wait_for(css).await;
         field.clear().await.unwrap();

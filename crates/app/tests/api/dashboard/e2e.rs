@@ -55,7 +55,7 @@ async fn a_dpo_signs_in_finds_a_person_by_email_exports_downloads_and_finds_it_i
         .unwrap();
     assert_eq!(subject.as_deref(), Some("user_100"));
     chrome.click("#generate-button").await;
-    let notice = chrome.wait_for("#notice").await.text().await.unwrap();
+    let notice = chrome.wait_for_text("#notice", "exp_").await;
     let id = notice.split_whitespace().nth(1).unwrap().to_string();
     assert!(id.starts_with("exp_"), "{notice}");
     chrome.wait_for("[data-status='queued']").await;

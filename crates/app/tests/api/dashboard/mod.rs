@@ -7,7 +7,11 @@ mod chrome;
 mod cli;
 mod e2e;
 mod isolation;
+mod scheduled;
+mod scheduled_e2e;
+mod scheduled_edit;
 mod throttle;
+mod users_page;
 mod visitors;
 
 use ferry_store::{DashboardRole, Store};
