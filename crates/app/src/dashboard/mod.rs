@@ -8,6 +8,8 @@
 //! - `login`: `/login`, `/logout`.
 //! - `data_export`: Settings → Privacy → Data Export, with `export_list` and `receipt`; `audit_log`: Settings → Audit Log;
 //!   `api_keys`: Settings → API keys (admins); `visitors`: a website's visitors, each exportable.
+//! - `requests`: Settings → Privacy → Requests (the queue, a new request), with
+//!   `request_page` (one request: timeline and steps).
 //! - `page`: what every page shares (layout, errors, headers); `assets`: the stylesheet.
 
 mod api_keys;
@@ -19,6 +21,8 @@ mod export_list;
 mod login;
 mod page;
 mod receipt;
+mod request_page;
+mod requests;
 mod session;
 mod throttle;
 mod visitors;
@@ -73,6 +77,15 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route(api_keys::PATH, get(api_keys::page).post(api_keys::create))
         .route(visitors::PATH, get(visitors::page))
         .route("/settings/api-keys/{key_id}/revoke", post(api_keys::revoke))
+        .route(requests::PATH, get(requests::page).post(requests::create))
+        .route(
+            "/settings/privacy/requests/{request_id}",
+            get(request_page::page),
+        )
+        .route(
+            "/settings/privacy/requests/{request_id}/{action}",
+            post(request_page::act),
+        )
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::map_response(page::security_headers))
         .with_state(state)
