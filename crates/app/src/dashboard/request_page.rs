@@ -69,19 +69,25 @@ impl RequestPage {
             "extend" => {
                 self.r.status.awaits_answer() && self.r.extension_months < MAX_EXTENSION_MONTHS
             }
+            // The code form only once a code went out (the service would say none was sent).
             "verify" => {
-                self.r.status.after(RequestAction::Verify).is_ok() && !self.r.verification.locked
+                let v = &self.r.verification;
+                self.r.status.after(RequestAction::Verify).is_ok()
+                    && !v.locked
+                    && v.code_hash.is_some()
             }
-            _ => self
-                .r
-                .status
-                .allowed()
-                .iter()
-                .any(|a| a.as_str() == action),
+            "verification" => self.r.status.after(RequestAction::SendVerification).is_ok(),
+            "update" => true,
+            _ => self.r.status.allowed().iter().any(|a| a.as_str() == action),
         }
     }
     fn error_at(&self, action: &str) -> bool {
         self.error_for == action && !self.error.is_empty()
+    }
+    /// An error of a step whose form is not on the page (a stale page, a hand-made post):
+    /// shown above the forms rather than lost.
+    fn error_without_form(&self) -> bool {
+        !self.error.is_empty() && !self.can(self.error_for)
     }
     fn typed_reason(&self, action: &str) -> &str {
         if self.error_for == action {
@@ -202,11 +208,14 @@ pub async fn act(
     let app = &state.app;
     let (store, clock, actor) = (app.store.as_ref(), app.clock.as_ref(), s.actor());
     let (action, done): (&'static str, Result<Request, Problem>) = match action.as_str() {
-        "verification" => ("verification", async {
-            verification::require_relay(app.worker.mail.is_some())?;
-            verification::send(store, clock, &app.links, &actor, &id).await
-        }
-        .await),
+        "verification" => (
+            "verification",
+            async {
+                verification::require_relay(app.worker.mail.is_some())?;
+                verification::send(store, clock, &app.links, &actor, &id).await
+            }
+            .await,
+        ),
         "verify" => {
             let code = form.code.clone().unwrap_or_default();
             let done = if code.trim().is_empty() || code.len() > 64 {
@@ -257,7 +266,10 @@ pub async fn act(
                 assignee: Some(form.assignee.clone().unwrap_or_default()),
                 notes: Some(form.notes.clone().unwrap_or_default()),
             };
-            ("update", requests::update(store, clock, &actor, &id, change).await)
+            (
+                "update",
+                requests::update(store, clock, &actor, &id, change).await,
+            )
         }
         _ => return Err(PageError::not_found()),
     };

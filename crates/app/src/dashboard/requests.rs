@@ -39,14 +39,24 @@ pub fn days_left(due: &Due, awaits_answer: bool, escalate_days: u32) -> DaysLeft
         };
     }
     let n = due.days_left;
-    let days = |n: i64| if n == 1 { "1 day".to_string() } else { format!("{n} days") };
+    let days = |n: i64| {
+        if n == 1 {
+            "1 day".to_string()
+        } else {
+            format!("{n} days")
+        }
+    };
     if due.overdue {
         DaysLeft {
             text: format!("Overdue by {}", days(-n)),
             late: true,
         }
     } else if n <= i64::from(escalate_days) {
-        let when = if n == 0 { "due today".to_string() } else { format!("{} left", days(n)) };
+        let when = if n == 0 {
+            "due today".to_string()
+        } else {
+            format!("{} left", days(n))
+        };
         DaysLeft {
             text: format!("Due soon: {when}"),
             late: true,
@@ -183,8 +193,13 @@ async fn show(
         // A filter from a hand-made URL: say so, and list everything.
         (_, Err(p)) => (p.status(), Some(p.message), queue::Filter::default()),
     };
-    let (listed, settings) =
-        queue::list(state.app.store.as_ref(), state.app.clock.as_ref(), &actor, &filter).await?;
+    let (listed, settings) = queue::list(
+        state.app.store.as_ref(),
+        state.app.clock.as_ref(),
+        &actor,
+        &filter,
+    )
+    .await?;
     let more = listed.len().saturating_sub(SHOWN);
     let rows = listed
         .into_iter()
@@ -233,9 +248,13 @@ pub async fn create(
         notes: None,
         external_ref: None,
     };
-    let created =
-        requests::create(state.app.store.as_ref(), state.app.clock.as_ref(), &s.actor(), body)
-            .await;
+    let created = requests::create(
+        state.app.store.as_ref(),
+        state.app.clock.as_ref(),
+        &s.actor(),
+        body,
+    )
+    .await;
     match created {
         Ok((request, _)) => Ok(Redirect::to(&format!("{PATH}/{}", request.id)).into_response()),
         Err(problem) => show(&state, &s, QueueQuery::default(), form, Some(problem)).await,
