@@ -285,7 +285,10 @@ async fn steps_taken_here_are_the_apis_steps_audited_with_the_users_email() {
     for (step, body) in [
         (
             "update",
-            vec![("assignee", "dpo team"), ("notes", "called on Monday")],
+            vec![
+                ("assignee", "dpo team"),
+                ("notes", "<script>alert(1)</script>"),
+            ],
         ),
         ("verify", vec![("code", "12345678")]),
     ] {
@@ -331,6 +334,8 @@ async fn steps_taken_here_are_the_apis_steps_audited_with_the_users_email() {
     let html = signed.text(&path).await;
     assert!(html.contains("ten years of records") && html.contains("withdrawn"));
     assert!(!html.contains("id=\"extend-form\"") && !html.contains("id=\"close-form\""));
+    // What people typed is shown as text, never run (the page allows no script anyway).
+    assert!(html.contains("&#60;script&#62;alert(1)") && !html.contains("<script>"));
 }
 
 #[tokio::test]
