@@ -18,9 +18,8 @@ use super::extract::{ApiJson, ApiQuery, Caller};
 use super::requests_view::{timeline, view};
 use crate::error_code::ErrorCode;
 use crate::services::Actor;
-use crate::services::requests::deadlines::due;
 use crate::services::requests::settings::{SettingsBody, change, view as settings_view};
-use crate::services::requests::{self, Change, NewRequest, day_of};
+use crate::services::requests::{self, Change, NewRequest, day_of, queue};
 use crate::startup::AppState;
 
 /// Requests a list answers with unless `limit` says otherwise, and the most it may say.
@@ -109,25 +108,19 @@ pub async fn list(
             format!("`limit` is 1 to {MAX_LIST_LIMIT}"),
         ));
     }
-    let settings = state.store.request_settings(key.account).await?;
+    let filter = queue::Filter {
+        status,
+        due_before,
+        overdue: q.overdue,
+    };
+    let (matching, settings) = queue::list(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &actor(key),
+        &filter,
+    )
+    .await?;
     let today = day_of(state.clock.now());
-    let deadline_filter = due_before.is_some() || q.overdue.is_some();
-    let mut matching: Vec<_> = state
-        .store
-        .requests(key.account, status)
-        .await?
-        .into_iter()
-        .map(|r| (due(&r, &settings, today), r))
-        .filter(|(due, r)| {
-            // The deadline filters list what still owes an answer.
-            (!deadline_filter || r.status.awaits_answer())
-                && due_before.is_none_or(|d| due.due_on <= d)
-                && q.overdue.is_none_or(|o| due.overdue == o)
-        })
-        .collect();
-    if deadline_filter {
-        matching.sort_by_key(|(due, _)| due.due_on);
-    }
     let truncated = matching.len() > limit;
     let data: Vec<Value> = matching
         .iter()

@@ -26,13 +26,7 @@ pub async fn send_verification(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let key = caller.require(Scope::RequestsWrite)?;
-    // Refused before anything changes: a code nobody can receive would only burn time.
-    if state.worker.mail.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::MailRelayNotConfigured,
-            "Ferry has no SMTP relay to mail the code through: start it with FERRY_SMTP_URL and FERRY_SMTP_FROM",
-        ));
-    }
+    verification::require_relay(state.worker.mail.is_some())?;
     let sent = verification::send(
         state.store.as_ref(),
         state.clock.as_ref(),

@@ -11,6 +11,8 @@
 //! - `scheduled`: Settings → Data Export → Scheduled, with `schedule_forms` and
 //!   `destination_forms` (schedules, their runs, destinations and their tests); `users`:
 //!   Settings → Users (admins).
+//! - `requests`: Settings → Privacy → Requests (the queue, a new request), with
+//!   `request_page` (one request: timeline and steps).
 //! - `page`: what every page shares (layout, errors, headers); `assets`: the stylesheet.
 
 mod api_keys;
@@ -23,6 +25,8 @@ mod export_list;
 mod login;
 mod page;
 mod receipt;
+mod request_page;
+mod requests;
 mod schedule_forms;
 mod scheduled;
 mod session;
@@ -118,6 +122,15 @@ pub fn router(app: AppState) -> Router<AppState> {
         .merge(scheduled_routes())
         .route(users::PATH, get(users::page).post(users::create))
         .route("/settings/users/{user_id}/remove", post(users::remove))
+        .route(requests::PATH, get(requests::page).post(requests::create))
+        .route(
+            "/settings/privacy/requests/{request_id}",
+            get(request_page::page),
+        )
+        .route(
+            "/settings/privacy/requests/{request_id}/{action}",
+            post(request_page::act),
+        )
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
         .layer(axum::middleware::map_response(page::security_headers))
         .with_state(state)

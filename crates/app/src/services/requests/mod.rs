@@ -8,12 +8,14 @@
 //! - [`verification`]: the one-time code and link that prove the subject's identity.
 //! - [`deadlines`]: the due date as it stands today, extensions and escalations.
 //! - [`import`]: many requests at once from CSV or NDJSON, idempotent by `external_ref`.
+//! - [`queue`]: the account's requests filtered by status and deadline (API and dashboard).
 //!
 //! Fulfilment (the export), erasure and the privacy page build on [`advance`]: it takes any
 //! action the status machine allows.
 
 pub mod deadlines;
 pub mod import;
+pub mod queue;
 pub mod settings;
 pub mod verification;
 

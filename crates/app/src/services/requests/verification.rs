@@ -261,3 +261,15 @@ pub async fn link_state(
         request: Box::new(request),
     })
 }
+
+/// Refuses a send before anything changes when Ferry has no relay: a code nobody can receive
+/// would only burn time. The API and the dashboard both ask this first.
+pub fn require_relay(configured: bool) -> Result<(), Problem> {
+    if configured {
+        return Ok(());
+    }
+    Err(Problem::new(
+        ErrorCode::MailRelayNotConfigured,
+        "Ferry has no SMTP relay to mail the code through: start it with FERRY_SMTP_URL and FERRY_SMTP_FROM",
+    ))
+}

@@ -157,6 +157,21 @@ impl Chrome {
         self.wait_for(css).await.click().await.unwrap();
     }
 
+    /// Clicks what submits a form or follows a link and returns once the next page replaced
+    /// this one (the old page's root went stale): what is read next is the new page's.
+    pub async fn click_to_load(&self, css: &str) {
+        let old = self.wait_for("html").await;
+        self.click(css).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while old.tag_name().await.is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "clicking `{css}` loaded no new page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Ends the browser session (chromedriver closes chromium), then chromedriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

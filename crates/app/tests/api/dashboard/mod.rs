@@ -7,6 +7,8 @@ mod chrome;
 mod cli;
 mod e2e;
 mod isolation;
+mod requests;
+mod requests_e2e;
 mod scheduled;
 mod scheduled_e2e;
 mod scheduled_edit;
