@@ -70,6 +70,10 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
         Ok(()) => Outcome::Done,
         Err(failure) => report(&worker, &claimed, &ctx, failure).await,
     };
+    // A data-subject request waiting for this export is mailed once all of its are done.
+    if let (Outcome::Done, JobKind::Export { export_id }) = (&outcome, &claimed.kind) {
+        super::request_delivery::export_finished(&worker, export_id).await;
+    }
     let event = JobEvent {
         job: claimed.lease.job,
         kind: claimed.kind,

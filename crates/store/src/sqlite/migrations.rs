@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_alert_emails.sql"),
     include_str!("migrations/0017_requests.sql"),
     include_str!("migrations/0018_dashboard_users.sql"),
+    include_str!("migrations/0020_request_fulfilment.sql"),
 ];
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {
