@@ -61,8 +61,7 @@ pub async fn confirm(
         return refused;
     }
     let store = state.store.as_ref();
-    let (account, request_id) = match fulfilment::receipt_link(store, &state.links, &token).await
-    {
+    let (account, request_id) = match fulfilment::receipt_link(store, &state.links, &token).await {
         Ok(ReceiptLink::Confirmable {
             account,
             request_id,

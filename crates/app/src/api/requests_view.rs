@@ -34,7 +34,11 @@ fn verification(r: &Request) -> Value {
 /// the exports).
 fn fulfilment(r: &Request) -> Value {
     let f = &r.fulfilment;
-    if f.export_ids.is_empty() && !r.status.eq(&ferry_domain::request::RequestStatus::AwaitingApproval) {
+    if f.export_ids.is_empty()
+        && !r
+            .status
+            .eq(&ferry_domain::request::RequestStatus::AwaitingApproval)
+    {
         return Value::Null;
     }
     let encryption = if f.no_encryption {

@@ -32,7 +32,9 @@ pub(super) async fn export_finished(worker: &Worker, export_id: &str) {
             }
         }
         Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, export.id = %export_id, "cannot look up an export's request"),
+        Err(e) => {
+            tracing::warn!(error = %e, export.id = %export_id, "cannot look up an export's request")
+        }
     }
 }
 
@@ -128,7 +130,11 @@ pub(super) async fn run(
     record(worker, account, &request.id, &jobs).await
 }
 
-fn mail_text(setup: &MailSetup, request: &Request, jobs: &[ferry_domain::job::ExportJob]) -> String {
+fn mail_text(
+    setup: &MailSetup,
+    request: &Request,
+    jobs: &[ferry_domain::job::ExportJob],
+) -> String {
     let mut links = String::new();
     let mut until = None;
     for job in jobs {

@@ -91,12 +91,17 @@ async fn an_access_request_walks_from_receipt_through_approval_and_real_mail_to_
 
     let asked = post_ok(&app, &path(&request, "fulfil"), json!({}), StatusCode::OK).await;
     assert_eq!(asked["status"], "awaiting_approval");
-    assert!(asked["allowed_actions"]
-        .as_array()
-        .unwrap()
-        .contains(&json!("approve")));
+    assert!(
+        asked["allowed_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("approve"))
+    );
     app.run_jobs().await;
-    assert!(exports(&app).await.is_empty(), "nothing generated before approval");
+    assert!(
+        exports(&app).await.is_empty(),
+        "nothing generated before approval"
+    );
     assert!(ready_mails(&email).is_empty());
 
     let approved = post_ok(&app, &path(&request, "approve"), json!({}), StatusCode::OK).await;
@@ -205,6 +210,16 @@ async fn a_portability_request_is_answered_with_json_and_csv_in_one_mail() {
     let app = app_with_mail().await;
     let email = unique_email("port");
     person(&app, &email).await;
+    let settings = json!({"delivery_link_days": 2});
+    let response = app
+        .client
+        .put(app.api("/requests/settings"))
+        .header("X-API-Key", &app.admin_key)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     let request = verified(&app, &email, "portability").await;
     let started = post_ok(
         &app,
@@ -216,7 +231,10 @@ async fn a_portability_request_is_answered_with_json_and_csv_in_one_mail() {
     assert_eq!(started["status"], "in_progress", "no approval required");
     assert_eq!(started["fulfilment"]["one_time"], true);
     assert_eq!(
-        started["fulfilment"]["export_ids"].as_array().unwrap().len(),
+        started["fulfilment"]["export_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
         2
     );
     // A second fulfil cannot ask for the exports again.
@@ -227,6 +245,13 @@ async fn a_portability_request_is_answered_with_json_and_csv_in_one_mail() {
     );
 
     app.run_jobs().await;
+    // The links work for the account's `delivery_link_days`.
+    for export in exports(&app).await {
+        let created = chrono::DateTime::parse_from_rfc3339(export["created_at"].as_str().unwrap());
+        let expires = chrono::DateTime::parse_from_rfc3339(export["expires_at"].as_str().unwrap());
+        let days = (expires.unwrap() - created.unwrap()).num_hours() as f64 / 24.0;
+        assert!((days - 2.0).abs() < 0.1, "{export}");
+    }
     let mails = ready_mails(&email);
     assert_eq!(mails.len(), 1, "{mails:?}");
     let downloads = links(&mails[0], "/download/");
@@ -281,7 +306,11 @@ async fn an_unverified_request_never_produces_an_export() {
         }
         // `start` moves nothing out of an unverified status either.
         let response = post_with(&app, &app.admin_key, &path(&received, "start"), json!({})).await;
-        assert_eq!(response.status(), StatusCode::CONFLICT, "start from {stage}");
+        assert_eq!(
+            response.status(),
+            StatusCode::CONFLICT,
+            "start from {stage}"
+        );
         app.run_jobs().await;
         assert!(exports(&app).await.is_empty(), "{stage}");
     }
@@ -356,7 +385,8 @@ async fn a_bad_key_is_refused_before_anything_changes() {
         json!({"one_time": "yes"}),
         json!({"format": "xml"}),
     ] {
-        let response = post_with(&app, &app.admin_key, &path(&request, "fulfil"), bad.clone()).await;
+        let response =
+            post_with(&app, &app.admin_key, &path(&request, "fulfil"), bad.clone()).await;
         let (status, code) = error_code(response).await;
         assert!(status.is_client_error(), "{bad}: {status} {code}");
     }
@@ -373,7 +403,10 @@ async fn the_received_link_tells_nothing_for_a_forged_or_early_token() {
     let request = verified(&app, &email, "access").await;
     let base = app.url("/privacy/received/");
     // A forged MAC for a real request, garbage, and an overlong token: the same page.
-    let forged = format!("{base}{}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", id(&request));
+    let forged = format!(
+        "{base}{}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        id(&request)
+    );
     let long = format!("{base}{}", "a".repeat(5000));
     let mut pages = Vec::new();
     for url in [forged.as_str(), &format!("{base}nonsense"), &long] {
