@@ -396,12 +396,21 @@ async fn a_bad_key_is_refused_before_anything_changes() {
 }
 
 #[tokio::test]
-async fn the_received_link_tells_nothing_for_a_forged_or_early_token() {
+async fn the_received_link_tells_nothing_for_a_forged_token() {
     let app = app_with_mail().await;
     let email = unique_email("forged");
     person(&app, &email).await;
     let request = verified(&app, &email, "access").await;
     let base = app.url("/privacy/received/");
+    // Before delivery even the real link confirms nothing.
+    let early = format!("{base}{}", ferry::keys::random_id("", 8));
+    assert_eq!(
+        app.client.post(&early).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    post_ok(&app, &path(&request, "fulfil"), json!({}), StatusCode::OK).await;
+    app.run_jobs().await;
+    assert_eq!(show(&app, &request).await["status"], "delivered");
     // A forged MAC for a real request, garbage, and an overlong token: the same page.
     let forged = format!(
         "{base}{}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
@@ -415,5 +424,40 @@ async fn the_received_link_tells_nothing_for_a_forged_or_early_token() {
         pages.push(got.text().await.unwrap());
     }
     assert!(pages.windows(2).all(|w| w[0] == w[1]));
-    assert_eq!(show(&app, &request).await["status"], "verified");
+    assert_eq!(
+        show(&app, &request).await["status"],
+        "delivered",
+        "a forged MAC for a delivered request confirms nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_email_that_resolves_to_nobody_is_told_so_and_nothing_changes() {
+    let app = app_with_mail().await;
+    let email = unique_email("nobody");
+    let request = verified(&app, &email, "access").await;
+    assert_eq!(show(&app, &request).await["identities"], json!([]));
+    let response = post_with(&app, &app.admin_key, &path(&request, "fulfil"), json!({})).await;
+    let (status, code) = error_code(response).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "subject_not_found")
+    );
+    let shown = show(&app, &request).await;
+    assert_eq!(shown["status"], "verified");
+    assert!(shown["fulfilment"].is_null());
+    assert!(exports(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn without_a_mail_relay_fulfilment_is_refused_before_anything_changes() {
+    let app = crate::helpers::spawn_app().await;
+    let body = json!({"type": "access", "subject_email": unique_email("norelay")});
+    let request = post_ok(&app, "/requests", body, StatusCode::CREATED).await;
+    let response = post_with(&app, &app.admin_key, &path(&request, "fulfil"), json!({})).await;
+    assert_eq!(
+        error_code(response).await,
+        (StatusCode::CONFLICT, "mail_relay_not_configured".into())
+    );
+    assert_eq!(show(&app, &request).await["status"], "received");
 }
