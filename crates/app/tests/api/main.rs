@@ -30,6 +30,7 @@ mod requests;
 mod requests_clock;
 mod requests_deadlines;
 mod requests_fulfilment;
+mod requests_fulfilment_refusals;
 mod requests_import;
 mod requests_settings;
 mod requests_verification;
