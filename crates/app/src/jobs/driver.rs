@@ -71,8 +71,14 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
         Err(failure) => report(&worker, &claimed, &ctx, failure).await,
     };
     // A data-subject request waiting for this export is mailed once all of its are done.
-    if let (Outcome::Done, JobKind::Export { export_id }) = (&outcome, &claimed.kind) {
-        super::request_delivery::export_finished(&worker, export_id).await;
+    match (&outcome, &claimed.kind) {
+        (Outcome::Done, JobKind::Export { export_id }) => {
+            super::request_delivery::export_finished(&worker, export_id).await;
+        }
+        (Outcome::Failed { code }, JobKind::Export { export_id }) => {
+            super::request_delivery::export_failed(&worker, export_id, code).await;
+        }
+        _ => {}
     }
     let event = JobEvent {
         job: claimed.lease.job,

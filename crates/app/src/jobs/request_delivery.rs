@@ -38,6 +38,34 @@ pub(super) async fn export_finished(worker: &Worker, export_id: &str) {
     }
 }
 
+/// The driver's call as an export job fails for good: the request's timeline says so, and
+/// `fulfil` may then ask for new exports.
+pub(super) async fn export_failed(worker: &Worker, export_id: &str, code: &str) {
+    let Ok(Some((account, request))) = worker.store.request_by_export(export_id).await else {
+        return;
+    };
+    let details = json!({"export_id": export_id, "code": code});
+    let entry = crate::services::requests::audit_event(
+        "worker",
+        "export_failed",
+        &request,
+        details.clone(),
+    );
+    let step = ferry_domain::request::Step {
+        at: worker.clock.now(),
+        actor: "worker".into(),
+        step: "export_failed".into(),
+        details,
+    };
+    if let Err(e) = worker
+        .store
+        .add_request_step(account, &request.id, step, entry)
+        .await
+    {
+        tracing::warn!(error = %e, request.id = %request.id, "cannot record a request's failed export");
+    }
+}
+
 impl Worker {
     /// Queues the delivery of every `in_progress` request whose exports have all completed
     /// and whose delivery is not queued yet; returns how many this call queued.

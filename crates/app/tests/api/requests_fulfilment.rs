@@ -281,3 +281,38 @@ async fn a_portability_request_is_answered_with_json_and_csv_in_one_mail() {
         .expect("pageviews.csv");
     assert!(String::from_utf8_lossy(&pageviews.1).contains("/checkout"));
 }
+
+#[tokio::test]
+async fn a_request_whose_export_was_cancelled_is_fulfilled_again() {
+    let app = app_with_mail().await;
+    let email = unique_email("again");
+    person(&app, &email).await;
+    let request = verified(&app, &email, "access").await;
+    let first = post_ok(&app, &path(&request, "fulfil"), json!({}), StatusCode::OK).await;
+    let old = first["fulfilment"]["export_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cancelled = app
+        .client
+        .delete(app.api(&format!("/exports/{old}")))
+        .header("X-API-Key", &app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert!(cancelled.status().is_success(), "{}", cancelled.status());
+    app.run_jobs().await;
+    assert!(
+        ready_mails(&email).is_empty(),
+        "a cancelled export is not delivered"
+    );
+
+    let again = post_ok(&app, &path(&request, "fulfil"), json!({}), StatusCode::OK).await;
+    let new = again["fulfilment"]["export_ids"][0].as_str().unwrap();
+    assert_ne!(new, old);
+    app.run_jobs().await;
+    let mails = ready_mails(&email);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("/download/"));
+    assert_eq!(show(&app, &request).await["status"], "delivered");
+}

@@ -87,7 +87,9 @@ pub async fn fulfil(
         )));
     }
     next_status(&request, RequestAction::Fulfil)?;
-    if !request.fulfilment.export_ids.is_empty() {
+    if !request.fulfilment.export_ids.is_empty()
+        && !any_ended_unanswered(store, actor, &request).await?
+    {
         return Err(refused(format!(
             "request `{id}` is being fulfilled already (exports {}): follow them with GET /exports/{{id}}",
             request.fulfilment.export_ids.join(", ")
@@ -238,6 +240,23 @@ async fn cancel(store: &dyn Store, clock: &dyn Clock, actor: &Actor, ids: &[Stri
             tracing::error!(error = %e, export.id = %id, "cannot cancel an unneeded export");
         }
     }
+}
+
+/// Whether an export of the request failed, was cancelled or expired before delivery:
+/// then `fulfil` asks for new ones (the old ones can answer nobody).
+async fn any_ended_unanswered(
+    store: &dyn Store,
+    actor: &Actor,
+    request: &Request,
+) -> Result<bool, Problem> {
+    use ferry_domain::job::ExportStatus as E;
+    for id in &request.fulfilment.export_ids {
+        let job = store.export_job(actor.account(), id).await?;
+        if job.is_none_or(|j| matches!(j.status, E::Failed | E::Cancelled | E::Expired)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 const RECEIPT: &str = "request-received";
