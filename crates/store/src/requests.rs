@@ -82,6 +82,24 @@ pub trait Requests: Send + Sync {
         step: Step,
         audit: AuditEvent,
     ) -> Result<(), StoreError>;
+    /// Saves `request` as [`Requests::save_request`] does and, in the same transaction, sets
+    /// the receipts of its fulfilment's exports (of this account) to `delivered_at = at` and
+    /// `delivery_method = method`: the subject was mailed the links.
+    #[allow(clippy::too_many_arguments)]
+    async fn deliver_request(
+        &self,
+        account: AccountId,
+        request: Request,
+        change: RequestChange,
+        method: &str,
+        at: Millis,
+        now: Millis,
+    ) -> Result<Request, StoreError>;
+    /// The `in_progress` request whose fulfilment includes the export `export_id`.
+    async fn request_by_export(
+        &self,
+        export_id: &str,
+    ) -> Result<Option<(AccountId, Request)>, StoreError>;
     /// The request's timeline, oldest first (empty for another account's request).
     async fn request_steps(&self, account: AccountId, id: &str) -> Result<Vec<Step>, StoreError>;
     /// Every request of every account that still owes its subject an answer, for the

@@ -15,7 +15,9 @@
 //! - `account`: the account's default encryption key.
 //! - `well_known`: the public key that signs audit checkpoints.
 //! - `requests`, `requests_steps`, `requests_view`: data-subject requests;
-//!   `privacy_verify`: the public link a subject confirms their identity through.
+//!   `privacy_verify`: the public link a subject confirms their identity through;
+//!   `privacy_received`: the public link a subject confirms receiving their data through;
+//!   `requests_fulfil`: answering a request with the subject's export, and approving it.
 
 pub mod account;
 pub mod analytics;
@@ -28,9 +30,11 @@ pub mod extract;
 pub mod ingest;
 pub mod keys;
 pub mod load;
+pub mod privacy_received;
 pub mod privacy_verify;
 pub mod rate_limit;
 pub mod requests;
+pub mod requests_fulfil;
 pub mod requests_steps;
 pub mod requests_view;
 pub mod schedules;
@@ -149,6 +153,14 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         )
         .route(&api("/requests/{request_id}/start"), post(requests::start))
         .route(
+            &api("/requests/{request_id}/fulfil"),
+            post(requests_fulfil::fulfil),
+        )
+        .route(
+            &api("/requests/{request_id}/approve"),
+            post(requests_fulfil::approve),
+        )
+        .route(
             &api("/requests/{request_id}/reject"),
             post(requests::reject),
         )
@@ -172,6 +184,10 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .route(
             "/privacy/verify/{token}",
             get(privacy_verify::show).post(privacy_verify::confirm),
+        )
+        .route(
+            "/privacy/received/{token}",
+            get(privacy_received::show).post(privacy_received::confirm),
         );
 
     // Ingest reads an upload and a download streams a file, each as long as it takes: no

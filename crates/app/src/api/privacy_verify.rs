@@ -22,7 +22,7 @@ use crate::startup::AppState;
 /// Requests a minute one client address may send to the privacy pages.
 pub const PRIVACY_RATE_PER_MINUTE: u32 = 20;
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -66,7 +66,7 @@ fn done() -> Response {
     )
 }
 
-fn limited(state: &AppState, client: SocketAddr) -> Option<Response> {
+pub(super) fn limited(state: &AppState, client: SocketAddr) -> Option<Response> {
     let refused = state
         .privacy_rate_limit
         .check(&format!("privacy:{}", client.ip()))

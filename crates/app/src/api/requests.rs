@@ -139,6 +139,7 @@ pub async fn show(
     let request = requests::find(state.store.as_ref(), &actor(key), &id).await?;
     let steps = state.store.request_steps(key.account, &id).await?;
     let mut out = shown(&state, &request, key.account).await?;
+    out["identities"] = super::requests_fulfil::identities(&state, key.account, &request).await?;
     out["timeline"] = timeline(&steps);
     Ok(Json(out))
 }
@@ -166,7 +167,7 @@ pub async fn update(
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     #[serde(default)]
-    reason: Option<String>,
+    pub reason: Option<String>,
 }
 
 async fn act(

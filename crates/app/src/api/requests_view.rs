@@ -30,6 +30,27 @@ fn verification(r: &Request) -> Value {
     })
 }
 
+/// How the request is being answered (never the subject's key itself: its fingerprint is on
+/// the exports).
+fn fulfilment(r: &Request) -> Value {
+    let f = &r.fulfilment;
+    if f.export_ids.is_empty()
+        && !r
+            .status
+            .eq(&ferry_domain::request::RequestStatus::AwaitingApproval)
+    {
+        return Value::Null;
+    }
+    let encryption = if f.no_encryption {
+        "none"
+    } else if f.pgp_public_key.is_some() {
+        "subject_key"
+    } else {
+        "account_default"
+    };
+    json!({"export_ids": f.export_ids, "one_time": f.one_time, "encryption": encryption})
+}
+
 pub fn view(r: &Request, settings: &RequestSettings, today: NaiveDate) -> Value {
     let due = due(r, settings, today);
     json!({
@@ -50,6 +71,7 @@ pub fn view(r: &Request, settings: &RequestSettings, today: NaiveDate) -> Value 
         },
         "extension": {"months": r.extension_months, "max_months": MAX_EXTENSION_MONTHS},
         "verification": verification(r),
+        "fulfilment": fulfilment(r),
         "assignee": r.assignee,
         "notes": r.notes,
         "linked_to": r.linked_to,

@@ -70,6 +70,16 @@ pub(super) async fn drive(worker: Worker, claimed: Claimed, options: RunOptions)
         Ok(()) => Outcome::Done,
         Err(failure) => report(&worker, &claimed, &ctx, failure).await,
     };
+    // A data-subject request waiting for this export is mailed once all of its are done.
+    match (&outcome, &claimed.kind) {
+        (Outcome::Done, JobKind::Export { export_id }) => {
+            super::request_delivery::export_finished(&worker, export_id).await;
+        }
+        (Outcome::Failed { code }, JobKind::Export { export_id }) => {
+            super::request_delivery::export_failed(&worker, export_id, code).await;
+        }
+        _ => {}
+    }
     let event = JobEvent {
         job: claimed.lease.job,
         kind: claimed.kind,

@@ -14,12 +14,14 @@
 //! to its destination; `export`: the export job kind; `sweep`: the sweep job kind, which
 //! deletes export files nobody needs; `schedule`: the scheduler and the `schedule_run` kind;
 //! `request_mail`: mails about data-subject requests, and the escalation pass;
+//! `request_delivery`: the mail that delivers a fulfilled request, once its exports are done;
 //! `step`: single steps for tests and for commands that run
 //! their own job.
 
 mod deliver;
 mod driver;
 pub mod export;
+mod request_delivery;
 mod request_mail;
 mod run_loop;
 mod schedule;

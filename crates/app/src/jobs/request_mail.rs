@@ -55,7 +55,7 @@ impl Worker {
     }
 }
 
-fn transient(e: impl std::fmt::Display) -> Failure {
+pub(super) fn transient(e: impl std::fmt::Display) -> Failure {
     Failure {
         code: ErrorCode::DeliveryFailed,
         message: format!("the mail could not be sent now: {e}"),
@@ -79,6 +79,9 @@ pub(super) async fn run(
         ));
     };
     let (to, subject, text) = match mail {
+        RequestMail::Delivery => {
+            return super::request_delivery::run(worker, setup, account, &request).await;
+        }
         RequestMail::Verification { nonce } => {
             let (code, token) = secrets(&setup.links, &request.id, nonce);
             // A newer code replaced this one, or the request moved on: this mail is stale.
@@ -166,6 +169,7 @@ async fn record(
         RequestMail::Verification { .. } => "verification",
         RequestMail::Extension { .. } => "extension",
         RequestMail::Escalation { .. } => "escalation",
+        RequestMail::Delivery => "delivery",
     };
     let mut details = json!({"mail": kind});
     if let RequestMail::Escalation { threshold, .. } = mail {

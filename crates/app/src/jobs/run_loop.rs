@@ -54,6 +54,9 @@ impl Worker {
                 if let Err(e) = self.enqueue_request_escalations().await {
                     tracing::warn!(error = %e, "cannot queue request escalations");
                 }
+                if let Err(e) = self.enqueue_request_deliveries().await {
+                    tracing::warn!(error = %e, "cannot queue request deliveries");
+                }
             }
             let mut failed = false;
             while running.len() < slots {

@@ -29,6 +29,8 @@ mod overload;
 mod requests;
 mod requests_clock;
 mod requests_deadlines;
+mod requests_fulfilment;
+mod requests_fulfilment_refusals;
 mod requests_import;
 mod requests_settings;
 mod requests_verification;

@@ -56,7 +56,8 @@ async fn settings_change_the_rule_and_holidays_of_requests_received_afterwards()
     assert_eq!(
         defaults,
         json!({"due_rule": "earlier_of", "holidays": [], "clock_runs_while_unverified": true,
-               "escalate_days": 7, "privacy_contact": null})
+               "escalate_days": 7, "privacy_contact": null, "require_approval": false,
+               "delivery_link_days": 7})
     );
     let put = |body: Value| {
         app.client
@@ -71,6 +72,8 @@ async fn settings_change_the_rule_and_holidays_of_requests_received_afterwards()
         json!({"escalate_days": 61}),
         json!({"privacy_contact": "nobody"}),
         json!({"holidays": vec!["2026-01-01"; 401]}),
+        json!({"delivery_link_days": 0}),
+        json!({"delivery_link_days": 31}),
     ] {
         let response = put(bad.clone()).await.unwrap();
         assert_eq!(

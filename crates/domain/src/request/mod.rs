@@ -66,6 +66,25 @@ pub struct Verification {
     pub verified_at: Option<Millis>,
 }
 
+/// How an access or portability request is answered. Kept on the request from `fulfil` on,
+/// so an approval given later generates what was asked for then.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Fulfilment {
+    /// The exports made for it (`exp_…`): one JSON export for access, JSON and CSV for
+    /// portability. Empty until the exports are asked for.
+    #[serde(default)]
+    pub export_ids: Vec<String>,
+    /// Each download link works once.
+    #[serde(default)]
+    pub one_time: bool,
+    /// An armored OpenPGP public key the files are encrypted to (checked when given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgp_public_key: Option<String>,
+    /// No encryption, even where the account has a stored key.
+    #[serde(default)]
+    pub no_encryption: bool,
+}
+
 /// Wrong codes a request takes before it locks.
 pub const MAX_VERIFICATION_ATTEMPTS: u32 = 5;
 
@@ -98,6 +117,8 @@ pub struct Request {
     /// The caller's own reference (bulk imports are idempotent by it).
     pub external_ref: Option<String>,
     pub verification: Verification,
+    /// The answer to an access or portability request: how it was asked for, and the exports.
+    pub fulfilment: Fulfilment,
     /// Bumped by every change: a change made from a stale copy is refused.
     pub version: i64,
     pub created_at: Millis,
@@ -143,6 +164,9 @@ pub enum RequestMail {
         threshold: String,
         due_on: NaiveDate,
     },
+    /// To the subject: the request's exports are ready; the links to them and the "I received
+    /// it" link. Queued once every export has completed; sending it delivers the request.
+    Delivery,
 }
 
 /// One step of a request's timeline.
@@ -168,7 +192,14 @@ pub struct RequestSettings {
     pub escalate_days: u32,
     /// Where escalations are mailed (`None`: listed only).
     pub privacy_contact: Option<String>,
+    /// Fulfilment stops at `awaiting_approval` until a person approves it.
+    pub require_approval: bool,
+    /// How long the links mailed to a subject work, in days.
+    pub delivery_link_days: u32,
 }
+
+/// A subject's download links work 7 days unless the account says otherwise.
+pub const DEFAULT_DELIVERY_LINK_DAYS: u32 = 7;
 
 pub const DEFAULT_ESCALATE_DAYS: u32 = 7;
 
@@ -182,6 +213,8 @@ impl Default for RequestSettings {
             clock_runs_while_unverified: true,
             escalate_days: DEFAULT_ESCALATE_DAYS,
             privacy_contact: None,
+            require_approval: false,
+            delivery_link_days: DEFAULT_DELIVERY_LINK_DAYS,
         }
     }
 }
@@ -261,6 +294,7 @@ mod tests {
             linked_to: None,
             external_ref: None,
             verification: Verification::default(),
+            fulfilment: Fulfilment::default(),
             version: 1,
             created_at: 0,
             updated_at: 0,

@@ -5,7 +5,12 @@
 //!    │  ▲______________│ (resend)      │              │             └──────────────────▲
 //!    └──────────────────────────────── ▶ verified     │
 //! any state before delivered ─▶ rejected | cancelled
+//! verified | in_progress ─fulfil─▶ in_progress, or awaiting_approval ─approve─▶ in_progress
 //! ```
+//!
+//! `fulfil` asks for the subject's export (access and portability requests); where the
+//! account requires a person's approval it stops at `awaiting_approval` first (the service
+//! decides, from the account's settings: the machine only says where `fulfil` may start).
 //!
 //! `verify` also takes a request straight from `received` (identity proven otherwise, e.g.
 //! a signed-in customer). `close` takes `delivered` too: a subject who never clicks "I
@@ -20,6 +25,8 @@ pub enum RequestStatus {
     Received,
     VerificationSent,
     Verified,
+    /// Fulfilment asked for; a person must approve before the export is generated.
+    AwaitingApproval,
     InProgress,
     Delivered,
     Confirmed,
@@ -36,6 +43,8 @@ pub enum RequestAction {
     SendVerification,
     Verify,
     Start,
+    Fulfil,
+    Approve,
     Deliver,
     Confirm,
     Close,
@@ -44,10 +53,11 @@ pub enum RequestAction {
 }
 
 impl RequestStatus {
-    pub const ALL: [RequestStatus; 9] = [
+    pub const ALL: [RequestStatus; 10] = [
         RequestStatus::Received,
         RequestStatus::VerificationSent,
         RequestStatus::Verified,
+        RequestStatus::AwaitingApproval,
         RequestStatus::InProgress,
         RequestStatus::Delivered,
         RequestStatus::Confirmed,
@@ -61,6 +71,7 @@ impl RequestStatus {
             RequestStatus::Received => "received",
             RequestStatus::VerificationSent => "verification_sent",
             RequestStatus::Verified => "verified",
+            RequestStatus::AwaitingApproval => "awaiting_approval",
             RequestStatus::InProgress => "in_progress",
             RequestStatus::Delivered => "delivered",
             RequestStatus::Confirmed => "confirmed",
@@ -89,6 +100,7 @@ impl RequestStatus {
             RequestStatus::Received
                 | RequestStatus::VerificationSent
                 | RequestStatus::Verified
+                | RequestStatus::AwaitingApproval
                 | RequestStatus::InProgress
         )
     }
@@ -109,6 +121,8 @@ impl RequestStatus {
             (S::Received | S::VerificationSent, A::SendVerification) => S::VerificationSent,
             (S::Received | S::VerificationSent, A::Verify) => S::Verified,
             (S::Verified, A::Start) => S::InProgress,
+            (S::Verified | S::InProgress, A::Fulfil) => S::InProgress,
+            (S::AwaitingApproval, A::Approve) => S::InProgress,
             (S::InProgress, A::Deliver) => S::Delivered,
             (S::Delivered, A::Confirm) => S::Confirmed,
             (S::Delivered | S::Confirmed, A::Close) => S::Closed,
@@ -133,10 +147,12 @@ impl RequestStatus {
 }
 
 impl RequestAction {
-    pub const ALL: [RequestAction; 8] = [
+    pub const ALL: [RequestAction; 10] = [
         RequestAction::SendVerification,
         RequestAction::Verify,
         RequestAction::Start,
+        RequestAction::Fulfil,
+        RequestAction::Approve,
         RequestAction::Deliver,
         RequestAction::Confirm,
         RequestAction::Close,
@@ -149,6 +165,8 @@ impl RequestAction {
             RequestAction::SendVerification => "send_verification",
             RequestAction::Verify => "verify",
             RequestAction::Start => "start",
+            RequestAction::Fulfil => "fulfil",
+            RequestAction::Approve => "approve",
             RequestAction::Deliver => "deliver",
             RequestAction::Confirm => "confirm",
             RequestAction::Close => "close",
@@ -209,6 +227,9 @@ mod tests {
             (S::Received, A::Verify, S::Verified),
             (S::VerificationSent, A::Verify, S::Verified),
             (S::Verified, A::Start, S::InProgress),
+            (S::Verified, A::Fulfil, S::InProgress),
+            (S::InProgress, A::Fulfil, S::InProgress),
+            (S::AwaitingApproval, A::Approve, S::InProgress),
             (S::InProgress, A::Deliver, S::Delivered),
             (S::Delivered, A::Confirm, S::Confirmed),
             (S::Delivered, A::Close, S::Closed),

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension};
 /// After this one, Ferry records the accounts of the entries hashed without them.
 const AUDIT_ACCOUNT_HASH: &str = include_str!("migrations/0011_audit_account_hash.sql");
 /// After this one, the rollups are filled from the rows already stored.
-const ROLLUPS: &str = include_str!("migrations/0019_rollups.sql");
+const ROLLUPS: &str = include_str!("migrations/0020_rollups.sql");
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_alert_emails.sql"),
     include_str!("migrations/0017_requests.sql"),
     include_str!("migrations/0018_dashboard_users.sql"),
+    include_str!("migrations/0019_request_fulfilment.sql"),
     ROLLUPS,
 ];
 

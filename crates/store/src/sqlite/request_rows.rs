@@ -4,6 +4,11 @@
 use chrono::NaiveDate;
 use ferry_domain::AccountId;
 use ferry_domain::request::{DueRule, Request, RequestStatus, RequestType, Verification};
+
+/// The request's fulfilment as stored (JSON).
+pub(super) fn fulfilment_json(r: &Request) -> String {
+    serde_json::to_string(&r.fulfilment).unwrap_or_else(|_| "{}".into())
+}
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use crate::StoreError;
@@ -12,7 +17,7 @@ pub(super) const COLUMNS: &str = "request_id, account_pk, kind, subject_email, u
      received_at, received_on, due_rule, clock_runs_while_unverified, paused_days, \
      extension_months, due_on, status, assignee, notes, linked_to, external_ref, code_hash, \
      token_hash, verification_expires_at, verification_attempts, verification_locked, \
-     verification_method, verified_at, version, created_at, updated_at";
+     verification_method, verified_at, version, created_at, updated_at, fulfilment";
 
 fn conversion(what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -31,6 +36,7 @@ pub(super) fn row(r: &Row) -> rusqlite::Result<(AccountId, Request)> {
     let kind: String = r.get("kind")?;
     let rule: String = r.get("due_rule")?;
     let status: String = r.get("status")?;
+    let fulfilment: String = r.get("fulfilment")?;
     let request = Request {
         id: r.get("request_id")?,
         kind: RequestType::parse(&kind).ok_or_else(|| conversion(kind.clone()))?,
@@ -58,6 +64,8 @@ pub(super) fn row(r: &Row) -> rusqlite::Result<(AccountId, Request)> {
             method: r.get("verification_method")?,
             verified_at: r.get("verified_at")?,
         },
+        fulfilment: serde_json::from_str(&fulfilment)
+            .map_err(|e| conversion(format!("fulfilment: {e}")))?,
         version: r.get("version")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,

@@ -16,7 +16,8 @@ fn bad(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
 pub(super) fn get(conn: &Connection, account: AccountId) -> Result<RequestSettings, StoreError> {
     let found = conn
         .query_row(
-            "SELECT due_rule, holidays, clock_runs_while_unverified, escalate_days, privacy_contact
+            "SELECT due_rule, holidays, clock_runs_while_unverified, escalate_days, privacy_contact,
+               require_approval, delivery_link_days
              FROM request_settings WHERE account_pk = ?1",
             [account.0],
             |r| {
@@ -26,11 +27,14 @@ pub(super) fn get(conn: &Connection, account: AccountId) -> Result<RequestSettin
                     r.get::<_, bool>(2)?,
                     r.get::<_, u32>(3)?,
                     r.get::<_, Option<String>>(4)?,
+                    r.get::<_, bool>(5)?,
+                    r.get::<_, u32>(6)?,
                 ))
             },
         )
         .optional()?;
-    let Some((rule, holidays, runs, escalate_days, privacy_contact)) = found else {
+    let Some((rule, holidays, runs, escalate_days, privacy_contact, approval, link_days)) = found
+    else {
         return Ok(RequestSettings::default());
     };
     let holidays: Vec<NaiveDate> = serde_json::from_str(&holidays).map_err(bad)?;
@@ -40,6 +44,8 @@ pub(super) fn get(conn: &Connection, account: AccountId) -> Result<RequestSettin
         clock_runs_while_unverified: runs,
         escalate_days,
         privacy_contact,
+        require_approval: approval,
+        delivery_link_days: link_days,
     })
 }
 
@@ -54,13 +60,15 @@ pub(super) fn set(
     let holidays = serde_json::to_string(&s.holidays).map_err(bad)?;
     tx.execute(
         "INSERT INTO request_settings (account_pk, due_rule, holidays,
-           clock_runs_while_unverified, escalate_days, privacy_contact, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+           clock_runs_while_unverified, escalate_days, privacy_contact, updated_at,
+           require_approval, delivery_link_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (account_pk) DO UPDATE SET due_rule = excluded.due_rule,
            holidays = excluded.holidays,
            clock_runs_while_unverified = excluded.clock_runs_while_unverified,
            escalate_days = excluded.escalate_days, privacy_contact = excluded.privacy_contact,
-           updated_at = excluded.updated_at",
+           updated_at = excluded.updated_at, require_approval = excluded.require_approval,
+           delivery_link_days = excluded.delivery_link_days",
         params![
             account.0,
             s.due_rule.as_str(),
@@ -68,7 +76,9 @@ pub(super) fn set(
             s.clock_runs_while_unverified,
             s.escalate_days,
             s.privacy_contact,
-            now
+            now,
+            s.require_approval,
+            s.delivery_link_days
         ],
     )?;
     super::audit::append_in(&tx, account, audit)?;

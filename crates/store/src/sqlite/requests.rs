@@ -7,7 +7,7 @@ use ferry_domain::{AccountId, Millis};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::SqliteStore;
-use super::request_rows::{COLUMNS, by, of_account, row};
+use super::request_rows::{COLUMNS, by, fulfilment_json, of_account, row};
 use crate::{Created, RequestChange, Requests, StoreError};
 
 fn bad_json(e: serde_json::Error) -> StoreError {
@@ -98,7 +98,7 @@ fn create_in(
     tx.execute(
         &format!(
             "INSERT INTO requests ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
-             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, 1, ?26, ?26)"
+             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, 1, ?26, ?26, ?27)"
         ),
         params![
             r.id,
@@ -126,7 +126,8 @@ fn create_in(
             r.verification.locked,
             r.verification.method,
             r.verification.verified_at,
-            now
+            now,
+            fulfilment_json(&r)
         ],
     )?;
     commit_change(tx, account, &r.id, change, now)?;
@@ -142,7 +143,44 @@ fn save(
     now: Millis,
 ) -> Result<Request, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let Some(stored) = of_account(&tx, account, &r.id)? else {
+    let saved = save_in(&tx, account, r, change, now)?;
+    tx.commit()?;
+    Ok(saved)
+}
+
+/// A delivered request and its exports' receipts, in one transaction.
+fn deliver(
+    conn: &mut Connection,
+    account: AccountId,
+    r: &Request,
+    change: &RequestChange,
+    method: &str,
+    at: Millis,
+    now: Millis,
+) -> Result<Request, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let saved = save_in(&tx, account, r, change, now)?;
+    for export_id in &r.fulfilment.export_ids {
+        tx.execute(
+            "UPDATE receipts SET delivered_at = ?2,
+                body = json_set(body, '$.delivery_method', ?3)
+             WHERE export_id = ?1
+               AND export_id IN (SELECT export_id FROM export_jobs WHERE account_pk = ?4)",
+            params![export_id, at, method, account.0],
+        )?;
+    }
+    tx.commit()?;
+    Ok(saved)
+}
+
+fn save_in(
+    tx: &Transaction,
+    account: AccountId,
+    r: &Request,
+    change: &RequestChange,
+    now: Millis,
+) -> Result<Request, StoreError> {
+    let Some(stored) = of_account(tx, account, &r.id)? else {
         return Err(StoreError::NotFound);
     };
     if stored.version != r.version {
@@ -156,7 +194,7 @@ fn save(
            extension_months = ?5, due_on = ?6, status = ?7, assignee = ?8, notes = ?9,
            code_hash = ?10, token_hash = ?11, verification_expires_at = ?12,
            verification_attempts = ?13, verification_locked = ?14, verification_method = ?15,
-           verified_at = ?16, version = version + 1, updated_at = ?17
+           verified_at = ?16, version = version + 1, updated_at = ?17, fulfilment = ?18
          WHERE request_id = ?1",
         params![
             r.id,
@@ -175,13 +213,12 @@ fn save(
             r.verification.locked,
             r.verification.method,
             r.verification.verified_at,
-            now
+            now,
+            fulfilment_json(r)
         ],
     )?;
-    commit_change(&tx, account, &r.id, change, now)?;
-    let saved = of_account(&tx, account, &r.id)?.ok_or(StoreError::NotFound)?;
-    tx.commit()?;
-    Ok(saved)
+    commit_change(tx, account, &r.id, change, now)?;
+    of_account(tx, account, &r.id)?.ok_or(StoreError::NotFound)
 }
 
 fn add_step(
@@ -322,6 +359,38 @@ impl Requests for SqliteStore {
         let id = id.to_string();
         self.pool
             .write(move |c| add_step(c, account, &id, &step, &audit))
+            .await
+    }
+
+    async fn deliver_request(
+        &self,
+        account: AccountId,
+        request: Request,
+        change: RequestChange,
+        method: &str,
+        at: Millis,
+        now: Millis,
+    ) -> Result<Request, StoreError> {
+        let method = method.to_string();
+        self.pool
+            .write(move |c| deliver(c, account, &request, &change, &method, at, now))
+            .await
+    }
+
+    async fn request_by_export(
+        &self,
+        export_id: &str,
+    ) -> Result<Option<(AccountId, Request)>, StoreError> {
+        let id = export_id.to_string();
+        self.pool
+            .read(move |c| {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM requests WHERE status = 'in_progress'
+                     AND EXISTS (SELECT 1 FROM json_each(requests.fulfilment, '$.export_ids')
+                                 WHERE value = ?1)"
+                );
+                Ok(c.query_row(&sql, [&id], row).optional()?)
+            })
             .await
     }
 

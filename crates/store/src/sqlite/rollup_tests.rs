@@ -411,7 +411,9 @@ async fn a_store_written_before_rollups_is_filled_by_the_migration() {
                     .unwrap();
             }
         }
-        // Back to the schema before rollups: the tables 0019 adds are gone.
+        // Back to the schema before rollups: the tables 0020 adds are gone. Only the rollups'
+        // own migration is undone, so this rewind holds while it is the last one; a later
+        // migration must be undone here too (or this test start from a saved older store).
         let version = migrations::version_before_rollups();
         store
             .pool

@@ -37,6 +37,7 @@ fn request(id: &str, email: &str, now: Millis) -> Request {
         linked_to: None,
         external_ref: None,
         verification: Verification::default(),
+        fulfilment: Default::default(),
         version: 0,
         created_at: now,
         updated_at: now,
@@ -256,6 +257,8 @@ pub async fn requests(store: &Arc<dyn Store>, acme: AccountId, other: AccountId,
         clock_runs_while_unverified: false,
         escalate_days: 3,
         privacy_contact: Some("dpo@example.com".into()),
+        require_approval: true,
+        delivery_link_days: 3,
     };
     store
         .set_request_settings(

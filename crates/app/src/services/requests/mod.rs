@@ -7,6 +7,8 @@
 //! - [`settings`]: the account's rule, holidays, clock and escalation settings.
 //! - [`verification`]: the one-time code and link that prove the subject's identity.
 //! - [`deadlines`]: the due date as it stands today, extensions and escalations.
+//! - [`fulfilment`]: the subject's export for an access or portability request, approval,
+//!   and the subject's "I received it".
 //! - [`import`]: many requests at once from CSV or NDJSON, idempotent by `external_ref`.
 //! - [`queue`]: the account's requests filtered by status and deadline (API and dashboard).
 //!
@@ -14,6 +16,7 @@
 //! action the status machine allows.
 
 pub mod deadlines;
+pub mod fulfilment;
 pub mod import;
 pub mod queue;
 pub mod settings;
@@ -226,6 +229,7 @@ pub fn prepare(
         linked_to: None,
         external_ref: text_field("external_ref", body.external_ref, MAX_NAME)?,
         verification: Verification::default(),
+        fulfilment: Default::default(),
         version: 0,
         created_at: now,
         updated_at: now,

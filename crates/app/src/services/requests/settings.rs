@@ -33,7 +33,16 @@ pub struct SettingsBody {
     /// `""` removes it.
     #[serde(default)]
     pub privacy_contact: Option<String>,
+    /// Fulfilment waits for a person's `POST …/approve`.
+    #[serde(default)]
+    pub require_approval: Option<bool>,
+    /// How long the links mailed to a subject work, in days.
+    #[serde(default)]
+    pub delivery_link_days: Option<u32>,
 }
+
+/// Links mailed to a subject work at most as long as any export link may (30 days).
+pub const MAX_DELIVERY_LINK_DAYS: u32 = 30;
 
 fn invalid(message: impl Into<String>) -> Problem {
     Problem::new(ErrorCode::InvalidValue, message)
@@ -82,6 +91,17 @@ pub fn apply(mut current: RequestSettings, body: SettingsBody) -> Result<Request
             })?),
         };
     }
+    if let Some(approval) = body.require_approval {
+        current.require_approval = approval;
+    }
+    if let Some(days) = body.delivery_link_days {
+        if !(1..=MAX_DELIVERY_LINK_DAYS).contains(&days) {
+            return Err(invalid(format!(
+                "`delivery_link_days` is 1 to {MAX_DELIVERY_LINK_DAYS}: how long the links mailed to a subject work"
+            )));
+        }
+        current.delivery_link_days = days;
+    }
     Ok(current)
 }
 
@@ -92,6 +112,8 @@ pub fn view(s: &RequestSettings) -> Value {
         "clock_runs_while_unverified": s.clock_runs_while_unverified,
         "escalate_days": s.escalate_days,
         "privacy_contact": s.privacy_contact,
+        "require_approval": s.require_approval,
+        "delivery_link_days": s.delivery_link_days,
     })
 }
 
@@ -110,6 +132,8 @@ pub async fn change(
         "clock_runs_while_unverified": changed.clock_runs_while_unverified,
         "escalate_days": changed.escalate_days,
         "privacy_contact_set": changed.privacy_contact.is_some(),
+        "require_approval": changed.require_approval,
+        "delivery_link_days": changed.delivery_link_days,
     });
     let entry = crate::audit::event(actor.audit_name(), "request.settings_changed", details);
     store
