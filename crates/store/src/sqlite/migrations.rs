@@ -47,7 +47,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {
     // each migration must leave every reference intact before it commits.
     let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
     conn.pragma_update(None, "foreign_keys", false)?;
-    let result = apply(conn, applied);
+    let result = apply(conn, applied, MIGRATIONS.len());
     conn.pragma_update(None, "foreign_keys", enforced)?;
     result?;
     if applied == 0 {
@@ -62,8 +62,15 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), crate::StoreError> {
     Ok(())
 }
 
-fn apply(conn: &mut Connection, applied: usize) -> Result<(), crate::StoreError> {
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+/// Brings a new database to version `upto` only: a store as an older Ferry wrote it.
+#[cfg(test)]
+pub(crate) fn migrate_until(conn: &mut Connection, upto: usize) -> Result<(), crate::StoreError> {
+    conn.pragma_update(None, "foreign_keys", false)?;
+    apply(conn, 0, upto)
+}
+
+fn apply(conn: &mut Connection, applied: usize, upto: usize) -> Result<(), crate::StoreError> {
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(upto).skip(applied) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         if *sql == AUDIT_ACCOUNT_HASH {
