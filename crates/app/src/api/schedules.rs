@@ -1,5 +1,5 @@
 //! `/api/external/v1/schedules`: create and list (`exports:write` / `exports:read`), show
-//! with the last runs, turn on or off (`PATCH {"enabled"}`), delete, run the next window now,
+//! with the last runs, change (`PATCH`, any of the settings `POST` takes), delete, run the next window now,
 //! backfill past windows. Thin: the rules are in `services::schedules`.
 
 use axum::Json;
@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, Caller};
 use crate::services::Actor;
-use crate::services::schedules::{self, ScheduleOptions};
+use crate::services::schedules::{self, ScheduleOptions, SchedulePatch};
 use crate::startup::AppState;
 
 /// Runs `GET /schedules/{id}` lists unless `?limit=` says otherwise (at most [`MAX_RUNS`]).
@@ -136,21 +136,21 @@ pub async fn show(
     Ok(Json(out))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Change {
-    enabled: bool,
-}
-
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Change>,
+    ApiJson(body): ApiJson<SchedulePatch>,
 ) -> Result<Json<Value>, ApiError> {
     let key = caller.require(Scope::ExportsWrite)?;
-    let changed =
-        schedules::set_enabled(state.store.as_ref(), &actor(key), &id, body.enabled).await?;
+    let changed = schedules::patch(
+        state.store.as_ref(),
+        state.clock.as_ref(),
+        &actor(key),
+        &id,
+        body,
+    )
+    .await?;
     Ok(Json(view(&changed)))
 }
 

@@ -36,6 +36,7 @@ mod requests_settings;
 mod requests_verification;
 mod rollups;
 mod schedule_delivery;
+mod schedule_patch;
 mod schedules;
 mod segments;
 mod sessions;

@@ -18,7 +18,9 @@ use crate::clock::Clock;
 use crate::error_code::{ErrorCode, Problem};
 use crate::keys::random_id;
 
+mod patch;
 mod runs;
+pub use patch::{SchedulePatch, patch};
 pub use runs::{backfill, run_job, run_now, run_options};
 
 /// `POST /schedules`: what a schedule may set.
