@@ -19,6 +19,7 @@
 //! - [`time`]: the one RFC 3339 formatter of every output, and its serde helpers.
 
 pub mod account;
+pub mod alert;
 pub mod analytics;
 pub mod audit;
 pub mod bulk;

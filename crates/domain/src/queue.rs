@@ -36,6 +36,13 @@ pub enum JobKind {
         request_id: String,
         mail: crate::request::RequestMail,
     },
+    /// Tell account `account` through `channel` that a delivery failed for good. Queued once
+    /// per export and channel (its unique key); retried with the deliveries' back-off.
+    Alert {
+        account: i64,
+        channel: crate::alert::AlertChannel,
+        alert: crate::alert::Alert,
+    },
 }
 
 impl JobKind {
@@ -46,6 +53,7 @@ impl JobKind {
             JobKind::ScheduleRun { .. } => "schedule_run",
             JobKind::Deliver { .. } => "deliver",
             JobKind::RequestMail { .. } => "request_mail",
+            JobKind::Alert { .. } => "alert",
         }
     }
 
@@ -54,7 +62,7 @@ impl JobKind {
     /// off exponentially, so a destination that is down for an hour is not hammered.
     pub fn retry_in(&self, attempt: u32) -> Option<Millis> {
         match self {
-            JobKind::Deliver { .. } => {
+            JobKind::Deliver { .. } | JobKind::Alert { .. } => {
                 Some(DELIVERY_BACKOFF_MS << attempt.saturating_sub(1).min(16))
             }
             _ => None,

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::Alert;
 use crate::error_code::{ErrorCode, Problem};
-use crate::jobs::MailSetup;
+use crate::jobs::{Failure, MailSetup};
 use crate::services::Actor;
 
 /// RFC 5321's longest forward path, less its angle brackets.
@@ -68,29 +68,31 @@ pub async fn remove(store: &dyn Store, actor: &Actor) -> Result<Value, Problem> 
     Ok(json!({ "to": null, "removed": removed }))
 }
 
-/// Mails `alert` to the account's alert address, if it set one. A mail that cannot be sent
-/// is logged (without the address) and not retried: the audit entry stays the record.
-pub async fn send(store: &dyn Store, mail: Option<&MailSetup>, account: AccountId, alert: &Alert) {
+/// Mails `alert` to the account's alert address, if it set one. `Err` says why it was not
+/// sent (never the address), and whether trying again may help.
+pub async fn send(
+    store: &dyn Store,
+    mail: Option<&MailSetup>,
+    account: AccountId,
+    alert: &Alert,
+) -> Result<(), Failure> {
     let to = match store.alert_email(account).await {
         Ok(Some(to)) => to,
-        Ok(None) => return,
-        Err(e) => {
-            tracing::warn!(account = account.0, error = %e, "cannot read the alert address: alert mail not sent");
-            return;
-        }
+        Ok(None) => return Ok(()),
+        Err(e) => return Err(Failure::transient(e)),
     };
     let Some(mail) = mail else {
-        tracing::warn!(
-            account = account.0,
-            "the account has an alert address, but this process has no mail relay \
-             (--smtp-url): alert mail not sent"
-        );
-        return;
+        return Err(Failure::permanent(
+            ErrorCode::MailRelayNotConfigured,
+            "the account has an alert address, but this worker has no mail relay: start it \
+             with --smtp-url",
+        ));
     };
     let (subject, body) = compose(alert, &mail.public_url);
-    if let Err(e) = mail.relay.send_text(&to, &subject, body).await {
-        tracing::warn!(account = account.0, error = %e, "the alert mail could not be sent");
-    }
+    mail.relay
+        .send_text(&to, &subject, body)
+        .await
+        .map_err(|e| super::retry(format!("the alert mail could not be sent: {e}")))
 }
 
 /// Subject and body: which export, which destination (its name and type; never its settings

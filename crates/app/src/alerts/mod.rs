@@ -12,22 +12,25 @@
 //! ```
 //!
 //! The receiver recomputes the HMAC over the raw body and compares in constant time. The
-//! secret (`fwh_…`) is shown once, when the webhook is set; Ferry keeps it sealed. A webhook
-//! or mail that fails is logged (its status only) and not retried: the audit entry stays the
-//! record.
+//! secret (`fwh_…`) is shown once, when the webhook is set; Ferry keeps it sealed. Each
+//! channel is an `alert` job of its own (queued once per export and channel): a relay or a
+//! receiver that is down is retried with the deliveries' back-off, and the other channel is
+//! not sent twice. An alert that fails for good is logged (its status only); the audit entry
+//! stays the record.
 
 pub mod mail;
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use ferry_domain::AccountId;
+use ferry_domain::queue::{DELIVERY_ATTEMPTS, JobKind, Lane, NewJob};
 use ferry_store::Store;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::error_code::{ErrorCode, Problem};
+use crate::jobs::Failure;
 use crate::sealing::Sealer;
 use crate::services::Actor;
 
@@ -56,79 +59,51 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// A delivery that failed for good: which export, where it was going, and why.
-#[derive(Debug, Clone)]
-pub struct Alert {
-    pub export_id: String,
-    /// The saved destination (`None`: one given inline with the request).
-    pub destination_id: Option<String>,
-    pub destination_name: Option<String>,
-    /// `s3`, `gcs`, `sftp`, `email`, `local`.
-    pub kind: Option<String>,
-    pub attempts: Option<u32>,
-    pub message: String,
-    pub at: DateTime<Utc>,
-}
+pub use ferry_domain::alert::{Alert, AlertChannel};
 
-impl Alert {
-    pub const EVENT: &'static str = "data_export.delivery_failed";
-
-    /// The webhook's body.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "event": Self::EVENT,
-            "export_id": self.export_id,
-            "destination_id": self.destination_id,
-            "destination_name": self.destination_name,
-            "type": self.kind,
-            "attempts": self.attempts,
-            "message": self.message,
-            "at": self.at,
-        })
-    }
-
-    /// `"warehouse" (s3, dst_…)`, or `an s3 destination given with the request`.
-    pub fn destination_label(&self) -> String {
-        let kind = self.kind.as_deref().unwrap_or("unknown");
-        match (&self.destination_name, &self.destination_id) {
-            (Some(name), Some(id)) => format!("\"{name}\" ({kind}, {id})"),
-            (None, Some(id)) => format!("{id} ({kind})"),
-            _ => format!("a {kind} destination given with the request"),
+/// Queues `alert` for each channel, once per export however often this is called (a
+/// reclaimed delivery job that fails again finds them queued).
+pub async fn enqueue(store: &dyn Store, account: AccountId, alert: &Alert, now: i64) {
+    for channel in AlertChannel::ALL {
+        let job = NewJob {
+            max_attempts: DELIVERY_ATTEMPTS,
+            unique_key: Some(format!("alert:{}:{}", alert.export_id, channel.as_str())),
+            ..NewJob::now(
+                JobKind::Alert {
+                    account: account.0,
+                    channel,
+                    alert: alert.clone(),
+                },
+                Lane::Default,
+                now,
+            )
+        };
+        if let Err(e) = store.enqueue(job, now).await {
+            tracing::error!(account = account.0, error = %e, "cannot queue an alert");
         }
     }
 }
 
 impl Alerts {
-    /// Mails `alert` to the account's alert address and POSTs it to its webhook, each if set.
-    pub async fn send(
-        &self,
-        store: &dyn Store,
-        sealer: Option<&Sealer>,
-        mail: Option<&crate::jobs::MailSetup>,
-        account: AccountId,
-        alert: &Alert,
-    ) {
-        mail::send(store, mail, account, alert).await;
-        self.post(store, sealer, account, &alert.to_json()).await;
-    }
-
-    /// POSTs `alert` to the account's webhook, if it has one.
-    async fn post(
+    /// POSTs `alert` to the account's webhook, if it has one. `Err` says why it did not
+    /// arrive, and whether trying again may help.
+    pub async fn post(
         &self,
         store: &dyn Store,
         sealer: Option<&Sealer>,
         account: AccountId,
         alert: &Value,
-    ) {
-        let Ok(Some((url, sealed))) = store.alert_webhook(account).await else {
-            return;
+    ) -> Result<(), Failure> {
+        let (url, sealed) = match store.alert_webhook(account).await {
+            Ok(Some(set)) => set,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(Failure::transient(e)),
         };
         let Some(secret) = sealer.and_then(|s| s.open(account, &sealed)) else {
-            tracing::warn!(
-                account = account.0,
-                "cannot open the alert webhook's secret: alert not sent"
-            );
-            return;
+            return Err(Failure::permanent(
+                ErrorCode::DeliveryFailed,
+                "cannot open the alert webhook's secret: set the webhook again",
+            ));
         };
         let body = alert.to_string();
         let sent = self
@@ -140,17 +115,22 @@ impl Alerts {
             .send()
             .await;
         match sent {
-            Ok(r) if r.status().is_success() => {}
-            Ok(r) => tracing::warn!(
-                account = account.0,
-                status = r.status().as_u16(),
-                "the alert webhook refused an alert"
-            ),
-            Err(_) => tracing::warn!(
-                account = account.0,
-                "the alert webhook could not be reached"
-            ),
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => Err(retry(format!(
+                "the alert webhook answered {}",
+                r.status().as_u16()
+            ))),
+            Err(_) => Err(retry("the alert webhook could not be reached")),
         }
+    }
+}
+
+/// A failure worth another try later (the back-off of deliveries).
+pub(crate) fn retry(message: impl Into<String>) -> Failure {
+    Failure {
+        code: ErrorCode::DeliveryFailed,
+        message: message.into(),
+        transient: true,
     }
 }
 

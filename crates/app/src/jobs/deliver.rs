@@ -214,16 +214,8 @@ pub(super) async fn attempt_failed(
         message: reason.to_string(),
         at: whole_seconds(now),
     };
-    worker
-        .alerts
-        .send(
-            store,
-            worker.sealer.as_ref(),
-            worker.mail.as_deref(),
-            account,
-            &alert,
-        )
-        .await;
+    crate::alerts::enqueue(store, account, &alert, now).await;
+    worker.wake.notify_one();
 }
 
 /// A delivery under a fixed folder names its files without the export id (`export.zip`), so

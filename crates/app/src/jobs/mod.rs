@@ -18,6 +18,7 @@
 //! `step`: single steps for tests and for commands that run
 //! their own job.
 
+mod alert;
 mod deliver;
 mod driver;
 pub mod export;

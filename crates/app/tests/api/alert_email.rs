@@ -10,7 +10,7 @@ use crate::delivery_more::mail_to;
 use crate::exports::{person, post};
 use crate::helpers::*;
 
-fn with_relay() -> ferry::config::ServeArgs {
+pub(crate) fn with_relay() -> ferry::config::ServeArgs {
     let mut args = ferry::config::ServeArgs::loopback();
     args.mail.smtp_url = Some("smtp://ferry:ferry-test-smtp@127.0.0.1:2525".into());
     args.mail.smtp_from = Some("Ferry <alerts@ferry.test>".into());
@@ -18,7 +18,7 @@ fn with_relay() -> ferry::config::ServeArgs {
 }
 
 /// An address no other test (or earlier run) mails.
-fn unique_address(what: &str) -> String {
+pub(crate) fn unique_address(what: &str) -> String {
     let mut bytes = [0u8; 4];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     format!(
@@ -28,7 +28,7 @@ fn unique_address(what: &str) -> String {
     )
 }
 
-async fn put_alert_email(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn put_alert_email(app: &TestApp, key: &str, body: Value) -> reqwest::Response {
     app.client
         .put(app.api("/alerts/email"))
         .header("X-API-Key", key)

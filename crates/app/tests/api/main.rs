@@ -2,6 +2,7 @@
 //! real `ferry` binary (`cli`). One test binary, so the suite links once.
 
 mod alert_email;
+mod alert_retry;
 mod analytics;
 mod audit_checkpoint;
 mod audit_people;

@@ -141,7 +141,10 @@ async fn a_refused_patch_changes_nothing() {
             json!({"destination_id": "dst_nope"}),
             "destination_not_found",
         ),
-        (json!({"encryption": {"none": true}}), "invalid_encryption_key"),
+        (
+            json!({"encryption": {"none": true}}),
+            "invalid_encryption_key",
+        ),
         (json!({"colour": "red"}), "unknown_field"),
     ] {
         let response = patch(&app, &app.admin_key, id, body.clone()).await;
