@@ -9,7 +9,8 @@
 //!
 //! A `schedule_run` job asks for the window's bulk export through the export service (the
 //! same checks, audit entry and queue job as any export), and records the run. A retried job
-//! finds its run recorded and asks for nothing more.
+//! finds its run recorded and asks for nothing more; one that stopped after asking and before
+//! recording finds its export by the id the job gives it (`exp_run{job}`), and records that.
 
 use ferry_domain::export::{DataType, Format};
 use ferry_domain::queue::JobId;
@@ -89,6 +90,9 @@ pub(super) async fn run(
     let mut options = run_options(&schedule, window, columns.clone());
     // The worker's key seals the delivery's copy of the destination, as the API's does.
     options.sealer = worker.sealer.clone();
+    // Named by the job: a retry after a stop between asking for the export and recording the
+    // run finds the export it asked for, instead of asking for a second one.
+    options.export_id = Some(run_export_id(job));
     let now = worker.clock.now();
     let (export_id, error) = match request_export(
         store,
@@ -121,6 +125,11 @@ pub(super) async fn run(
         .map_err(transient)?;
     worker.wake.notify_one();
     Ok(())
+}
+
+/// The export id of the run of queue job `job`.
+pub fn run_export_id(job: JobId) -> String {
+    format!("exp_run{}", job.0)
 }
 
 /// The events CSV's columns for this run: the series' so far, then the window's new keys.

@@ -38,6 +38,7 @@ mod requests_verification;
 mod rollups;
 mod schedule_delivery;
 mod schedule_patch;
+mod schedule_run_retry;
 mod schedules;
 mod segments;
 mod sessions;

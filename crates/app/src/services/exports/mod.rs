@@ -39,6 +39,22 @@ pub async fn request_export(
     mut options: ExportOptions,
 ) -> Result<Requested, Problem> {
     let account = actor.account();
+    if let Some(id) = &options.export_id
+        && let Some((owner, job)) = store.export_job_any(id).await?
+    {
+        if owner != account {
+            return Err(Problem::new(
+                ErrorCode::Conflict,
+                format!("export id `{id}` is taken"),
+            ));
+        }
+        // Asked before (a retried run that had queued it before it stopped): the same export.
+        return Ok(Requested {
+            job,
+            allowance: None,
+        });
+    }
+    let chosen_id = options.export_id.take();
     let delivery = options.delivery.take();
     let sealer = options.sealer.take();
     let opted_out = options
@@ -57,7 +73,7 @@ pub async fn request_export(
     } else {
         store.limits(account).await?.exports_per_day
     };
-    let id = random_id("exp_", 8);
+    let id = chosen_id.unwrap_or_else(|| random_id("exp_", 8));
     let delivery = match &delivery {
         Some(delivery) => {
             let sealer = sealer.as_ref().ok_or_else(|| {

@@ -65,6 +65,11 @@ pub struct ExportOptions {
     /// scheduler, never by a request).
     #[serde(skip)]
     pub event_columns: Option<Vec<String>>,
+    /// The id to give the export, for an entry point that may ask twice for the same one (a
+    /// retried schedule run): asking again answers the export already queued. Set by the
+    /// entry point, never by a request (`None`: a new random id).
+    #[serde(skip)]
+    pub export_id: Option<String>,
 }
 
 /// `"encryption": {"pgp_public_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----…"}`, or
