@@ -37,6 +37,7 @@ mod requests_settings;
 mod requests_verification;
 mod rollups;
 mod schedule_delivery;
+mod schedule_management;
 mod schedule_patch;
 mod schedule_run_retry;
 mod schedules;
