@@ -75,6 +75,7 @@ mod rollup_tests;
 mod rollup_upgrade_tests;
 mod rollups;
 mod rows;
+mod schedule_runs;
 mod schedules;
 mod segments;
 mod session_ids;
