@@ -121,9 +121,11 @@ fn processing(out: &mut dyn Write, about: &About) -> io::Result<()> {
             escape(&retention_words(site.retention_days))
         )?;
         if let Some(own) = &site.statement {
-            out.write_all(b"<dl>\n")?;
-            for name in ["controller", "dpo_contact"].into_iter().chain(PROCESSING) {
-                entry(out, own, name)?;
+            out.write_all(b"<p>What differs on this website:</p>\n<dl>\n")?;
+            for (name, _) in FIELDS {
+                if own.field(name) != about.statement.field(name) {
+                    entry(out, own, name)?;
+                }
             }
             out.write_all(b"</dl>\n")?;
         }

@@ -8,8 +8,17 @@ use super::{About, retention_words};
 
 const NOT_STATED: &str = "not stated: ask the controller";
 
-fn fields(out: &mut String, statement: &PrivacyStatement, indent: &str) {
+/// Each field of `statement`, or only those that differ from `base`'s.
+fn fields(
+    out: &mut String,
+    statement: &PrivacyStatement,
+    base: Option<&PrivacyStatement>,
+    indent: &str,
+) {
     for (name, heading) in FIELDS {
+        if base.is_some_and(|b| b.field(name) == statement.field(name)) {
+            continue;
+        }
         let text = statement.field(name).unwrap_or(NOT_STATED);
         let text = text.replace('\n', &format!("\n{indent}  "));
         let _ = writeln!(out, "{indent}{heading}:\n{indent}  {text}");
@@ -23,7 +32,7 @@ pub fn readme_section(about: &About) -> String {
          report.html in this archive says the same as a page you can open in a browser, with a\n\
          summary of this data and a log of who exported or downloaded your data, and when.\n\n",
     );
-    fields(&mut out, &about.statement, "");
+    fields(&mut out, &about.statement, None, "");
     for site in &about.websites {
         let _ = writeln!(
             out,
@@ -33,8 +42,8 @@ pub fn readme_section(about: &About) -> String {
             retention_words(site.retention_days)
         );
         if let Some(own) = &site.statement {
-            let _ = writeln!(out, "  What applies on this website:");
-            fields(&mut out, own, "  ");
+            let _ = writeln!(out, "  What differs on this website:");
+            fields(&mut out, own, Some(&about.statement), "  ");
         }
     }
     out.push_str(
