@@ -81,10 +81,8 @@ impl PrivacyStatement {
     pub fn over(&self, fallback: &PrivacyStatement) -> PrivacyStatement {
         let mut out = fallback.clone();
         for (name, _) in FIELDS {
-            if let Some(value) = self.field(name) {
-                if let Some(slot) = out.field_mut(name) {
-                    *slot = Some(value.to_string());
-                }
+            if let (Some(value), Some(slot)) = (self.field(name), out.field_mut(name)) {
+                *slot = Some(value.to_string());
             }
         }
         out
