@@ -293,3 +293,75 @@ async fn every_person_package_carries_the_report_and_the_bulk_export_does_not() 
         }
     }
 }
+
+#[tokio::test]
+async fn the_cli_sets_the_statement_and_ferry_export_packages_it_with_the_operator_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let website = crate::cli::one_person(dir.path()).await;
+    let json = dir.path().join("statement.json");
+    std::fs::write(
+        &json,
+        json!({"purposes": format!("CLI {SCRIPT}")}).to_string(),
+    )
+    .unwrap();
+    let set = [
+        "accounts",
+        "privacy-statement",
+        "set",
+        "acme",
+        json.to_str().unwrap(),
+    ];
+    let (ok, out, err) = crate::cli::run(dir.path(), &set).await;
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["statement"]["purposes"], format!("CLI {SCRIPT}"));
+    assert_eq!(shown["updated_by"], "cli");
+    let site = [
+        "accounts",
+        "privacy-statement",
+        "set",
+        "acme",
+        "--website",
+        &website,
+        "-",
+    ];
+    let mut child = crate::cli::ferry(dir.path())
+        .args(site)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(br#"{"source": "Checkout"}"#).await.unwrap();
+    drop(stdin);
+    assert!(child.wait_with_output().await.unwrap().status.success());
+    // A bad field is refused with the service's message, and nothing changes.
+    std::fs::write(&json, r#"{"purpose": "x"}"#).unwrap();
+    let (ok, _, err) = crate::cli::run(dir.path(), &set).await;
+    assert!(!ok && err.contains("unknown field `purpose`"), "{err}");
+
+    let out = dir.path().join("u1.zip");
+    let export = [
+        "export",
+        "--user",
+        "u1",
+        "--format",
+        "csv",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let (ok, _, err) = crate::cli::run(dir.path(), &export).await;
+    assert!(ok, "{err}");
+    let files = unzip(&std::fs::read(&out).unwrap());
+    let html = String::from_utf8(file(&files, "report.html").to_vec()).unwrap();
+    assert!(
+        html.contains("CLI &lt;script&gt;") && !html.contains("<script"),
+        "{html}"
+    );
+    assert!(html.contains("Checkout"), "{html}");
+    assert!(
+        html.contains("the operator, on the command line</td><td>asked for export"),
+        "{html}"
+    );
+}
