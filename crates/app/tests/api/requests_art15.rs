@@ -290,6 +290,10 @@ async fn every_person_package_carries_the_report_and_the_bulk_export_does_not() 
                 "{html}"
             );
             assert!(html.contains("(this export)"), "{html}");
+            assert!(
+                html.contains("of the whole website shop.example.com, which holds your data"),
+                "the bulk export is in the person's access log: {html}"
+            );
         }
     }
 }

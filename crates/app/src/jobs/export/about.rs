@@ -1,8 +1,9 @@
 //! Gathers the Art. 15 facts a person's package carries (`report.html`, the README's
 //! section): the account's privacy statement and each website's overrides and retention,
 //! and the person's access log — every export of their data from the audit trail (this one
-//! included: its `data_export.requested` entry is written before the job runs) and every
-//! download of those exports from the download log.
+//! included: its `data_export.requested` entry is written before the job runs), every
+//! download of those exports from the download log, and every whole-website export of a
+//! website they were seen on.
 //!
 //! Who is named by role, not by person: an API key by its label, staff signed in to the
 //! dashboard as "a member of staff" (the CJEU, C-579/21, reads Art. 15 as owing the dates
@@ -40,6 +41,7 @@ pub(super) async fn gather(
         }
     }
     let site_ids: Vec<String> = ids.iter().map(|(id, _)| id.clone()).collect();
+    let ids_and_domains = ids.clone();
     let (statement, overrides) = privacy_statement::effective(store, account, &site_ids).await?;
     let mut websites = Vec::new();
     for (id, domain) in ids {
@@ -58,7 +60,12 @@ pub(super) async fn gather(
             statement,
         });
     }
-    let (access_log, access_log_omitted) = access_log(store, account, subject, this_export).await?;
+    let names = key_labels(store, account).await?;
+    let (mut lines, exports) = person_exports(store, account, &names, subject, this_export).await?;
+    for (id, domain) in &ids_and_domains {
+        lines.extend(website_exports(store, account, &names, id, domain).await?);
+    }
+    let (access_log, access_log_omitted) = newest(store, lines, &exports).await?;
     Ok(About {
         statement,
         websites,
@@ -67,13 +74,12 @@ pub(super) async fn gather(
     })
 }
 
-async fn access_log(
+/// Each key's label (its name, else its id), revoked keys included: they asked once.
+async fn key_labels(
     store: &dyn Store,
     account: AccountId,
-    subject: &SubjectRef,
-    this_export: &str,
-) -> Result<(Vec<Access>, u64), StoreError> {
-    let names: HashMap<String, String> = store
+) -> Result<HashMap<String, String>, StoreError> {
+    Ok(store
         .keys(account)
         .await?
         .into_iter()
@@ -81,33 +87,97 @@ async fn access_log(
             let label = k.name.unwrap_or_else(|| k.id.clone());
             (k.id, label)
         })
-        .collect();
-    let mut lines: Vec<(i64, Access)> = Vec::new();
+        .collect())
+}
+
+/// Every `data_export.*` entry about the person, read page by page, as access-log lines,
+/// and the ids of their exports (whose downloads the download log has).
+async fn person_exports(
+    store: &dyn Store,
+    account: AccountId,
+    names: &HashMap<String, String>,
+    subject: &SubjectRef,
+    this_export: &str,
+) -> Result<(Vec<(i64, Access)>, BTreeSet<String>), StoreError> {
+    let mut lines = Vec::new();
     let mut exports = BTreeSet::new();
+    for entry in entries(store, account, "data_export", subject.label()).await? {
+        if let Some(line) = line(&entry, names, this_export) {
+            lines.push(line);
+        }
+        if entry.event.action == "data_export.requested" {
+            exports.extend(entry.event.export_id.clone());
+        }
+    }
+    Ok((lines, exports))
+}
+
+/// Whole-website exports of a website the person was seen on: they hold the person's rows
+/// among everyone's (when their days cover the person's), so the person is owed them too.
+async fn website_exports(
+    store: &dyn Store,
+    account: AccountId,
+    names: &HashMap<String, String>,
+    website: &str,
+    domain: &str,
+) -> Result<Vec<(i64, Access)>, StoreError> {
+    let subject = format!("website:{website}");
+    let asked = entries(store, account, "data_export.requested", subject).await?;
+    Ok(asked
+        .iter()
+        .map(|e| {
+            let id = e.event.export_id.as_deref().unwrap_or("?");
+            let who = who(&e.event.actor, names);
+            (
+                e.at.timestamp_millis(),
+                Access {
+                    at: rfc3339(e.at),
+                    who,
+                    what: format!(
+                        "asked for export {id} of the whole website {domain}, which holds your \
+                         data among everyone's if its days include your visits"
+                    ),
+                },
+            )
+        })
+        .collect())
+}
+
+/// Every entry of `action` (a prefix, as `GET /audit` reads it) about `subject`, oldest first.
+async fn entries(
+    store: &dyn Store,
+    account: AccountId,
+    action: &str,
+    subject: String,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut all = Vec::new();
     let mut after = None;
     loop {
         let filter = AuditFilter {
-            action: Some("data_export".into()),
-            subject: Some(subject.label()),
+            action: Some(action.into()),
+            subject: Some(subject.clone()),
             after,
             limit: PAGE,
             ..AuditFilter::default()
         };
         let page = store.audit_entries(account, filter).await?;
-        for entry in &page {
-            if let Some(line) = line(entry, &names, this_export) {
-                lines.push(line);
-            }
-            if entry.event.action == "data_export.requested" {
-                exports.extend(entry.event.export_id.clone());
-            }
-        }
-        match page.last() {
-            Some(last) if page.len() == PAGE as usize => after = Some(last.seq),
-            _ => break,
+        let full = page.len() == PAGE as usize;
+        after = page.last().map(|e| e.seq);
+        all.extend(page);
+        if !full {
+            return Ok(all);
         }
     }
-    for id in &exports {
+}
+
+/// The download log's lines of `exports` added to `lines`; the newest [`MAX_LINES`] of them
+/// in time order, and how many older ones were left out.
+async fn newest(
+    store: &dyn Store,
+    mut lines: Vec<(i64, Access)>,
+    exports: &BTreeSet<String>,
+) -> Result<(Vec<Access>, u64), StoreError> {
+    for id in exports {
         for d in store.export_downloads(id).await? {
             let state = if d.complete { "whole" } else { "in part" };
             let file = d.file.as_deref().unwrap_or("the file");
