@@ -260,3 +260,23 @@ fn who(actor: &str, names: &HashMap<String, String>) -> String {
         _ => "Ferry".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_are_named_by_role_and_keys_by_their_label_never_an_address() {
+        let names = HashMap::from([("key_1".to_string(), "CRM sync".to_string())]);
+        assert_eq!(who("key_1", &names), "API key \u{201c}CRM sync\u{201d}");
+        assert_eq!(who("key_2", &names), "API key \u{201c}key_2\u{201d}");
+        assert_eq!(
+            who("dpo@acme.example", &names),
+            "a member of staff (dashboard)"
+        );
+        assert_eq!(who("cli", &names), "the operator, on the command line");
+        assert_eq!(who("link", &names), "someone with the download link");
+        assert_eq!(who("sch_9", &names), "a scheduled export");
+        assert_eq!(who("subject", &names), "you");
+    }
+}
