@@ -5,6 +5,7 @@
 //! - [`audit`]: the hash-chained audit trail's entries.
 //! - [`scope`]: what an API key may do.
 //! - [`plan`]: an account's plan.
+//! - [`privacy_statement`]: what the controller tells a data subject beside their data.
 //! - [`website`]: a tracked site and the checks on creating one.
 //! - [`ingest`]: the three ingest line types as they arrive (wire) and once validated.
 //! - [`date_range`]: inclusive calendar ranges in a website's time zone, and their UTC windows.
@@ -28,6 +29,7 @@ pub mod export;
 pub mod ingest;
 pub mod job;
 pub mod plan;
+pub mod privacy_statement;
 pub mod queue;
 pub mod request;
 pub mod schedule;

@@ -12,6 +12,7 @@
 //! - [`package`]: one package path for every export: ZIP writer, manifest, README.
 //! - [`bulk`]: a website's bulk export, split into parts, as one ZIP or separate files.
 //! - [`person`]: a person's whole export from a [`person::PersonSource`].
+//! - [`report`]: the Art. 15 answer beside a person's data: `report.html` and the README's part.
 
 pub mod bulk;
 pub mod csv_files;
@@ -23,6 +24,7 @@ pub mod ndjson;
 pub mod package;
 pub mod person;
 pub mod property_columns;
+pub mod report;
 pub mod rows;
 
 /// A stream of rows from the store; an error ends the export.

@@ -4,7 +4,8 @@
 //! - CSV: `pageviews.csv`, `events.csv`, `sessions.csv`, `profile.csv` in a ZIP.
 //! - NDJSON: `pageviews.ndjson`, `events.ndjson`, `sessions.ndjson`, `profile.ndjson` in a ZIP.
 //!
-//! Every ZIP also holds `README.txt` and `manifest.json`.
+//! Every ZIP also holds `README.txt` and `manifest.json`, and, when the caller gathered the
+//! Art. 15 facts ([`PersonExport::about`]), `report.html` and the README's section on them.
 //!
 //! The rows' first and last instants are noted as they stream past ([`Span`]), so the days an
 //! export without `from`/`to` really covers are known when it ends, without reading the rows
@@ -20,6 +21,7 @@ use ferry_domain::export::{
 
 use crate::json::JsonDocument;
 use crate::package::{Description, Kind, Package};
+use crate::report::{About, html};
 use crate::rows::ProfileOut;
 use crate::{Rows, csv_files, ndjson};
 
@@ -45,6 +47,10 @@ pub struct PersonExport<'a> {
     pub neutralise: bool,
     /// The OpenPGP key's fingerprint when the package is encrypted (the manifest says so).
     pub encrypted_to: Option<&'a str>,
+    /// The Art. 15 answer beside the data: a ZIP then carries `report.html` (written after
+    /// the data files, from the counts and days they streamed) and README.txt a section on
+    /// it. A bare JSON document has no room for it and is unchanged.
+    pub about: Option<&'a About>,
 }
 
 pub use crate::package::RowCounts;
@@ -172,6 +178,18 @@ impl PersonExport<'_> {
                 ));
             }
         };
+        if let Some(about) = self.about {
+            let report = html::Report {
+                export_id: self.export_id,
+                generated_at: self.generated_at,
+                files: package.files().iter().map(|f| f.name.clone()).collect(),
+                counts: &counts,
+                span: span.0.get(),
+                identities: &self.subject.identities,
+                about,
+            };
+            package.file("report.html", |w| html::write(w, &report))?;
+        }
         let range = self.range.covering(span.0.get());
         let out = package.finish(&self.description(range), &counts)?;
         Ok((out, Written { counts, range }))
@@ -185,6 +203,7 @@ impl PersonExport<'_> {
             kind: Kind::Person {
                 subject: self.subject_ref.clone(),
                 identities: self.subject.identities.clone(),
+                about: self.about.cloned().map(Box::new),
             },
             data_types: self.data_types.to_vec(),
             format: self.format,

@@ -117,6 +117,7 @@ fn export<'a>(
         range: ExportRange::default(),
         neutralise: true,
         encrypted_to: None,
+        about: None,
     }
 }
 

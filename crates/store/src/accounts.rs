@@ -1,4 +1,6 @@
 use async_trait::async_trait;
+use ferry_domain::audit::AuditEvent;
+use ferry_domain::privacy_statement::{PrivacyStatement, StoredStatement};
 use ferry_domain::{Account, AccountId, IdentifyPolicy, Plan, ValidWebsite, Website};
 
 use crate::StoreError;
@@ -57,4 +59,22 @@ pub trait Accounts: Send + Sync {
         website_id: &str,
         allow: bool,
     ) -> Result<bool, StoreError>;
+
+    /// The account's privacy statement (`website` `None`), or a website's overrides of it;
+    /// `None` when none was set. `Err(NotFound)` for a website the account does not have.
+    async fn privacy_statement(
+        &self,
+        account: AccountId,
+        website: Option<&str>,
+    ) -> Result<Option<StoredStatement>, StoreError>;
+    /// Replaces the account's (or a website's) statement, with its audit entry, in one
+    /// transaction. `Err(NotFound)` for a website the account does not have.
+    async fn set_privacy_statement(
+        &self,
+        account: AccountId,
+        website: Option<&str>,
+        statement: PrivacyStatement,
+        audit: AuditEvent,
+        now: i64,
+    ) -> Result<(), StoreError>;
 }

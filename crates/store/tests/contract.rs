@@ -27,6 +27,8 @@ mod downloads;
 mod exports;
 #[path = "contract/people.rs"]
 mod people;
+#[path = "contract/privacy_statements.rs"]
+mod privacy_statements;
 #[path = "contract/queue.rs"]
 mod queue;
 #[path = "contract/requests.rs"]
@@ -46,6 +48,7 @@ use dashboard::{dashboard, dashboard_removal};
 use destinations::destinations;
 use exports::exports;
 use people::audit_people;
+use privacy_statements::privacy_statements;
 use queue::queue;
 use requests::requests;
 use retries::retries;
@@ -141,6 +144,7 @@ pub async fn story(store: Arc<dyn Store>) {
     segments(&store).await;
     requests(&store, acme, other, now).await;
     dashboard_removal(&store, acme, other, now).await;
+    privacy_statements(&store, acme, other).await;
 }
 
 /// Two accounts, `acme` with website `web_a` (a.example), `other` with `web_o`.

@@ -13,6 +13,7 @@
 //! - `websites`, `keys`: account administration.
 //! - `destinations`: where exports are delivered, and where the account's alerts go.
 //! - `account`: the account's default encryption key.
+//! - `privacy_statement`: the account's and websites' privacy statement (Art. 15).
 //! - `well_known`: the public key that signs audit checkpoints.
 //! - `requests`, `requests_steps`, `requests_view`: data-subject requests;
 //!   `privacy_verify`: the public link a subject confirms their identity through;
@@ -31,6 +32,7 @@ pub mod ingest;
 pub mod keys;
 pub mod load;
 pub mod privacy_received;
+pub mod privacy_statement;
 pub mod privacy_verify;
 pub mod rate_limit;
 pub mod requests;
@@ -137,6 +139,14 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .route(
             &api("/account/encryption"),
             get(account::show).put(account::set).delete(account::remove),
+        )
+        .route(
+            &api("/account/privacy-statement"),
+            get(privacy_statement::show_account).put(privacy_statement::set_account),
+        )
+        .route(
+            &api("/websites/{website_id}/privacy-statement"),
+            get(privacy_statement::show_website).put(privacy_statement::set_website),
         )
         .route(
             &api("/requests"),

@@ -65,6 +65,28 @@ pub enum AccountsCommand {
     /// destination names another (or the request opts out).
     #[command(subcommand)]
     Encryption(AccountEncryptionCommand),
+    /// What every person's package tells them about the processing (Art. 15): controller,
+    /// purposes, recipients, retention, source; per account, overridable per website.
+    #[command(subcommand, name = "privacy-statement")]
+    PrivacyStatement(PrivacyStatementCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyStatementCommand {
+    /// Print the statement as JSON (with `--website`: its overrides and what applies there).
+    Show {
+        name: String,
+        #[arg(long)]
+        website: Option<String>,
+    },
+    /// Set fields from a JSON object in FILE (`-`: stdin), as `PUT /account/privacy-statement`
+    /// takes it: fields left out keep their values, "" or null clears one.
+    Set {
+        name: String,
+        #[arg(long)]
+        website: Option<String>,
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,6 +25,9 @@ pub async fn accounts(args: &StoreArgs, cmd: AccountsCommand) -> anyhow::Result<
             return super::limits::account(args, &name, exports_per_day, max_export_size).await;
         }
         AccountsCommand::Encryption(cmd) => return super::account_key::run(args, cmd).await,
+        AccountsCommand::PrivacyStatement(cmd) => {
+            return super::privacy_statement::run(args, cmd).await;
+        }
     };
     let plan: Plan = plan.parse().map_err(|e: String| anyhow!(e))?;
     let store = super::open_store(args).await?;

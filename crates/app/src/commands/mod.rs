@@ -14,6 +14,7 @@ mod destinations;
 mod export;
 mod import;
 mod limits;
+mod privacy_statement;
 pub mod requests;
 mod schedules;
 mod serve;

@@ -1,6 +1,6 @@
 //! The `request_mail` job kind, and the escalation pass that queues some of them.
 //!
-//! A mail is queued in the transaction that decided it (a verification sent, an extension),
+//! A mail is queued in the transaction that decided it (a verification sent, an extension, a rejection),
 //! so a crash loses none; a transient relay failure is retried, a permanent one fails the job
 //! and the request's timeline says so. A sent mail is a `mail_sent` step. Mails name the
 //! request by id; the subject's address appears only as the recipient.
@@ -109,6 +109,19 @@ pub(super) async fn run(
                 request.received_on
             ),
         ),
+        RequestMail::Rejection { reason } => {
+            let statement = store
+                .privacy_statement(account, None)
+                .await
+                .map_err(transient)?
+                .map(|s| s.statement)
+                .unwrap_or_default();
+            (
+                request.subject_email.clone(),
+                "Your data request: we cannot act on it",
+                rejection_text(&request, reason, &statement),
+            )
+        }
         RequestMail::Escalation { threshold, due_on } => {
             let settings = store.request_settings(account).await.map_err(transient)?;
             let Some(contact) = settings.privacy_contact.clone() else {
@@ -157,6 +170,44 @@ fn verification_text(request: &Request, code: &str, link: &str) -> String {
     )
 }
 
+/// Art. 12(4): the reasons for not taking action, and the possibility of lodging a
+/// complaint with a supervisory authority and seeking a judicial remedy. Names the
+/// authority and a contact when the account's privacy statement has them.
+fn rejection_text(
+    request: &Request,
+    reason: &str,
+    statement: &ferry_domain::privacy_statement::PrivacyStatement,
+) -> String {
+    let mut text = format!(
+        "We received your {} request (reference {}) on {}.\n\n\
+         We are not taking action on it, for this reason:\n\n{reason}\n\n\
+         You have the right to lodge a complaint with a data protection supervisory authority, \
+         in particular in the EU country where you live or work or where you think the \
+         infringement took place (GDPR Articles 12(4) and 77).\n\n",
+        request.kind.as_str(),
+        request.id,
+        request.received_on,
+    );
+    if let Some(authority) = &statement.supervisory_authority {
+        text.push_str(&format!(
+            "The authority responsible for us:\n\n{authority}\n\n"
+        ));
+    }
+    text.push_str(
+        "You also have the right to seek a judicial remedy before a court (GDPR Article 79).\n\n",
+    );
+    if let Some(contact) = statement
+        .dpo_contact
+        .as_ref()
+        .or(statement.controller.as_ref())
+    {
+        text.push_str(&format!(
+            "To ask us about this decision, write to:\n\n{contact}\n"
+        ));
+    }
+    text
+}
+
 /// The timeline's record of the attempt, and the job's outcome.
 async fn record(
     worker: &Worker,
@@ -168,6 +219,7 @@ async fn record(
     let kind = match mail {
         RequestMail::Verification { .. } => "verification",
         RequestMail::Extension { .. } => "extension",
+        RequestMail::Rejection { .. } => "rejection",
         RequestMail::Escalation { .. } => "escalation",
         RequestMail::Delivery => "delivery",
     };

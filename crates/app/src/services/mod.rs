@@ -7,6 +7,7 @@
 //! - [`destinations`]: where exports are delivered, and an export's delivery.
 //! - [`encryption`]: which key an export is encrypted to; the account's default key.
 //! - [`keys`]: API keys: creating one (shown once) and revoking one.
+//! - [`privacy_statement`]: what the account tells a data subject beside their data.
 //! - [`users`]: finding a person, before exporting their data.
 //! - [`requests`]: data-subject requests: receipt, deadlines, verification, extensions.
 //! - [`dashboard_users`]: who may sign in to the dashboard, and checking their passwords.
@@ -16,6 +17,7 @@ pub mod destinations;
 pub mod encryption;
 pub mod exports;
 pub mod keys;
+pub mod privacy_statement;
 pub mod requests;
 pub mod schedules;
 pub mod users;

@@ -71,11 +71,12 @@ async fn a_persons_export_covers_every_linked_visitor_and_its_checksums_hold() {
             "events.csv",
             "sessions.csv",
             "profile.csv",
+            "report.html",
             "README.txt",
             "manifest.json"
         ]
     );
-    let manifest: Value = serde_json::from_slice(&files[5].1).unwrap();
+    let manifest: Value = serde_json::from_slice(&files[6].1).unwrap();
     for (entry, (name, content)) in manifest["files"].as_array().unwrap().iter().zip(&files) {
         assert_eq!(entry["name"], name.as_str());
         assert_eq!(entry["sha256"], hex::encode(sha2::Sha256::digest(content)));

@@ -99,6 +99,7 @@ async fn a_csv_export_unzips_and_every_manifest_checksum_matches() {
             "pageviews.csv",
             "events.csv",
             "profile.csv",
+            "report.html",
             "README.txt",
             "manifest.json"
         ]

@@ -118,7 +118,14 @@ async fn an_access_request_walks_from_receipt_through_approval_and_real_mail_to_
     assert_eq!(downloads.len(), 1, "{body}");
     let file = app.client.get(downloads[0]).send().await.unwrap();
     assert_eq!(file.status(), StatusCode::OK);
-    let data: Value = file.json().await.unwrap();
+    // A package: the JSON document beside the Art. 15 report.
+    let files = unzip(&file.bytes().await.unwrap());
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["export.json", "report.html", "README.txt", "manifest.json"]
+    );
+    let data: Value = serde_json::from_slice(&files[0].1).unwrap();
     assert_eq!(data["user"]["email"], email.as_str());
     let urls: Vec<&str> = data["pageviews"]
         .as_array()

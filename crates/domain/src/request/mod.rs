@@ -158,6 +158,9 @@ pub enum RequestMail {
     Verification { nonce: String },
     /// To the subject: the answer is extended (Art. 12(3)) to `due_on`, and why.
     Extension { due_on: NaiveDate, reason: String },
+    /// To the subject: the request is refused, why, and their right to complain to a
+    /// supervisory authority and to seek a judicial remedy (Art. 12(4)).
+    Rejection { reason: String },
     /// To the account's privacy contact: the request reached `threshold` (`due_soon`,
     /// `overdue`) of its due day `due_on`.
     Escalation {

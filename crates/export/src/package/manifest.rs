@@ -68,6 +68,8 @@ pub enum Kind {
         subject: SubjectRef,
         /// Every visitor matched to the subject, so a reviewer sees what was included.
         identities: Vec<Identity>,
+        /// The Art. 15 facts, when the package carries them (`report.html`).
+        about: Option<Box<crate::report::About>>,
     },
     /// A website's bulk export, its data files split into parts of at most `part_size` bytes.
     Website {
@@ -105,6 +107,7 @@ impl Serialize for Manifest<'_> {
             Kind::Person {
                 subject,
                 identities,
+                ..
             } => {
                 out.serialize_field("subject", subject)?;
                 out.serialize_field("identities", identities)?;

@@ -67,6 +67,12 @@ fn person(export: &Description) -> String {
             "In the CSV files, text that begins with = + - or @ starts with an apostrophe, so that a\nspreadsheet shows it instead of running it as a formula.\n"
         );
     }
+    if let Kind::Person {
+        about: Some(about), ..
+    } = &export.kind
+    {
+        out.push_str(&crate::report::readme_section(about));
+    }
     out
 }
 

@@ -2,11 +2,13 @@
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
+use ferry_domain::audit::AuditEvent;
+use ferry_domain::privacy_statement::{PrivacyStatement, StoredStatement};
 use ferry_domain::{Account, AccountId, IdentifyPolicy, Plan, ValidWebsite, Website};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::convert::{now_ms, time};
-use super::{SqliteStore, identify_policy};
+use super::{SqliteStore, identify_policy, privacy_statements};
 use crate::{Accounts, StoreError};
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -289,6 +291,33 @@ impl Accounts for SqliteStore {
         let id = website_id.to_string();
         self.pool
             .write(move |c| identify_policy::set_unsigned(c, &id, allow))
+            .await
+    }
+
+    async fn privacy_statement(
+        &self,
+        account: AccountId,
+        website: Option<&str>,
+    ) -> Result<Option<StoredStatement>, StoreError> {
+        let website = website.map(str::to_string);
+        self.pool
+            .read(move |c| privacy_statements::get(c, account, website.as_deref()))
+            .await
+    }
+
+    async fn set_privacy_statement(
+        &self,
+        account: AccountId,
+        website: Option<&str>,
+        statement: PrivacyStatement,
+        audit: AuditEvent,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let website = website.map(str::to_string);
+        self.pool
+            .write(move |c| {
+                privacy_statements::set(c, account, website.as_deref(), &statement, &audit, now)
+            })
             .await
     }
 }

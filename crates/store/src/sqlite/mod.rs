@@ -63,6 +63,7 @@ mod jobs;
 mod keys;
 mod limits;
 mod migrations;
+mod privacy_statements;
 mod queue;
 mod request_rows;
 mod request_settings;

@@ -4,6 +4,7 @@
 //! cancelled, or another worker reclaimed it), the stored files are deleted: a stalled
 //! worker's files never become reachable.
 
+mod about;
 mod bulk;
 mod hashing;
 mod person;

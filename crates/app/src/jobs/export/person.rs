@@ -1,4 +1,5 @@
-//! A person's export job: find them, stream their rows into `{id}.zip` or `{id}.json`.
+//! A person's export job: find them, stream their rows into `{id}.zip` (with the Art. 15
+//! answer, [`about`]) or `{id}.json`.
 
 use std::io;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use ferry_domain::export::Format;
 use ferry_domain::time::{rfc3339, whole_seconds};
 use ferry_export::person::{PersonExport, Written};
 
+use super::about;
 use super::sealed::{self, Sealed};
 use super::{Attempt, Output, hashing};
 use crate::error_code::ErrorCode;
@@ -64,6 +66,22 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
         }),
     };
     let zip = spec.zip || spec.format != Format::Json;
+    // Every package of a person's data carries the Art. 15 answer; a bare JSON document (the
+    // reference page's call) has no room for it.
+    let about = match zip {
+        true => Some(
+            about::gather(
+                worker.store.as_ref(),
+                account,
+                &subject_ref,
+                &subject.identities,
+                &job.id,
+            )
+            .await
+            .map_err(Failure::transient)?,
+        ),
+        false => None,
+    };
     let recipient = sealed::recipient(spec.encryption.as_ref(), worker.clock.now())?;
     let inner = format!("{}.{}", job.id, if zip { "zip" } else { "json" });
     let name = sealed::file_name(inner.clone(), recipient.is_some());
@@ -83,6 +101,7 @@ pub(super) async fn run(attempt: Attempt<'_>) -> Result<Output, Failure> {
             range: spec.range,
             neutralise: !spec.keep_formulas,
             encrypted_to: spec.encryption.as_ref().map(|e| e.fingerprint.as_str()),
+            about: about.as_ref(),
         };
         let file = std::fs::File::create(&path)?;
         let out =

@@ -2,7 +2,8 @@
 //!
 //! - `POST …/fulfil` on a verified request asks for the subject's exports through the same
 //!   export service as every other entry point (`services::exports::request_export`): one
-//!   JSON export for access; JSON and a ZIP of CSV files for portability. The subject is the
+//!   JSON export in a ZIP (with `report.html`, the Art. 15 answer) for access; JSON and a ZIP
+//!   of CSV files for portability. The subject is the
 //!   verified email (what the subject proved), never a user or visitor id given beside it.
 //! - When the account requires approval, `fulfil` only records what was asked for and stops
 //!   at `awaiting_approval`; `POST …/approve` (an `admin` key: a person, not the integration
@@ -186,7 +187,9 @@ async fn generate(
             format: Some(format.to_string()),
             one_time: Some(f.one_time),
             expires_in: Some(u64::from(settings.delivery_link_days) * 86_400),
-            zip: Some(*format == "csv"),
+            // A package, so that it carries the Art. 15 answer (`report.html`, the README's
+            // section) beside the rows: the access export, and portability's CSV one.
+            zip: Some(*format == "csv" || request.kind == RequestType::Access),
             encryption,
             ..ExportOptions::default()
         };

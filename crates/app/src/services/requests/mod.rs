@@ -25,8 +25,9 @@ pub mod verification;
 use chrono::NaiveDate;
 use ferry_domain::Millis;
 use ferry_domain::audit::AuditEvent;
+use ferry_domain::queue::{JobKind, Lane, NewJob};
 use ferry_domain::request::{
-    Deadline, Request, RequestAction, RequestStatus, RequestType, Step, Verification,
+    Deadline, Request, RequestAction, RequestMail, RequestStatus, RequestType, Step, Verification,
     normalize_email,
 };
 use ferry_store::{Created, RequestChange, Store, StoreError};
@@ -295,10 +296,30 @@ pub async fn advance(
         RequestStatus::InProgress => "started",
         other => other.as_str(),
     };
-    let change = recorded(actor.audit_name(), step, &request, details, now);
+    let reason = details["reason"].as_str().map(str::to_string);
+    let mut change = recorded(actor.audit_name(), step, &request, details, now);
+    if let (RequestStatus::Rejected, Some(reason)) = (request.status, reason) {
+        change.jobs.push(rejection_mail(&request, reason, now));
+    }
     let saved = save(store, actor, request, change, now).await?;
     tracing::info!(request.id = %saved.id, status = saved.status.as_str(), "request moved");
     Ok(saved)
+}
+
+/// The subject is told a refusal, its reason and their remedies (Art. 12(4)), by a mail
+/// queued with the change, so a crash loses none; one per request (it is rejected once).
+fn rejection_mail(request: &Request, reason: String, now: Millis) -> NewJob {
+    NewJob {
+        unique_key: Some(format!("request:{}:rejection", request.id)),
+        ..NewJob::now(
+            JobKind::RequestMail {
+                request_id: request.id.clone(),
+                mail: RequestMail::Rejection { reason },
+            },
+            Lane::Default,
+            now,
+        )
+    }
 }
 
 /// `PATCH /requests/{id}`: who handles it, and the notes. `""` clears either.
