@@ -39,7 +39,7 @@ async fn assert_every_route_sends_to_login(base: &str, cookie: Option<&str>) {
         }
         let response = request.send().await.unwrap();
         let expected = if path == "/" {
-            "/settings/privacy/data-export"
+            "/overview"
         } else {
             "/login"
         };
