@@ -7,6 +7,9 @@ mod chrome;
 mod cli;
 mod e2e;
 mod isolation;
+mod overview;
+mod overview_e2e;
+mod request_actions;
 mod requests;
 mod requests_e2e;
 mod scheduled;
@@ -14,6 +17,7 @@ mod scheduled_e2e;
 mod scheduled_edit;
 mod throttle;
 mod users_page;
+mod visitor_page;
 mod visitors;
 
 use ferry_store::{DashboardRole, Store};
