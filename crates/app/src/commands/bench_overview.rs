@@ -175,11 +175,11 @@ async fn sign_in(client: &reqwest::Client, base: &str, email: &str, password: &s
     Ok(format!("ferry_session={session}"))
 }
 
-fn report(label: &str, mut times: Vec<Duration>, pageviews: &str) {
+fn report(label: &str, mut times: Vec<Duration>, what: &str) {
     times.sort();
     let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
     println!(
-        "  {label:<10} {:>8.1} ms {:>8.1} ms {:>8.1} ms   ({pageviews} page views in the range)",
+        "  {label:<10} {:>8.1} ms {:>8.1} ms {:>8.1} ms   ({what})",
         at(0.5).as_secs_f64() * 1e3,
         at(0.95).as_secs_f64() * 1e3,
         at(1.0).as_secs_f64() * 1e3
@@ -273,7 +273,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 .unwrap_or("?")
                 .to_string();
         }
-        report(&format!("{days} days"), times, &shown);
+        report(&format!("{days} days"), times, &format!("{shown} page views"));
+        // Where the time goes: the page's two store reads alone, one after the other.
+        let range = ferry_domain::DateRange { from, to: last_day };
+        let (mut totals, mut pages) = (Vec::new(), Vec::new());
+        for _ in 0..args.requests.min(10) {
+            let started = Instant::now();
+            store.totals(&website, range).await?;
+            totals.push(started.elapsed());
+            let started = Instant::now();
+            store.pages(&website, range, None, 10).await?;
+            pages.push(started.elapsed());
+        }
+        report("  totals", totals, "chart and tiles");
+        report("  top 10", pages, "top pages");
     }
     Ok(())
 }
