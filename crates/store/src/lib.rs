@@ -90,8 +90,7 @@ pub mod prelude {
     pub use crate::{
         Accounts as _, Analytics as _, Audit as _, BulkStore as _, DashboardUsers as _,
         Destinations as _, Exports as _, Ingest as _, Keys as _, Limits as _, Requests as _,
-        Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _,
-        VisitorActivity as _,
+        Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _, VisitorActivity as _,
     };
 }
 

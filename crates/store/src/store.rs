@@ -2,8 +2,7 @@ use ferry_domain::Millis;
 
 use crate::{
     Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Exports, Ingest, JobQueue,
-    Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping,
-    VisitorActivity,
+    Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping, VisitorActivity,
 };
 
 /// A UTC window `[start, end)` in milliseconds.

@@ -156,7 +156,12 @@ fn encode(v: &str) -> String {
 }
 
 /// Signs in as a browser would; the session cookie.
-async fn sign_in(client: &reqwest::Client, base: &str, email: &str, password: &str) -> anyhow::Result<String> {
+async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
     let page = client.get(format!("{base}/login")).send().await?;
     let csrf = cookie(&page, "ferry_login_csrf").context("the login page sets its CSRF cookie")?;
     let response = client
@@ -205,7 +210,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         let store = ferry_store::open("", &dir).await?;
         super::bench::bench_tenant(store.as_ref()).await?;
-        let start = Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_millis()
+        let start = Utc::now()
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp_millis()
             - DAYS * DAY_MS;
         let began = Instant::now();
         build(store.as_ref(), &args, start).await?;
@@ -221,10 +231,23 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
 
     let store = ferry_store::open("", &dir).await?;
-    let account = store.account_by_name("bench").await?.context("no `bench` account in --dir")?;
-    let website = store.website(account.id, WEBSITE).await?.context("no bench website")?;
-    let (_, last) = store.activity_span(&website).await?.context("the store is empty")?;
-    let last_day = Utc.timestamp_millis_opt(last).single().unwrap_or_default().date_naive();
+    let account = store
+        .account_by_name("bench")
+        .await?
+        .context("no `bench` account in --dir")?;
+    let website = store
+        .website(account.id, WEBSITE)
+        .await?
+        .context("no bench website")?;
+    let (_, last) = store
+        .activity_span(&website)
+        .await?
+        .context("the store is empty")?;
+    let last_day = Utc
+        .timestamp_millis_opt(last)
+        .single()
+        .unwrap_or_default()
+        .date_naive();
     // A new dashboard user each run (signing in is what the page needs, not who).
     let email = format!("bench-{}@example.com", crate::keys::random_id("", 6));
     let password = crate::services::dashboard_users::new_password();
@@ -252,7 +275,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     );
     for days in [7, 30, 90] {
         let from = last_day - chrono::Duration::days(days - 1);
-        let url = format!("{base}/overview?website={WEBSITE}&range=custom&from={from}&to={last_day}");
+        let url =
+            format!("{base}/overview?website={WEBSITE}&range=custom&from={from}&to={last_day}");
         let (mut times, mut shown) = (Vec::new(), String::new());
         for i in 0..args.requests + 3 {
             let started = Instant::now();
@@ -273,7 +297,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 .unwrap_or("?")
                 .to_string();
         }
-        report(&format!("{days} days"), times, &format!("{shown} page views"));
+        report(
+            &format!("{days} days"),
+            times,
+            &format!("{shown} page views"),
+        );
         // Where the time goes: the page's two store reads alone, one after the other.
         let range = ferry_domain::DateRange { from, to: last_day };
         let (mut totals, mut pages) = (Vec::new(), Vec::new());

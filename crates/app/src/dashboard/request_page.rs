@@ -18,12 +18,12 @@ use super::Dashboard;
 use super::page::{Chrome, PageError, render};
 use super::requests::{DaysLeft, PATH, days_left, rule_text};
 use super::session::SignedIn;
-use ferry_store::DashboardRole;
 use crate::error_code::{ErrorCode, Problem};
 use crate::services::requests::deadlines::{self, Extension, due};
 use crate::services::requests::fulfilment::{self, FulfilBody};
 use crate::services::requests::verification::{self, Proof};
 use crate::services::requests::{self, Change, day_of};
+use ferry_store::DashboardRole;
 
 /// Every step's form; each action reads the fields it needs.
 #[derive(Debug, Default, Deserialize)]

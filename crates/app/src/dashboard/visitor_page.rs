@@ -116,10 +116,10 @@ pub async fn page(
         .find_subject(s.user.account, &by, website)
         .await?
         .ok_or_else(not_found)?;
-    let (mine, others): (Vec<Identity>, Vec<Identity>) =
-        subject.identities.into_iter().partition(|i| {
-            i.visitor_id == visitor_id && website.is_none_or(|w| w == i.website_id)
-        });
+    let (mine, others): (Vec<Identity>, Vec<Identity>) = subject
+        .identities
+        .into_iter()
+        .partition(|i| i.visitor_id == visitor_id && website.is_none_or(|w| w == i.website_id));
     let mut mine = mine.into_iter();
     let visitor = mine.next().ok_or_else(not_found)?;
     let others = others.into_iter().chain(mine).collect();

@@ -31,7 +31,10 @@ pub async fn visitor_activity(store: &Arc<dyn Store>, v1: i64) {
 
     // A cursor of another list, or made up, is refused rather than misread.
     let theirs = store.visitor_sessions(v1, Some(&cursor), 10).await;
-    assert!(matches!(theirs, Err(StoreError::InvalidCursor)), "{theirs:?}");
+    assert!(
+        matches!(theirs, Err(StoreError::InvalidCursor)),
+        "{theirs:?}"
+    );
     let made_up = store.visitor_events(v1, Some("bm9wZQ"), 10).await;
     assert!(matches!(made_up, Err(StoreError::InvalidCursor)));
 }

@@ -40,11 +40,7 @@ async fn assert_every_route_sends_to_login(base: &str, cookie: Option<&str>) {
             request = request.header(COOKIE, cookie);
         }
         let response = request.send().await.unwrap();
-        let expected = if path == "/" {
-            "/overview"
-        } else {
-            "/login"
-        };
+        let expected = if path == "/" { "/overview" } else { "/login" };
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{method} {path}");
         assert_eq!(location(&response), expected, "{method} {path}");
     }

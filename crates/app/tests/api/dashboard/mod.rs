@@ -170,7 +170,11 @@ pub async fn try_login(
 pub async fn login(base: &str, email: &str) -> Signed {
     let response = try_login(base, email, PASSWORD, &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "signed in");
-    assert_eq!(location(&response), "/overview", "signing in lands on the overview");
+    assert_eq!(
+        location(&response),
+        "/overview",
+        "signing in lands on the overview"
+    );
     let (token, _) = set_cookie(&response, "ferry_session").expect("a session cookie");
     let mut signed = Signed {
         base: base.to_string(),

@@ -25,18 +25,30 @@ async fn recent_traffic(app: &TestApp) {
         "visitor_id": "v-ann", "user_id": "user_100", "email": "ann@example.com"})];
     for day in 0..10 {
         for m in 0..=(day % 4) as u32 {
-            let url = if m == 0 { "/pricing".to_string() } else { format!("/docs/{m}") };
+            let url = if m == 0 {
+                "/pricing".to_string()
+            } else {
+                format!("/docs/{m}")
+            };
             lines.push(pageview(&app.website, "v-ann", &days_ago(day, m), &url));
         }
         lines.push(pageview(&app.website, "anon-7", &days_ago(day, 30), "/"));
     }
-    lines.push(json!({"type": "event", "website_id": app.website, "visitor_id": "v-ann",
-        "timestamp": days_ago(1, 5), "name": "signup", "properties": {"plan": "pro"}}));
+    lines.push(
+        json!({"type": "event", "website_id": app.website, "visitor_id": "v-ann",
+        "timestamp": days_ago(1, 5), "name": "signup", "properties": {"plan": "pro"}}),
+    );
     app.ingest_ok(&lines).await;
 }
 
 async fn value(chrome: &Chrome, css: &str) -> String {
-    chrome.wait_for(css).await.prop("value").await.unwrap().unwrap()
+    chrome
+        .wait_for(css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 async fn sign_in(chrome: &Chrome, app: &TestApp) {
@@ -68,29 +80,56 @@ async fn the_overview_shows_the_apis_numbers_and_a_visitors_page_exports_their_d
         assert_eq!(shown, api["totals"][field].to_string(), "{css}");
     }
     assert!(api["totals"]["pageviews"].as_u64().unwrap() > 20, "{api}");
-    let bars = c.find_all(Locator::Css("#daily-chart rect.bar")).await.unwrap();
+    let bars = c
+        .find_all(Locator::Css("#daily-chart rect.bar"))
+        .await
+        .unwrap();
     assert_eq!(bars.len(), 30, "one bar a day");
     let top = chrome.wait_for("#top-pages").await.text().await.unwrap();
     assert!(top.contains("/pricing"), "{top}");
     chrome.shoot("40-overview").await;
 
     // The last 7 days, from the picker.
-    chrome.wait_for("#range").await.select_by_value("7").await.unwrap();
+    chrome
+        .wait_for("#range")
+        .await
+        .select_by_value("7")
+        .await
+        .unwrap();
     chrome.click_to_load("#show-overview").await;
-    let bars = c.find_all(Locator::Css("#daily-chart rect.bar")).await.unwrap();
+    let bars = c
+        .find_all(Locator::Css("#daily-chart rect.bar"))
+        .await
+        .unwrap();
     assert_eq!(bars.len(), 7);
     let (from, to) = (value(&chrome, "#from").await, value(&chrome, "#to").await);
     let api = app.summary(&app.website, &from, &to).await;
-    let shown = chrome.wait_for("#total-pageviews").await.text().await.unwrap();
+    let shown = chrome
+        .wait_for("#total-pageviews")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(shown, api["totals"]["pageviews"].to_string());
 
     // Visitors → the person's visitor → Export visitor data.
     chrome.click_to_load("nav a[href='/visitors']").await;
     chrome.click_to_load("#visitor-v-ann a.visitor-link").await;
     let who = chrome.wait_for("#identity").await.text().await.unwrap();
-    assert!(who.contains("user_100") && who.contains("ann@example.com"), "{who}");
-    let events = chrome.wait_for("#visitor-events").await.text().await.unwrap();
-    assert!(events.contains("signup") && events.contains("pro"), "{events}");
+    assert!(
+        who.contains("user_100") && who.contains("ann@example.com"),
+        "{who}"
+    );
+    let events = chrome
+        .wait_for("#visitor-events")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        events.contains("signup") && events.contains("pro"),
+        "{events}"
+    );
     chrome.shoot("41-visitor").await;
     chrome.click_to_load("#export-visitor").await;
     let notice = chrome.wait_for_text("#notice", "exp_").await;

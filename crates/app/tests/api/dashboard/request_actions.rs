@@ -26,17 +26,29 @@ async fn require_approval(app: &TestApp) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-async fn step(signed: &Signed, request: &Value, action: &str, form: &[(&str, &str)]) -> reqwest::Response {
+async fn step(
+    signed: &Signed,
+    request: &Value,
+    action: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     signed
         .post(&format!("{QUEUE}/{}/{action}", id(request)), form, true)
         .await
 }
 
 #[tokio::test]
-async fn send_verification_enter_the_code_fulfil_and_approve_from_the_page_mail_the_subject_their_data() {
+async fn send_verification_enter_the_code_fulfil_and_approve_from_the_page_mail_the_subject_their_data()
+ {
     let app = app_with_mail().await;
     add_user(app.store.as_ref(), "acme", "admin@company.com").await;
-    add_user_as(app.store.as_ref(), "acme", "member@company.com", DashboardRole::Member).await;
+    add_user_as(
+        app.store.as_ref(),
+        "acme",
+        "member@company.com",
+        DashboardRole::Member,
+    )
+    .await;
     require_approval(&app).await;
     let email = unique_email("dash-fulfil");
     person(&app, &email).await;
@@ -51,7 +63,10 @@ async fn send_verification_enter_the_code_fulfil_and_approve_from_the_page_mail_
     let verified = step(&admin, &request, "verify", &[("code", &code)]).await;
     assert_eq!(verified.status(), StatusCode::SEE_OTHER);
     let page = admin.text(&format!("{QUEUE}/{}", id(&request))).await;
-    assert!(page.contains("id=\"fulfil-form\"") && !page.contains("id=\"approve-form\""), "{page}");
+    assert!(
+        page.contains("id=\"fulfil-form\"") && !page.contains("id=\"approve-form\""),
+        "{page}"
+    );
 
     let asked = step(&admin, &request, "fulfil", &[("one_time", "on")]).await;
     assert_eq!(asked.status(), StatusCode::SEE_OTHER);
@@ -59,13 +74,19 @@ async fn send_verification_enter_the_code_fulfil_and_approve_from_the_page_mail_
     assert_eq!(shown["status"], "awaiting_approval");
     assert_eq!(shown["fulfilment"]["one_time"], true);
     app.run_jobs().await;
-    assert!(exports(&app).await.is_empty(), "nothing generated before approval");
+    assert!(
+        exports(&app).await.is_empty(),
+        "nothing generated before approval"
+    );
 
     // A member sees the step but cannot take it: the page says why, nothing moves.
     let refused = step(&member, &request, "approve", &[]).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let body = refused.text().await.unwrap();
-    assert!(body.contains("id=\"error-approve\"") && body.contains("Only an admin"), "{body}");
+    assert!(
+        body.contains("id=\"error-approve\"") && body.contains("Only an admin"),
+        "{body}"
+    );
     assert_eq!(show(&app, &request).await["status"], "awaiting_approval");
 
     let approved = step(&admin, &request, "approve", &[("reason", "checked the ID")]).await;
@@ -81,9 +102,22 @@ async fn send_verification_enter_the_code_fulfil_and_approve_from_the_page_mail_
     assert_eq!(shown["status"], "delivered");
     assert_eq!(
         steps(&shown),
-        ["received", "verification_sent", "mail_sent", "verified", "approval_requested", "approved", "delivered"]
+        [
+            "received",
+            "verification_sent",
+            "mail_sent",
+            "verified",
+            "approval_requested",
+            "approved",
+            "delivered"
+        ]
     );
-    let by_the_user = ["verification_sent", "verified", "approval_requested", "approved"];
+    let by_the_user = [
+        "verification_sent",
+        "verified",
+        "approval_requested",
+        "approved",
+    ];
     for s in shown["timeline"].as_array().unwrap() {
         if by_the_user.contains(&s["step"].as_str().unwrap()) {
             assert_eq!(s["actor"], "admin@company.com", "{s}");
@@ -93,7 +127,10 @@ async fn send_verification_enter_the_code_fulfil_and_approve_from_the_page_mail_
         .get_json(&app.api(&format!("/exports/{export_id}/receipt")))
         .await;
     assert!(
-        receipt["requested_by"].as_str().unwrap().contains("admin@company.com"),
+        receipt["requested_by"]
+            .as_str()
+            .unwrap()
+            .contains("admin@company.com"),
         "{receipt}"
     );
 }
