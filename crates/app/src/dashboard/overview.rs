@@ -1,8 +1,9 @@
 //! Overview: one website's totals, a daily chart (inline SVG) and its top pages over the last
 //! 7, 30 or 90 days or chosen days — the landing page after signing in. Everything comes from
-//! the rollups behind the API's `GET /analytics/{id}` and `/pages` (the same store calls), so
-//! the page costs the same at any number of page views. Another account's website is "not
-//! found"; an account without a website is told how to add one.
+//! the rollups behind the API's `GET /analytics/{id}` and `/pages` (the same store calls): the
+//! totals and chart cost the same at any number of page views; the top pages grow with the
+//! distinct URLs per 15 minutes (README, "What the Overview costs"). Another account's website
+//! is "not found"; an account without a website is told how to add one.
 
 use askama::Template;
 use axum::extract::{Query, State};
