@@ -7,9 +7,9 @@ use ferry_domain::analytics::DayPoint;
 pub const WIDTH: u32 = 720;
 pub const HEIGHT: u32 = 240;
 /// Room left of the plot for the y labels, and below it for the dates.
-const LEFT: u32 = 48;
+const LEFT: u32 = 56;
 const BOTTOM: u32 = 24;
-const TOP: u32 = 8;
+const TOP: u32 = 16;
 /// At most this many date labels under the bars.
 const LABELS: usize = 7;
 
@@ -26,7 +26,21 @@ pub struct Bar {
 
 pub struct Tick {
     pub y: f64,
-    pub value: u64,
+    /// The step's value short enough for the room left of the plot: `250k`, `1.5M`.
+    pub label: String,
+}
+
+fn short(v: u64) -> String {
+    match v {
+        0..1_000 => v.to_string(),
+        1_000..1_000_000 => trimmed(v as f64 / 1e3, "k"),
+        _ => trimmed(v as f64 / 1e6, "M"),
+    }
+}
+
+fn trimmed(v: f64, unit: &str) -> String {
+    let text = format!("{v:.1}");
+    format!("{}{unit}", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 pub struct Chart {
@@ -78,7 +92,7 @@ pub fn daily(points: &[DayPoint]) -> Chart {
     let ticks = (0..=4)
         .map(|k| Tick {
             y: f64::from(HEIGHT - BOTTOM) - scale(step * k),
-            value: step * k,
+            label: short(step * k),
         })
         .collect();
     Chart {
@@ -114,13 +128,21 @@ mod tests {
     }
 
     #[test]
+    fn axis_labels_are_short() {
+        assert_eq!(super::short(500), "500");
+        assert_eq!(super::short(250_000), "250k");
+        assert_eq!(super::short(1_500_000), "1.5M");
+        assert_eq!(super::short(2_000_000), "2M");
+    }
+
+    #[test]
     fn the_tallest_bar_fits_and_labels_are_sparse() {
         let points: Vec<_> = (1..=30).map(|d| day(d, u64::from(d) * 10)).collect();
         let chart = super::daily(&points);
         assert_eq!(chart.bars.len(), 30);
         assert!(chart.bars.iter().all(|b| b.y >= 0.0 && b.height >= 0.0));
         assert!(chart.bars.iter().filter(|b| b.label.is_some()).count() <= 7);
-        assert_eq!(chart.ticks.last().unwrap().value, 400);
+        assert_eq!(chart.ticks.last().unwrap().label, "400");
         assert_eq!(chart.bars[0].title, "2024-05-01: 10 page views");
     }
 }
