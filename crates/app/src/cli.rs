@@ -228,6 +228,10 @@ pub struct BenchArgs {
     /// Instead: bulk export throughput, chain to a finished ZIP and memory (see README).
     #[arg(long)]
     pub bulk: bool,
+    /// Instead: the dashboard Overview's latency, signed in over HTTP, for 7, 30 and 90 days,
+    /// on a store of `--pageviews` page views with UUID visitor ids (built once per `--dir`).
+    #[arg(long)]
+    pub overview: bool,
     /// Bulk: page views to generate.
     #[arg(long, default_value_t = 10_000_000)]
     pub pageviews: u64,

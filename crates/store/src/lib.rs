@@ -18,6 +18,8 @@
 //! - [`Destinations`] (`destinations`): destinations, deliveries and alert webhooks.
 //! - [`Requests`] (`requests`): data-subject requests, their timelines, request settings.
 //! - [`DashboardUsers`] (`dashboard`): who signs in to the dashboard, and their sessions.
+//! - [`VisitorActivity`] (`activity`): one visitor's sessions, page views and events, newest
+//!   first a page at a time (the dashboard's visitor page).
 //!
 //! Besides them:
 //! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
@@ -30,6 +32,7 @@
 //! `tests/contract.rs` is the story every backend must pass.
 
 mod accounts;
+mod activity;
 mod analytics;
 mod audit;
 mod bulk;
@@ -52,6 +55,7 @@ mod subjects;
 mod sweep;
 
 pub use accounts::Accounts;
+pub use activity::VisitorActivity;
 pub use analytics::Analytics;
 pub use audit::{Audit, AuditBreak, AuditChain, AuditFilter};
 pub use bulk::BulkStore;
@@ -86,7 +90,7 @@ pub mod prelude {
     pub use crate::{
         Accounts as _, Analytics as _, Audit as _, BulkStore as _, DashboardUsers as _,
         Destinations as _, Exports as _, Ingest as _, Keys as _, Limits as _, Requests as _,
-        Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _,
+        Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _, VisitorActivity as _,
     };
 }
 

@@ -2,7 +2,7 @@ use ferry_domain::Millis;
 
 use crate::{
     Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Exports, Ingest, JobQueue,
-    Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping,
+    Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping, VisitorActivity,
 };
 
 /// A UTC window `[start, end)` in milliseconds.
@@ -28,6 +28,7 @@ pub trait Store:
     + Destinations
     + Requests
     + DashboardUsers
+    + VisitorActivity
     + Send
     + Sync
     + 'static
@@ -51,6 +52,7 @@ impl<T> Store for T where
         + Destinations
         + Requests
         + DashboardUsers
+        + VisitorActivity
         + Send
         + Sync
         + 'static

@@ -13,6 +13,8 @@ use ferry_domain::{
 };
 use ferry_store::{RowReceiver, Store, StoreError};
 
+#[path = "contract/activity.rs"]
+mod activity;
 #[path = "contract/audit.rs"]
 mod audit;
 #[path = "contract/bulk.rs"]
@@ -42,6 +44,7 @@ mod subjects;
 #[path = "contract/sweep.rs"]
 mod sweep;
 
+use activity::visitor_activity;
 use audit::{audit, limits};
 use bulk::{bulk, segments};
 use dashboard::{dashboard, dashboard_removal};
@@ -131,6 +134,7 @@ pub async fn story(store: Arc<dyn Store>) {
     analytics(&store, &website).await;
     let v1 = subjects(&store, acme, other).await;
     subject_rows(&store, v1).await;
+    visitor_activity(&store, v1).await;
     let now = exports(&store, acme, other).await;
     retries(&store, acme, now).await;
     destinations(&store, acme, other, now).await;

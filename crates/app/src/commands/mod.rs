@@ -8,6 +8,7 @@ mod bench;
 mod bench_bulk;
 mod bench_delivery;
 mod bench_exports;
+mod bench_overview;
 mod compact;
 mod demo;
 mod destinations;
@@ -54,6 +55,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) if args.exports => bench_exports::run(args).await,
         Command::Bench(args) if args.bulk => bench_bulk::run(args).await,
+        Command::Bench(args) if args.overview => bench_overview::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     }
 }

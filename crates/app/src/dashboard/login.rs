@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::page::{PageError, render};
 use super::session::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_TTL_MS, SignedIn};
-use super::{Dashboard, HOME, throttle};
+use super::{Dashboard, LANDING, throttle};
 use crate::services::dashboard_users::check_password;
 
 #[derive(Template)]
@@ -37,7 +37,7 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     if session::current(&state, &headers).await?.is_some() {
-        return Ok(Redirect::to(HOME).into_response());
+        return Ok(Redirect::to(LANDING).into_response());
     }
     let token = session::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_else(session::new_token);
     let page = render(
@@ -124,7 +124,7 @@ pub async fn submit(
     );
     crate::audit::record_or_log(state.app.store.as_ref(), user.account, entry).await;
     tracing::info!(user.id = %user.id, "signed in to the dashboard");
-    let response = Redirect::to(HOME).into_response();
+    let response = Redirect::to(LANDING).into_response();
     let response = with_cookie(
         response,
         session::set_cookie(SESSION_COOKIE, Some(&token), "/", state.secure_cookies),

@@ -7,7 +7,9 @@
 //!   password guessing.
 //! - `login`: `/login`, `/logout`.
 //! - `data_export`: Settings → Privacy → Data Export, with `export_list` and `receipt`; `audit_log`: Settings → Audit Log;
-//!   `api_keys`: Settings → API keys (admins); `visitors`: a website's visitors, each exportable.
+//!   `api_keys`: Settings → API keys (admins); `visitors`: a website's visitors, each exportable,
+//!   with `visitor_page` (one visitor's identities and activity).
+//! - `overview`: a website's totals, daily chart (`chart`) and top pages; the landing page.
 //! - `scheduled`: Settings → Data Export → Scheduled, with `schedule_forms` and
 //!   `destination_forms` (schedules, their runs, destinations and their tests); `users`:
 //!   Settings → Users (admins).
@@ -18,11 +20,13 @@
 mod api_keys;
 mod assets;
 mod audit_log;
+mod chart;
 mod csrf;
 mod data_export;
 mod destination_forms;
 mod export_list;
 mod login;
+mod overview;
 mod page;
 mod receipt;
 mod request_page;
@@ -32,6 +36,7 @@ mod scheduled;
 mod session;
 mod throttle;
 mod users;
+mod visitor_page;
 mod visitors;
 
 use std::sync::Arc;
@@ -46,8 +51,11 @@ use crate::startup::AppState;
 /// Forms are small; a PGP public key is the largest thing one carries (64 KiB at most).
 const FORM_BODY_LIMIT: usize = 256 * 1024;
 
-/// Where signing in lands, and what `/` shows.
+/// Settings → Privacy → Data Export, where a generated export is followed.
 pub const HOME: &str = "/settings/privacy/data-export";
+
+/// Where signing in lands, and what `/` shows: the first website's overview.
+pub const LANDING: &str = overview::PATH;
 
 #[derive(Clone)]
 pub struct Dashboard {
@@ -100,7 +108,7 @@ pub fn router(app: AppState) -> Router<AppState> {
         app,
     };
     Router::new()
-        .route("/", get(|| async { Redirect::to(HOME) }))
+        .route("/", get(|| async { Redirect::to(LANDING) }))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route(assets::CSS_PATH, get(assets::css))
@@ -117,7 +125,9 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/settings/audit-log.csv", get(audit_log::csv))
         .route("/settings/audit-log/verify", get(audit_log::verify))
         .route(api_keys::PATH, get(api_keys::page).post(api_keys::create))
+        .route(overview::PATH, get(overview::page))
         .route(visitors::PATH, get(visitors::page))
+        .route("/visitors/{visitor_id}", get(visitor_page::page))
         .route("/settings/api-keys/{key_id}/revoke", post(api_keys::revoke))
         .merge(scheduled_routes())
         .route(users::PATH, get(users::page).post(users::create))

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use ferry_domain::request::{MAX_EXTENSION_MONTHS, Request, RequestAction, Step};
+use ferry_domain::request::{MAX_EXTENSION_MONTHS, Request, RequestAction, RequestType, Step};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -20,8 +20,10 @@ use super::requests::{DaysLeft, PATH, days_left, rule_text};
 use super::session::SignedIn;
 use crate::error_code::{ErrorCode, Problem};
 use crate::services::requests::deadlines::{self, Extension, due};
+use crate::services::requests::fulfilment::{self, FulfilBody};
 use crate::services::requests::verification::{self, Proof};
 use crate::services::requests::{self, Change, day_of};
+use ferry_store::DashboardRole;
 
 /// Every step's form; each action reads the fields it needs.
 #[derive(Debug, Default, Deserialize)]
@@ -37,6 +39,9 @@ pub struct ActionForm {
     assignee: Option<String>,
     #[serde(default)]
     notes: Option<String>,
+    /// Fulfil: each download link in the subject's mail works once (a checkbox: present or not).
+    #[serde(default)]
+    one_time: Option<String>,
 }
 
 pub struct StepRow {
@@ -57,6 +62,8 @@ struct RequestPage {
     verification: &'static str,
     steps: Vec<StepRow>,
     max_months: u32,
+    /// The account requires an admin's approval before fulfilment's exports are made.
+    require_approval: bool,
     /// The action whose form the error belongs next to, and the message.
     error_for: &'static str,
     error: String,
@@ -80,6 +87,15 @@ impl RequestPage {
             "update" => true,
             _ => self.r.status.allowed().iter().any(|a| a.as_str() == action),
         }
+    }
+    fn is_erasure(&self) -> bool {
+        self.r.kind == RequestType::Erasure
+    }
+    fn is_portability(&self) -> bool {
+        self.r.kind == RequestType::Portability
+    }
+    fn needs_approval(&self) -> bool {
+        self.require_approval
     }
     fn error_at(&self, action: &str) -> bool {
         self.error_for == action && !self.error.is_empty()
@@ -139,6 +155,19 @@ fn step_row(s: Step) -> StepRow {
     }
 }
 
+/// Fulfilling ends in a mail to the subject (their download links): refused before anything
+/// changes when Ferry has no relay, as the API's route refuses it.
+fn require_mail(configured: bool) -> Result<(), Problem> {
+    if configured {
+        return Ok(());
+    }
+    Err(Problem::new(
+        ErrorCode::MailRelayNotConfigured,
+        "Ferry has no SMTP relay to mail the subject their data through: start it with \
+         FERRY_SMTP_URL and FERRY_SMTP_FROM",
+    ))
+}
+
 fn not_found(problem: Problem) -> PageError {
     if problem.status() == StatusCode::NOT_FOUND {
         PageError {
@@ -181,6 +210,7 @@ async fn show(
         verification,
         steps: steps.into_iter().map(step_row).collect(),
         max_months: MAX_EXTENSION_MONTHS,
+        require_approval: settings.require_approval,
         error_for,
         error,
         form,
@@ -260,6 +290,30 @@ pub async fn act(
                 )),
             };
             ("extend", done)
+        }
+        "fulfil" => {
+            let done = async {
+                require_mail(app.worker.mail.is_some())?;
+                let body = FulfilBody {
+                    one_time: Some(form.one_time.is_some()),
+                    encryption: None,
+                };
+                fulfilment::fulfil(store, clock, &actor, &id, body).await
+            }
+            .await;
+            ("fulfil", done)
+        }
+        "approve" => {
+            // The API asks for an `admin` key: the approval is a person's, and here an admin's.
+            let done = if s.user.role == DashboardRole::Admin {
+                fulfilment::approve(store, clock, &actor, &id, form.reason.clone()).await
+            } else {
+                Err(Problem::new(
+                    ErrorCode::InsufficientScope,
+                    "Only an admin of this account may approve sending a subject their data: ask one to approve it.",
+                ))
+            };
+            ("approve", done)
         }
         "update" => {
             let change = Change {

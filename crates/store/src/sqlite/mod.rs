@@ -39,6 +39,7 @@
 //! - `spans`: the first and last activity of a website or a person, for "no data in that range".
 
 mod accounts;
+mod activity;
 mod analytics;
 mod analytics_raw;
 mod audit;

@@ -8,7 +8,7 @@ use super::{PASSWORD, add_person, add_user, client, location, login, set_cookie,
 use crate::helpers::{spawn_app, spawn_app_with};
 
 /// Every route the dashboard adds, with a method it takes.
-const ROUTES: [(&str, &str); 13] = [
+const ROUTES: [(&str, &str); 15] = [
     ("GET", "/"),
     ("GET", "/settings/privacy/data-export"),
     ("POST", "/settings/privacy/data-export"),
@@ -22,6 +22,8 @@ const ROUTES: [(&str, &str); 13] = [
     ("POST", "/settings/api-keys"),
     ("POST", "/settings/api-keys/key_1/revoke"),
     ("GET", "/visitors"),
+    ("GET", "/overview"),
+    ("GET", "/visitors/v-1"),
 ];
 
 async fn assert_every_route_sends_to_login(base: &str, cookie: Option<&str>) {
@@ -38,11 +40,7 @@ async fn assert_every_route_sends_to_login(base: &str, cookie: Option<&str>) {
             request = request.header(COOKIE, cookie);
         }
         let response = request.send().await.unwrap();
-        let expected = if path == "/" {
-            "/settings/privacy/data-export"
-        } else {
-            "/login"
-        };
+        let expected = if path == "/" { "/overview" } else { "/login" };
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{method} {path}");
         assert_eq!(location(&response), expected, "{method} {path}");
     }

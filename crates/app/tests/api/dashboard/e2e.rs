@@ -34,6 +34,11 @@ async fn a_dpo_signs_in_finds_a_person_by_email_exports_downloads_and_finds_it_i
     chrome.fill("#password", PASSWORD).await;
     chrome.click("form[action='/login'] button").await;
 
+    // Signing in lands on the overview; Data Export is in the navigation.
+    chrome.wait_for("#totals").await;
+    chrome
+        .click("nav a[href='/settings/privacy/data-export']")
+        .await;
     chrome.wait_for("#find").await;
     chrome.shoot("02-data-export").await;
     chrome.fill("#find", "ann@example.com").await;

@@ -7,6 +7,9 @@ mod chrome;
 mod cli;
 mod e2e;
 mod isolation;
+mod overview;
+mod overview_e2e;
+mod request_actions;
 mod requests;
 mod requests_e2e;
 mod scheduled;
@@ -14,6 +17,7 @@ mod scheduled_e2e;
 mod scheduled_edit;
 mod throttle;
 mod users_page;
+mod visitor_page;
 mod visitors;
 
 use ferry_store::{DashboardRole, Store};
@@ -166,7 +170,11 @@ pub async fn try_login(
 pub async fn login(base: &str, email: &str) -> Signed {
     let response = try_login(base, email, PASSWORD, &[]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "signed in");
-    assert_eq!(location(&response), "/settings/privacy/data-export");
+    assert_eq!(
+        location(&response),
+        "/overview",
+        "signing in lands on the overview"
+    );
     let (token, _) = set_cookie(&response, "ferry_session").expect("a session cookie");
     let mut signed = Signed {
         base: base.to_string(),

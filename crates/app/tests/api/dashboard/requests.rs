@@ -59,6 +59,8 @@ async fn no_requests_page_or_step_is_reachable_without_signing_in() {
         "close",
         "extend",
         "update",
+        "fulfil",
+        "approve",
     ] {
         routes.push(("POST", format!("{QUEUE}/{real}/{step}")));
     }

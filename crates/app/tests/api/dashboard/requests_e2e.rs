@@ -37,7 +37,8 @@ async fn a_dpo_creates_a_request_opens_it_and_extends_it_with_a_reason() {
     chrome.fill("#email", "admin@company.com").await;
     chrome.fill("#password", PASSWORD).await;
     chrome.click("form[action='/login'] button").await;
-    chrome.wait_for("#find").await;
+    // Signing in lands on the overview.
+    chrome.wait_for("#totals").await;
     chrome.click("a[href='/settings/privacy/requests']").await;
 
     // The queue: a new request from its form (received today).

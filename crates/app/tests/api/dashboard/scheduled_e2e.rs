@@ -36,7 +36,8 @@ async fn a_dpo_saves_an_s3_destination_tests_it_schedules_a_daily_export_to_it_a
     chrome.fill("#email", "admin@company.com").await;
     chrome.fill("#password", PASSWORD).await;
     chrome.click("form[action='/login'] button").await;
-    chrome.wait_for("#find").await;
+    // Signing in lands on the overview.
+    chrome.wait_for("#totals").await;
 
     // Settings → Data Export → Scheduled, from the navigation.
     chrome

@@ -69,5 +69,5 @@ async fn five_wrong_passwords_slow_the_next_try_and_say_nothing_about_whether_th
     )
     .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), "/settings/privacy/data-export");
+    assert_eq!(location(&response), "/overview");
 }
