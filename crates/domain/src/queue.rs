@@ -36,6 +36,9 @@ pub enum JobKind {
         request_id: String,
         mail: crate::request::RequestMail,
     },
+    /// Erase the subject of the erasure request `request_id` (Art. 17), phase by phase
+    /// ([`crate::erasure::ErasurePhase`]); queued once per request (its unique key).
+    Erasure { request_id: String },
 }
 
 impl JobKind {
@@ -46,6 +49,7 @@ impl JobKind {
             JobKind::ScheduleRun { .. } => "schedule_run",
             JobKind::Deliver { .. } => "deliver",
             JobKind::RequestMail { .. } => "request_mail",
+            JobKind::Erasure { .. } => "erasure",
         }
     }
 

@@ -18,6 +18,7 @@
 //! - [`Destinations`] (`destinations`): destinations, deliveries and alert webhooks.
 //! - [`Requests`] (`requests`): data-subject requests, their timelines, request settings.
 //! - [`DashboardUsers`] (`dashboard`): who signs in to the dashboard, and their sessions.
+//! - [`Erasures`] (`erasures`): erasure requests' deletions, phase by phase, and their record.
 //!
 //! Besides them:
 //! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
@@ -36,6 +37,7 @@ mod bulk;
 pub mod cursor;
 mod dashboard;
 mod destinations;
+mod erasures;
 mod error;
 mod exports;
 mod ingest;
@@ -59,6 +61,7 @@ pub use dashboard::{DashboardRole, DashboardUser, DashboardUsers, NewDashboardUs
 pub use destinations::{
     AccountKey, DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationRecord, Destinations,
 };
+pub use erasures::Erasures;
 pub use error::StoreError;
 pub use exports::{ExportFilter, Exports, Queued};
 pub use ingest::{Ingest, IngestOutcome};
@@ -85,7 +88,7 @@ use std::sync::Arc;
 pub mod prelude {
     pub use crate::{
         Accounts as _, Analytics as _, Audit as _, BulkStore as _, DashboardUsers as _,
-        Destinations as _, Exports as _, Ingest as _, Keys as _, Limits as _, Requests as _,
+        Destinations as _, Erasures as _, Exports as _, Ingest as _, Keys as _, Limits as _, Requests as _,
         Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _,
     };
 }

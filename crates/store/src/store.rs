@@ -1,7 +1,7 @@
 use ferry_domain::Millis;
 
 use crate::{
-    Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Exports, Ingest, JobQueue,
+    Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Erasures, Exports, Ingest, JobQueue,
     Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping,
 };
 
@@ -28,6 +28,7 @@ pub trait Store:
     + Destinations
     + Requests
     + DashboardUsers
+    + Erasures
     + Send
     + Sync
     + 'static
@@ -51,6 +52,7 @@ impl<T> Store for T where
         + Destinations
         + Requests
         + DashboardUsers
+        + Erasures
         + Send
         + Sync
         + 'static

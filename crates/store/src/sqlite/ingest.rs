@@ -82,6 +82,7 @@ fn ingest_in_transaction(
         urls: &mut cache.urls,
         pending: Pending::default(),
         rollup: RollupDelta::default(),
+        suppression_key: None,
     };
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -104,6 +105,8 @@ fn ingest_in_transaction(
 struct Site {
     pk: i64,
     account: i64,
+    /// The account suppresses erased people and has some: each line is checked.
+    suppress: bool,
 }
 
 /// What ingest needs of a visitor. First and last seen are not kept here: they are read from
@@ -129,6 +132,8 @@ struct Batch<'t, 'l> {
     websites: HashMap<String, Option<Site>>,
     visitors: &'t mut HashMap<(i64, String), VisitorState>,
     urls: &'t mut HashMap<(i64, String), i64>,
+    /// Loaded at the first line of a suppressing account.
+    suppression_key: Option<Vec<u8>>,
 }
 
 fn unknown_website(id: &str) -> LineError {
@@ -143,6 +148,10 @@ impl<'t, 'l> Batch<'t, 'l> {
         let Some(site) = self.site(line.website_id())? else {
             return Ok(Err(unknown_website(line.website_id())));
         };
+        // An erased person's line is dropped as if stored: nobody learns who was erased.
+        if site.suppress && self.suppressed(site, line)? {
+            return Ok(Ok(()));
+        }
         match line {
             IngestLine::Activity(activity) => self.activity(site, activity)?,
             IngestLine::Identify(identify) => return self.identify(site, identify),
@@ -156,17 +165,53 @@ impl<'t, 'l> Batch<'t, 'l> {
         }
         let site = self
             .tx
-            .prepare_cached("SELECT pk, account_pk FROM websites WHERE public_id = ?1")?
+            .prepare_cached(
+                "SELECT w.pk, w.account_pk,
+                   coalesce((SELECT suppress_erased FROM request_settings s
+                             WHERE s.account_pk = w.account_pk), 0)
+                   AND EXISTS (SELECT 1 FROM erasure_suppressions e WHERE e.account_pk = w.account_pk)
+                 FROM websites w WHERE w.public_id = ?1",
+            )?
             .query_row([public_id], |r| {
                 Ok(Site {
                     pk: r.get(0)?,
                     account: r.get(1)?,
+                    suppress: r.get(2)?,
                 })
             })
             .optional()?
             .filter(|s| self.account.is_none_or(|a| a.0 == s.account));
         self.websites.insert(public_id.to_string(), site);
         Ok(site)
+    }
+
+    /// Whether a line names an erased person: one indexed look-up per identifier it carries.
+    fn suppressed(&mut self, site: Site, line: &IngestLine) -> Result<bool, StoreError> {
+        if self.suppression_key.is_none() {
+            self.suppression_key = Some(super::erasure::suppression_key(self.tx)?);
+        }
+        let key = self.suppression_key.as_deref().unwrap_or_default();
+        let mut labels = Vec::with_capacity(3);
+        match line {
+            IngestLine::Activity(a) => labels.push(format!("visitor_id:{}", a.visitor_id)),
+            IngestLine::Identify(i) => {
+                labels.push(format!("visitor_id:{}", i.visitor_id));
+                labels.push(format!("user_id:{}", i.user_id));
+                if let Some(email) = &i.email {
+                    labels.push(format!("email:{}", email.trim().to_lowercase()));
+                }
+            }
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM erasure_suppressions WHERE account_pk = ?1 AND hash = ?2)",
+        )?;
+        for label in labels {
+            let hash = ferry_domain::erasure::suppression_hash(key, &label);
+            if stmt.query_row(params![site.account, hash], |r| r.get::<_, bool>(0))? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn activity(&mut self, site: Site, a: &'l Activity) -> Result<(), StoreError> {

@@ -32,6 +32,8 @@
 //! - `requests`: data-subject requests and their timelines ([`crate::Requests`]);
 //!   `request_rows`: how their rows read; `request_settings`: the account's settings for them.
 //! - `dashboard`: dashboard users and sessions ([`crate::DashboardUsers`]).
+//! - `erasure`, `erasure_scrub`: erasure requests' phases, with `secure_delete` and a truncating
+//!   checkpoint ([`crate::Erasures`], in `erasures`).
 //! - `rollups`: per-15-minute counts and visitor sketches kept with every write, which the
 //!   summary and the pages list read (`rollup_read`); `rollup_rebuild` recomputes them from
 //!   the rows; `hll`: the HyperLogLog sketches. `analytics_raw` answers from the rows (days
@@ -51,6 +53,9 @@ mod bulk_store;
 mod conn;
 mod convert;
 mod dashboard;
+mod erasure;
+mod erasure_scrub;
+mod erasures;
 mod destinations;
 mod downloads;
 mod export_mirror;
