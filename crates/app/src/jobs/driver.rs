@@ -103,6 +103,7 @@ async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result
         JobKind::RequestMail { request_id, mail } => {
             super::request_mail::run(&worker, request_id, mail).await?
         }
+        JobKind::Erasure { request_id } => super::erasure::run(&worker, request_id).await?,
     }
     // Other kinds keep no record of their own to finish the job with: left running, the job
     // would be reclaimed when its lease ran out and end as failed.
@@ -135,7 +136,8 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
             JobKind::Sweep
             | JobKind::ScheduleRun { .. }
             | JobKind::Deliver { .. }
-            | JobKind::RequestMail { .. } => {
+            | JobKind::RequestMail { .. }
+            | JobKind::Erasure { .. } => {
                 worker.store.extend_lease(&ctx.lease, now, lease_ms).await
             }
         };
