@@ -88,8 +88,8 @@ use std::sync::Arc;
 pub mod prelude {
     pub use crate::{
         Accounts as _, Analytics as _, Audit as _, BulkStore as _, DashboardUsers as _,
-        Destinations as _, Erasures as _, Exports as _, Ingest as _, Keys as _, Limits as _, Requests as _,
-        Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _,
+        Destinations as _, Erasures as _, Exports as _, Ingest as _, Keys as _, Limits as _,
+        Requests as _, Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _,
     };
 }
 

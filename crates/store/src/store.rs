@@ -1,8 +1,8 @@
 use ferry_domain::Millis;
 
 use crate::{
-    Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Erasures, Exports, Ingest, JobQueue,
-    Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping,
+    Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Erasures, Exports, Ingest,
+    JobQueue, Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping,
 };
 
 /// A UTC window `[start, end)` in milliseconds.

@@ -137,9 +137,7 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
             | JobKind::ScheduleRun { .. }
             | JobKind::Deliver { .. }
             | JobKind::RequestMail { .. }
-            | JobKind::Erasure { .. } => {
-                worker.store.extend_lease(&ctx.lease, now, lease_ms).await
-            }
+            | JobKind::Erasure { .. } => worker.store.extend_lease(&ctx.lease, now, lease_ms).await,
         };
         match kept {
             Ok(true) => {}

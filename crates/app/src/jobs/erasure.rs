@@ -38,7 +38,11 @@ pub(super) async fn run(worker: &Worker, request_id: &str) -> Result<(), Failure
     if request.kind != RequestType::Erasure {
         return Ok(());
     }
-    let mut record = match store.erasure(account, request_id).await.map_err(transient)? {
+    let mut record = match store
+        .erasure(account, request_id)
+        .await
+        .map_err(transient)?
+    {
         Some(record) => record,
         // Rejected or cancelled before it started: nothing to do.
         None if request.status != RequestStatus::InProgress => return Ok(()),
@@ -76,8 +80,7 @@ async fn delete_files(
 ) -> Result<ErasureRecord, Failure> {
     let mut artifact_files = 0u64;
     for export in &record.exports {
-        let prefix = format!("{export}/");
-        artifact_files += worker.artifacts.list(&prefix).await.map_or(0, |f| f.len()) as u64;
+        artifact_files += worker.artifacts.list(export).await.map_or(0, |f| f.len()) as u64;
         worker.artifacts.delete(export).await.map_err(transient)?;
     }
     let segment_files = match &worker.segments {
@@ -172,7 +175,10 @@ pub(super) async fn completed_mail(
     if record.phase == Some(ErasurePhase::Scrubbed) {
         return Ok(());
     }
-    let erased = format!("erased:{}", hex(setup.links.derive("erased-email", &request.subject_email)));
+    let erased = format!(
+        "erased:{}",
+        hex(setup.links.derive("erased-email", &request.subject_email))
+    );
     let pseudonymised = store
         .scrub_erasure(account, &request.id, &erased, worker.clock.now())
         .await
@@ -249,5 +255,7 @@ async fn delivered(
             Err(e) => return Err(transient(e)),
         }
     }
-    Err(transient("the request kept changing while its delivery was recorded"))
+    Err(transient(
+        "the request kept changing while its delivery was recorded",
+    ))
 }

@@ -32,8 +32,7 @@ pub(super) async fn remove_orphan_segments(
         let id = name
             .strip_suffix(".seg")
             .and_then(|id| id.parse::<i64>().ok());
-        if id.is_some_and(|id| !known.contains(&id)) && std::fs::remove_file(entry.path()).is_ok()
-        {
+        if id.is_some_and(|id| !known.contains(&id)) && std::fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }
     }
@@ -115,10 +114,7 @@ pub(super) async fn build(
     request: &Request,
     record: &ErasureRecord,
 ) -> anyhow::Result<(Value, String)> {
-    let mut remaining = worker
-        .store
-        .erasure_remaining(account, &request.id)
-        .await?;
+    let mut remaining = worker.store.erasure_remaining(account, &request.id).await?;
     let needles = record
         .person
         .as_ref()

@@ -14,6 +14,7 @@ mod delivery_more;
 mod destinations;
 mod encrypted_parts;
 mod encryption;
+mod erasure;
 mod errors;
 mod export_cli;
 mod export_jobs;

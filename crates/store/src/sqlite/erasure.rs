@@ -19,20 +19,17 @@ fn bad(e: serde_json::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
-/// Runs `f` in an immediate transaction with `secure_delete` on, then truncates the WAL.
+/// Runs `f` in an immediate transaction, then truncates the WAL. The writer always runs with
+/// `secure_delete` on (`conn::open_writer`); it is set again here so that this holds whoever
+/// opened the connection.
 pub(super) fn securely<T>(
     conn: &mut Connection,
     f: impl FnOnce(&Transaction) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     conn.pragma_update(None, "secure_delete", true)?;
-    let result: Result<T, StoreError> = (|| {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
-    })();
-    conn.pragma_update(None, "secure_delete", false)?;
-    let out = result?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let out = f(&tx)?;
+    tx.commit()?;
     checkpoint(conn)?;
     Ok(out)
 }
@@ -254,8 +251,7 @@ fn exports_holding(
     let mut rows = stmt.query([account.0])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        let (id, subject, spec): (String, String, String) =
-            (row.get(0)?, row.get(1)?, row.get(2)?);
+        let (id, subject, spec): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
         if keep.contains(&id) {
             continue;
         }

@@ -52,7 +52,14 @@ impl Erasures for SqliteStore {
         self.pool
             .write(move |c| {
                 erasure::securely(c, |tx| {
-                    erasure_scrub::erase_exports(tx, account, &id, artifact_files, segment_files, now)
+                    erasure_scrub::erase_exports(
+                        tx,
+                        account,
+                        &id,
+                        artifact_files,
+                        segment_files,
+                        now,
+                    )
                 })
             })
             .await

@@ -107,11 +107,7 @@ pub async fn start(
 
 /// `GET /requests/{id}/deletion-report`: the report and its SHA-256 (the digest the audit
 /// entry `request.erasure_completed` carries).
-pub async fn deletion_report(
-    store: &dyn Store,
-    actor: &Actor,
-    id: &str,
-) -> Result<Value, Problem> {
+pub async fn deletion_report(store: &dyn Store, actor: &Actor, id: &str) -> Result<Value, Problem> {
     let request = find(store, actor, id).await?;
     if request.kind != RequestType::Erasure {
         return Err(Problem::new(
@@ -136,11 +132,7 @@ pub async fn deletion_report(
 }
 
 /// The report as `GET /requests/{id}` shows it (`null` until there is one).
-pub async fn report_of(
-    store: &dyn Store,
-    account: AccountId,
-    id: &str,
-) -> Result<Value, Problem> {
+pub async fn report_of(store: &dyn Store, account: AccountId, id: &str) -> Result<Value, Problem> {
     let Some(record) = store.erasure(account, id).await? else {
         return Ok(Value::Null);
     };
