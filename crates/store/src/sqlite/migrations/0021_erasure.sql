@@ -24,7 +24,7 @@ CREATE TABLE erasure_suppressions (
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (account_pk, hash)
 ) WITHOUT ROWID;
-INSERT INTO secrets (name, value) VALUES ('erasure_suppression', randomblob(32));
+INSERT OR IGNORE INTO secrets (name, value) VALUES ('erasure_suppression', randomblob(32));
 ALTER TABLE request_settings ADD COLUMN suppress_erased INTEGER NOT NULL DEFAULT 0;
 
 -- Audit entries of hash version 3 hash the SHA-256 of `subject` and `person`, not the text;
