@@ -47,6 +47,7 @@ pub(super) async fn run(worker: &Worker, request_id: &str) -> Result<(), Failure
         // Rejected or cancelled before it started: nothing to do.
         None if request.status != RequestStatus::InProgress => return Ok(()),
         None => {
+            check_size(worker, account, &request).await?;
             let record = store
                 .erase_rows(
                     account,
@@ -68,6 +69,31 @@ pub(super) async fn run(worker: &Worker, request_id: &str) -> Result<(), Failure
     if record.phase == Some(ErasurePhase::ArtifactsDeleted) {
         report(worker, account, request, &record).await?;
         tracing::info!(request.id = %request_id, "erasure: reported");
+    }
+    Ok(())
+}
+
+/// A "person" linked to more visitors than one export reads is a bot or an attack (anyone may
+/// link anonymous visitors to a user id they made up): erasing them all at their word would
+/// delete other people's traffic, so the erasure stops and a person decides.
+async fn check_size(worker: &Worker, account: AccountId, request: &Request) -> Result<(), Failure> {
+    let by = ferry_domain::export::SubjectRef::Email(request.subject_email.clone());
+    let found = worker
+        .store
+        .find_subject(account, &by, None)
+        .await
+        .map_err(transient)?;
+    let linked = found.map_or(0, |s| s.identities.len());
+    let cap = worker.settings.max_subject_visitors;
+    if linked > cap {
+        return Err(Failure::permanent(
+            ErrorCode::TooManyVisitors,
+            format!(
+                "this email resolves to {linked} visitors, more than the {cap} one person may \
+                 have: check GET /requests/{{id}} identities, and ask the operator to raise \
+                 --max-subject-visitors if they are all this person's"
+            ),
+        ));
     }
     Ok(())
 }

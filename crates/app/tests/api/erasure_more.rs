@@ -238,3 +238,67 @@ async fn export_first_mails_the_copy_and_erases_everything_else() {
     );
     assert_eq!(totals(&app, &second).await["pageviews"], 2);
 }
+
+#[tokio::test]
+async fn ferry_requests_erase_takes_the_same_step_as_the_api() {
+    let app = app_with_mail().await;
+    let second = app.create_website("second.example.com", "UTC").await;
+    let p = Person::new("cli");
+    traffic(&app, &second, &p).await;
+    let access = verified(&app, &unique_email("acc"), "access").await;
+    let (ok, _, err) = crate::cli::run(
+        app.data_dir(),
+        &["requests", "erase", "--account", "acme", &id(&access)],
+    )
+    .await;
+    assert!(!ok && err.contains("not an erasure"), "{err}");
+
+    let request = verified(&app, &p.email, "erasure").await;
+    let (ok, out, err) = crate::cli::run(
+        app.data_dir(),
+        &["requests", "erase", "--account", "acme", &id(&request)],
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    assert_eq!(out, format!("{} in_progress", id(&request)));
+    // The CLI queued the job at the wall clock's now; the app's clock is behind it.
+    app.clock.advance(60_000);
+    app.run_jobs().await;
+    let shown = show(&app, &request).await;
+    assert_eq!(shown["status"], "delivered");
+    assert_eq!(
+        shown["deletion_report"]["report"]["removed"]["pageviews"],
+        5
+    );
+    let cli_step = &shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "erasure_started")
+        .unwrap()["actor"];
+    assert_eq!(cli_step, "cli");
+}
+
+#[tokio::test]
+async fn an_email_linked_to_more_visitors_than_a_person_has_is_not_erased() {
+    let mut args = ferry::config::ServeArgs::loopback();
+    args.mail.smtp_url = Some("smtp://ferry:ferry-test-smtp@127.0.0.1:2525".into());
+    args.mail.smtp_from = Some("privacy@example.com".into());
+    args.max_subject_visitors = 1;
+    let app = crate::helpers::spawn_app_with(args).await;
+    let second = app.create_website("second.example.com", "UTC").await;
+    let p = Person::new("many");
+    traffic(&app, &second, &p).await;
+    let before = totals(&app, &app.website).await;
+    let request = verified(&app, &p.email, "erasure").await;
+    post_ok(&app, &path(&request, "fulfil"), json!({}), StatusCode::OK).await;
+    let events = app.run_jobs().await;
+    assert!(
+        events
+            .iter()
+            .any(|e| format!("{:?}", e.outcome).contains("too_many_visitors")),
+        "{events:?}"
+    );
+    assert_eq!(totals(&app, &app.website).await, before, "nothing deleted");
+    assert_eq!(show(&app, &request).await["status"], "in_progress");
+}

@@ -83,6 +83,7 @@ fn ingest_in_transaction(
         pending: Pending::default(),
         rollup: RollupDelta::default(),
         suppression_key: None,
+        suppressed: HashMap::new(),
     };
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -134,6 +135,8 @@ struct Batch<'t, 'l> {
     urls: &'t mut HashMap<(i64, String), i64>,
     /// Loaded at the first line of a suppressing account.
     suppression_key: Option<Vec<u8>>,
+    /// Identifiers looked up in this batch: each distinct one costs one look-up.
+    suppressed: HashMap<(i64, String), bool>,
 }
 
 fn unknown_website(id: &str) -> LineError {
@@ -206,8 +209,17 @@ impl<'t, 'l> Batch<'t, 'l> {
             "SELECT EXISTS (SELECT 1 FROM erasure_suppressions WHERE account_pk = ?1 AND hash = ?2)",
         )?;
         for label in labels {
-            let hash = ferry_domain::erasure::suppression_hash(key, &label);
-            if stmt.query_row(params![site.account, hash], |r| r.get::<_, bool>(0))? {
+            let slot = (site.account, label);
+            let found = match self.suppressed.get(&slot) {
+                Some(found) => *found,
+                None => {
+                    let hash = ferry_domain::erasure::suppression_hash(key, &slot.1);
+                    let found = stmt.query_row(params![site.account, hash], |r| r.get(0))?;
+                    self.suppressed.insert(slot, found);
+                    found
+                }
+            };
+            if found {
                 return Ok(true);
             }
         }
