@@ -23,6 +23,8 @@ mod dashboard;
 mod destinations;
 #[path = "contract/downloads.rs"]
 mod downloads;
+#[path = "contract/erasures.rs"]
+mod erasures;
 #[path = "contract/exports.rs"]
 mod exports;
 #[path = "contract/people.rs"]
@@ -44,6 +46,7 @@ use audit::{audit, limits};
 use bulk::{bulk, segments};
 use dashboard::{dashboard, dashboard_removal};
 use destinations::destinations;
+use erasures::erasures;
 use exports::exports;
 use people::audit_people;
 use queue::queue;
@@ -141,6 +144,7 @@ pub async fn story(store: Arc<dyn Store>) {
     segments(&store).await;
     requests(&store, acme, other, now).await;
     dashboard_removal(&store, acme, other, now).await;
+    erasures(&store, acme, other, now).await;
 }
 
 /// Two accounts, `acme` with website `web_a` (a.example), `other` with `web_o`.

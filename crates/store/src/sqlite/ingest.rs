@@ -17,6 +17,7 @@ use super::SqliteStore;
 use super::rollups::RollupDelta;
 use super::rows::{EventRow, PageviewRow, Pending};
 use super::sessions::{SessionState, assign_session, latest_session, write_session};
+use super::suppression::Suppression;
 use crate::{Ingest, IngestOutcome, StoreError};
 
 /// Visitors (with their latest session) and URLs, kept from batch to batch by the one writer,
@@ -82,8 +83,7 @@ fn ingest_in_transaction(
         urls: &mut cache.urls,
         pending: Pending::default(),
         rollup: RollupDelta::default(),
-        suppression_key: None,
-        suppressed: HashMap::new(),
+        suppression: Suppression::default(),
     };
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -133,10 +133,8 @@ struct Batch<'t, 'l> {
     websites: HashMap<String, Option<Site>>,
     visitors: &'t mut HashMap<(i64, String), VisitorState>,
     urls: &'t mut HashMap<(i64, String), i64>,
-    /// Loaded at the first line of a suppressing account.
-    suppression_key: Option<Vec<u8>>,
-    /// Identifiers looked up in this batch: each distinct one costs one look-up.
-    suppressed: HashMap<(i64, String), bool>,
+    /// Erased people's identifiers, for accounts that suppress them.
+    suppression: Suppression,
 }
 
 fn unknown_website(id: &str) -> LineError {
@@ -152,7 +150,7 @@ impl<'t, 'l> Batch<'t, 'l> {
             return Ok(Err(unknown_website(line.website_id())));
         };
         // An erased person's line is dropped as if stored: nobody learns who was erased.
-        if site.suppress && self.suppressed(site, line)? {
+        if site.suppress && self.suppression.names_erased(self.tx, site.account, line)? {
             return Ok(Ok(()));
         }
         match line {
@@ -186,44 +184,6 @@ impl<'t, 'l> Batch<'t, 'l> {
             .filter(|s| self.account.is_none_or(|a| a.0 == s.account));
         self.websites.insert(public_id.to_string(), site);
         Ok(site)
-    }
-
-    /// Whether a line names an erased person: one indexed look-up per identifier it carries.
-    fn suppressed(&mut self, site: Site, line: &IngestLine) -> Result<bool, StoreError> {
-        if self.suppression_key.is_none() {
-            self.suppression_key = Some(super::erasure::suppression_key(self.tx)?);
-        }
-        let key = self.suppression_key.as_deref().unwrap_or_default();
-        let mut labels = Vec::with_capacity(3);
-        match line {
-            IngestLine::Activity(a) => labels.push(format!("visitor_id:{}", a.visitor_id)),
-            IngestLine::Identify(i) => {
-                labels.push(format!("visitor_id:{}", i.visitor_id));
-                labels.push(format!("user_id:{}", i.user_id));
-                if let Some(email) = &i.email {
-                    labels.push(format!("email:{}", email.trim().to_lowercase()));
-                }
-            }
-        }
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM erasure_suppressions WHERE account_pk = ?1 AND hash = ?2)",
-        )?;
-        for label in labels {
-            let slot = (site.account, label);
-            let found = match self.suppressed.get(&slot) {
-                Some(found) => *found,
-                None => {
-                    let hash = ferry_domain::erasure::suppression_hash(key, &slot.1);
-                    let found = stmt.query_row(params![site.account, hash], |r| r.get(0))?;
-                    self.suppressed.insert(slot, found);
-                    found
-                }
-            };
-            if found {
-                return Ok(true);
-            }
-        }
-        Ok(false)
     }
 
     fn activity(&mut self, site: Site, a: &'l Activity) -> Result<(), StoreError> {

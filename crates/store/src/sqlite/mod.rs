@@ -6,7 +6,7 @@
 //! - `accounts`: accounts and websites ([`crate::Accounts`]); `keys`: API keys
 //!   ([`crate::Keys`]).
 //! - `ingest`: batches of page views, events and identifies ([`crate::Ingest`]); `rows` writes
-//!   them many at a time.
+//!   them many at a time; `suppression` drops the lines of erased people.
 //! - `group_commit`: the ingest thread, which commits waiting batches together.
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive; `session_ids`: the
 //!   key of the opaque ids they are shown by.
@@ -87,6 +87,7 @@ mod split;
 mod stream;
 mod subject;
 mod subject_rows;
+mod suppression;
 mod sweep;
 #[cfg(test)]
 mod test_support;

@@ -17,7 +17,7 @@ fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-fn request(id: &str, email: &str, now: Millis) -> Request {
+pub(crate) fn request(id: &str, email: &str, now: Millis) -> Request {
     Request {
         id: id.into(),
         kind: RequestType::Access,
@@ -74,7 +74,12 @@ fn received(at: Millis, email: &str) -> RequestChange {
     }
 }
 
-async fn create(store: &Arc<dyn Store>, account: AccountId, r: Request, now: Millis) -> Request {
+pub(crate) async fn create(
+    store: &Arc<dyn Store>,
+    account: AccountId,
+    r: Request,
+    now: Millis,
+) -> Request {
     let email = r.subject_email.clone();
     match store
         .create_request(account, r, received(now, &email), now)
