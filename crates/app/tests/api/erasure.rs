@@ -343,6 +343,19 @@ async fn an_erasure_leaves_no_row_and_no_byte_of_the_person_and_the_report_says_
     assert_eq!(entry["details"]["report_sha256"], sha, "{trail}");
     let (ok, out, err) = crate::cli::run(app.data_dir(), &["audit", "verify"]).await;
     assert!(ok, "{out}{err}");
+    // The entries that named them keep only digests, and still verify (checked above).
+    let asked = app
+        .get_json(&app.api("/audit?action=data_export.requested"))
+        .await;
+    let theirs: Vec<&Value> = asked["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["export_id"] == own["export_id"])
+        .collect();
+    assert_eq!(theirs.len(), 1, "{asked}");
+    assert_eq!(theirs[0]["pseudonymised"], true, "{asked}");
+    assert_eq!(theirs[0]["subject"].as_str().unwrap().len(), 64, "{asked}");
 
     // With suppression on, a later hit of theirs stores nothing, and says nothing.
     let stored = app.everything(&app.website).await;
