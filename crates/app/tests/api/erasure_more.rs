@@ -285,7 +285,7 @@ async fn an_email_linked_to_more_visitors_than_a_person_has_is_not_erased() {
     args.mail.smtp_url = Some("smtp://ferry:ferry-test-smtp@127.0.0.1:2525".into());
     args.mail.smtp_from = Some("privacy@example.com".into());
     args.max_subject_visitors = 1;
-    let app = crate::helpers::spawn_app_with(args).await;
+    let mut app = crate::helpers::spawn_app_with(args).await;
     let second = app.create_website("second.example.com", "UTC").await;
     let p = Person::new("many");
     traffic(&app, &second, &p).await;
@@ -301,4 +301,22 @@ async fn an_email_linked_to_more_visitors_than_a_person_has_is_not_erased() {
     );
     assert_eq!(totals(&app, &app.website).await, before, "nothing deleted");
     assert_eq!(show(&app, &request).await["status"], "in_progress");
+
+    // The operator raises the cap; `fulfil` again runs the erasure that failed.
+    app.worker.settings.max_subject_visitors = 10;
+    let again = post_ok(&app, &path(&request, "fulfil"), json!({}), StatusCode::OK).await;
+    assert_eq!(again["status"], "in_progress");
+    app.run_jobs().await;
+    let shown = show(&app, &request).await;
+    assert_eq!(shown["status"], "delivered", "{shown}");
+    assert_eq!(
+        shown["deletion_report"]["report"]["removed"]["pageviews"],
+        5
+    );
+    // Once erased, there is nothing to run again.
+    let response = post_with(&app, &app.admin_key, &path(&request, "fulfil"), json!({})).await;
+    assert_eq!(
+        error_code(response).await,
+        (StatusCode::CONFLICT, "illegal_transition".into())
+    );
 }

@@ -50,13 +50,7 @@ pub async fn fulfil(
 ) -> Result<Request, Problem> {
     next_status(&request, RequestAction::Fulfil)?;
     if request.status == RequestStatus::InProgress {
-        return Err(Problem::new(
-            ErrorCode::IllegalTransition,
-            format!(
-                "request `{}` is being erased already: follow it with GET /requests/{}",
-                request.id, request.id
-            ),
-        ));
+        return retry(store, clock, actor, request).await;
     }
     let export_first = asked.export_first;
     request.fulfilment = asked;
@@ -78,6 +72,50 @@ pub async fn fulfil(
         return save(store, actor, request, change, now).await;
     }
     start(store, clock, actor, request, "erasure_started", None).await
+}
+
+/// `fulfil` again on an erasure under way: queues another run, for an erasure whose job
+/// failed for good (a cap raised since, a disk that was full). A second run beside a live
+/// one is harmless — every phase is recorded and done once — so no job state is consulted;
+/// once the report exists there is nothing left to run.
+async fn retry(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    actor: &Actor,
+    request: Request,
+) -> Result<Request, Problem> {
+    let reported = store
+        .erasure(actor.account(), &request.id)
+        .await?
+        .is_some_and(|r| r.report.is_some());
+    let exporting = request.fulfilment.export_first && !request.fulfilment.export_ids.is_empty();
+    if reported || exporting {
+        return Err(Problem::new(
+            ErrorCode::IllegalTransition,
+            format!(
+                "request `{}` is being answered already ({}): follow it with GET /requests/{}",
+                request.id,
+                if reported {
+                    "erased; the mail follows"
+                } else {
+                    "its export comes first"
+                },
+                request.id
+            ),
+        ));
+    }
+    let now = clock.now();
+    let mut change = recorded(
+        actor.audit_name(),
+        "erasure_retried",
+        &request,
+        json!({}),
+        now,
+    );
+    let mut job = erasure_job(&request.id, now);
+    job.unique_key = Some(format!("request:{}:erasure:{now}", request.id));
+    change.jobs.push(job);
+    save(store, actor, request, change, now).await
 }
 
 /// Starts the erasure (or the export before it), from `fulfil` or `approve`.
