@@ -79,6 +79,8 @@ pub fn entries_csv(entries: &[ferry_domain::audit::AuditEntry]) -> anyhow::Resul
         "person",
         "hash_version",
         "account",
+        // An erasure replaced `subject` and `person` with their SHA-256 (hash version 3).
+        "pseudonymised",
     ])?;
     for e in entries {
         out.write_record([
@@ -96,6 +98,7 @@ pub fn entries_csv(entries: &[ferry_domain::audit::AuditEntry]) -> anyhow::Resul
             e.event.person.clone().unwrap_or_default(),
             e.hash_version.to_string(),
             e.account.clone(),
+            e.pseudonymised.to_string(),
         ])?;
     }
     Ok(out.into_inner()?)

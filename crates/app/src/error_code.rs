@@ -75,10 +75,12 @@ codes! {
     IllegalTransition = "illegal_transition" => CONFLICT,
     VerificationLocked = "verification_locked" => CONFLICT,
     VerificationNotSent = "verification_not_sent" => CONFLICT,
+    DeletionReportNotReady = "deletion_report_not_ready" => CONFLICT,
     // 410, 413, 416
     LinkExpired = "link_expired" => GONE,
     LinkUsed = "link_used" => GONE,
     VerificationExpired = "verification_expired" => GONE,
+    ExportErased = "export_erased" => GONE,
     BodyTooLarge = "body_too_large" => PAYLOAD_TOO_LARGE,
     InvalidRange = "invalid_range" => RANGE_NOT_SATISFIABLE,
     // 422: well-formed, but not something Ferry can do.

@@ -4,8 +4,11 @@
 //!
 //! Two hash versions, kept per entry: version 1 ([`entry_hash`]) covers the entry without its
 //! account, version 2 ([`account_entry_hash`]) covers the account's name too, so an entry moved
-//! to another account no longer verifies. Every entry is written with [`HASH_VERSION`]; entries
-//! written before it keep version 1 and their hashes, so a trail written then still verifies.
+//! to another account no longer verifies. Version 3 ([`pseudonymous_entry_hash`]) is version 2
+//! with the SHA-256 of `subject` and `person` hashed in place of their text, so that an erasure
+//! can replace the text with that digest ([`AuditEntry::pseudonymised`]) and the entry still
+//! verifies. Every entry is written with [`HASH_VERSION`]; entries written before keep their
+//! version and their hashes, so a trail written then still verifies (and their text stays).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -37,7 +40,7 @@ pub struct AuditEvent {
 }
 
 /// The hash version every new entry is written with.
-pub const HASH_VERSION: u8 = 2;
+pub const HASH_VERSION: u8 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
@@ -51,8 +54,13 @@ pub struct AuditEntry {
     pub account: String,
     pub prev_hash: String,
     pub hash: String,
-    /// 1: the hash leaves out the account (entries written before it was added); 2: it covers it.
+    /// 1: the hash leaves out the account (entries written before it was added); 2: it covers it;
+    /// 3: it covers the digests of `subject` and `person` instead of their text.
     pub hash_version: u8,
+    /// An erasure replaced `subject` and `person` with their SHA-256 ([`subject_digest`]):
+    /// the person's identifiers are gone from the trail, and the entry (version 3) verifies.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pseudonymised: bool,
 }
 
 impl AuditEntry {
@@ -68,6 +76,14 @@ impl AuditEntry {
                 at_ms,
                 &self.account,
                 &self.event,
+            )),
+            3 => Some(pseudonymous_entry_hash(
+                &self.prev_hash,
+                self.seq,
+                at_ms,
+                &self.account,
+                &self.event,
+                self.pseudonymised,
             )),
             _ => None,
         }
@@ -169,6 +185,38 @@ pub fn account_entry_hash(
     hex::encode(hasher.finalize())
 }
 
+/// The SHA-256 (hex) of an audit entry's `subject` or `person` text: what version 3 hashes, and
+/// what an erasure leaves in its place.
+pub fn subject_digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Version 3: [`account_entry_hash`] under its own tag, with `subject` and `person` replaced by
+/// their [`subject_digest`]. `pseudonymised`: the event already holds the digests.
+pub fn pseudonymous_entry_hash(
+    prev_hash: &str,
+    seq: i64,
+    at_ms: i64,
+    account: &str,
+    event: &AuditEvent,
+    pseudonymised: bool,
+) -> String {
+    let digest = |text: &Option<String>| match text {
+        Some(t) if pseudonymised => Some(t.clone()),
+        Some(t) => Some(subject_digest(t)),
+        None => None,
+    };
+    let event = AuditEvent {
+        subject: digest(&event.subject),
+        person: digest(&event.person),
+        ..event.clone()
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(b"ferry-audit-v3");
+    hasher.update(account_entry_hash(prev_hash, seq, at_ms, account, &event).as_bytes());
+    hex::encode(hasher.finalize())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +298,37 @@ mod tests {
             account_entry_hash(GENESIS, 1, 1000, "acme", &empty_subject)
         );
         assert_eq!(acme, account_entry_hash(GENESIS, 1, 1000, "acme", &e));
+    }
+
+    #[test]
+    fn version_three_verifies_the_same_after_the_text_is_replaced_by_its_digest() {
+        let e = AuditEvent {
+            person: Some("user_id:ann".into()),
+            ..event("data_export.requested")
+        };
+        let plain = pseudonymous_entry_hash(GENESIS, 1, 1000, "acme", &e, false);
+        let erased = AuditEvent {
+            subject: Some(subject_digest("user_123")),
+            person: Some(subject_digest("user_id:ann")),
+            ..e.clone()
+        };
+        assert_eq!(
+            plain,
+            pseudonymous_entry_hash(GENESIS, 1, 1000, "acme", &erased, true)
+        );
+        let bob = AuditEvent {
+            person: Some("user_id:bob".into()),
+            ..e.clone()
+        };
+        assert_ne!(
+            plain,
+            pseudonymous_entry_hash(GENESIS, 1, 1000, "acme", &bob, false)
+        );
+        assert_ne!(plain, account_entry_hash(GENESIS, 1, 1000, "acme", &e));
+        assert_ne!(
+            plain,
+            pseudonymous_entry_hash(GENESIS, 1, 1000, "acme", &erased, false),
+            "a digest taken for text is hashed again"
+        );
     }
 }

@@ -25,6 +25,7 @@ pub mod analytics;
 pub mod audit;
 pub mod bulk;
 pub mod date_range;
+pub mod erasure;
 pub mod export;
 pub mod ingest;
 pub mod job;

@@ -43,6 +43,9 @@ pub enum JobKind {
         channel: crate::alert::AlertChannel,
         alert: crate::alert::Alert,
     },
+    /// Erase the subject of the erasure request `request_id` (Art. 17), phase by phase
+    /// ([`crate::erasure::ErasurePhase`]); queued once per request (its unique key).
+    Erasure { request_id: String },
 }
 
 impl JobKind {
@@ -54,6 +57,7 @@ impl JobKind {
             JobKind::Deliver { .. } => "deliver",
             JobKind::RequestMail { .. } => "request_mail",
             JobKind::Alert { .. } => "alert",
+            JobKind::Erasure { .. } => "erasure",
         }
     }
 

@@ -20,6 +20,7 @@
 //! - [`DashboardUsers`] (`dashboard`): who signs in to the dashboard, and their sessions.
 //! - [`VisitorActivity`] (`activity`): one visitor's sessions, page views and events, newest
 //!   first a page at a time (the dashboard's visitor page).
+//! - [`Erasures`] (`erasures`): erasure requests' deletions, phase by phase, and their record.
 //!
 //! Besides them:
 //! - [`prelude`]: the area traits, to import where a concrete store's methods are called.
@@ -39,6 +40,7 @@ mod bulk;
 pub mod cursor;
 mod dashboard;
 mod destinations;
+mod erasures;
 mod error;
 mod exports;
 mod ingest;
@@ -63,6 +65,7 @@ pub use dashboard::{DashboardRole, DashboardUser, DashboardUsers, NewDashboardUs
 pub use destinations::{
     AccountKey, DeliveryRecord, DeliveryResult, DeliveryStatus, DestinationRecord, Destinations,
 };
+pub use erasures::Erasures;
 pub use error::StoreError;
 pub use exports::{ExportFilter, Exports, Queued};
 pub use ingest::{Ingest, IngestOutcome};
@@ -89,8 +92,9 @@ use std::sync::Arc;
 pub mod prelude {
     pub use crate::{
         Accounts as _, Analytics as _, Audit as _, BulkStore as _, DashboardUsers as _,
-        Destinations as _, Exports as _, Ingest as _, Keys as _, Limits as _, Requests as _,
-        Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _, VisitorActivity as _,
+        Destinations as _, Erasures as _, Exports as _, Ingest as _, Keys as _, Limits as _,
+        Requests as _, Schedules as _, SegmentStore as _, Subjects as _, Sweeping as _,
+        VisitorActivity as _,
     };
 }
 

@@ -1,8 +1,8 @@
 use ferry_domain::Millis;
 
 use crate::{
-    Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Exports, Ingest, JobQueue,
-    Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping, VisitorActivity,
+    Accounts, Analytics, Audit, BulkStore, DashboardUsers, Destinations, Erasures, Exports, Ingest,
+    JobQueue, Keys, Limits, Requests, Schedules, SegmentStore, Subjects, Sweeping, VisitorActivity,
 };
 
 /// A UTC window `[start, end)` in milliseconds.
@@ -29,6 +29,7 @@ pub trait Store:
     + Requests
     + DashboardUsers
     + VisitorActivity
+    + Erasures
     + Send
     + Sync
     + 'static
@@ -53,6 +54,7 @@ impl<T> Store for T where
         + Requests
         + DashboardUsers
         + VisitorActivity
+        + Erasures
         + Send
         + Sync
         + 'static

@@ -25,6 +25,8 @@ mod dashboard;
 mod destinations;
 #[path = "contract/downloads.rs"]
 mod downloads;
+#[path = "contract/erasures.rs"]
+mod erasures;
 #[path = "contract/exports.rs"]
 mod exports;
 #[path = "contract/people.rs"]
@@ -49,6 +51,7 @@ use audit::{audit, limits};
 use bulk::{bulk, segments};
 use dashboard::{dashboard, dashboard_removal};
 use destinations::destinations;
+use erasures::erasures;
 use exports::exports;
 use people::audit_people;
 use privacy_statements::privacy_statements;
@@ -149,6 +152,7 @@ pub async fn story(store: Arc<dyn Store>) {
     requests(&store, acme, other, now).await;
     dashboard_removal(&store, acme, other, now).await;
     privacy_statements(&store, acme, other).await;
+    erasures(&store, acme, other, now).await;
 }
 
 /// Two accounts, `acme` with website `web_a` (a.example), `other` with `web_o`.

@@ -56,6 +56,17 @@ pub async fn download(
                 "this export no longer exists: ask for a new export",
             )
         })?;
+    if job
+        .error
+        .as_ref()
+        .is_some_and(|(code, _)| code == ErrorCode::ExportErased.as_str())
+    {
+        return Err(gone(
+            ErrorCode::ExportErased,
+            "this export was removed by an erasure request (GDPR Art. 17): the data it held no \
+             longer exists, and nobody can download it again",
+        ));
+    }
     let (Some(relative), Some(file), ExportStatus::Completed) =
         (&job.artifact, job.files.get(claim.file), job.status)
     else {

@@ -18,7 +18,8 @@
 //! - `requests`, `requests_steps`, `requests_view`: data-subject requests;
 //!   `privacy_verify`: the public link a subject confirms their identity through;
 //!   `privacy_received`: the public link a subject confirms receiving their data through;
-//!   `requests_fulfil`: answering a request with the subject's export, and approving it.
+//!   `requests_fulfil`: answering a request with the subject's export (or erasing them), approving
+//!   it, and an erasure's deletion report.
 
 pub mod account;
 pub mod analytics;
@@ -169,6 +170,10 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .route(
             &api("/requests/{request_id}/approve"),
             post(requests_fulfil::approve),
+        )
+        .route(
+            &api("/requests/{request_id}/deletion-report"),
+            get(requests_fulfil::deletion_report),
         )
         .route(
             &api("/requests/{request_id}/reject"),

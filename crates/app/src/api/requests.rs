@@ -141,6 +141,11 @@ pub async fn show(
     let mut out = shown(&state, &request, key.account).await?;
     out["identities"] = super::requests_fulfil::identities(&state, key.account, &request).await?;
     out["timeline"] = timeline(&steps);
+    if request.kind == ferry_domain::request::RequestType::Erasure {
+        out["deletion_report"] =
+            crate::services::requests::erasure::report_of(state.store.as_ref(), key.account, &id)
+                .await?;
+    }
     Ok(Json(out))
 }
 

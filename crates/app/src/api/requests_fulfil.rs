@@ -44,6 +44,19 @@ pub async fn fulfil(
     Ok(Json(shown(&state, &moved, key.account).await?))
 }
 
+/// `GET /requests/{id}/deletion-report` (`requests:read`): numbers only, never the person.
+pub async fn deletion_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let key = caller.require(Scope::RequestsRead)?;
+    let report =
+        crate::services::requests::erasure::deletion_report(state.store.as_ref(), &actor(key), &id)
+            .await?;
+    Ok(Json(report))
+}
+
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,

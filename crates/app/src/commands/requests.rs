@@ -1,4 +1,4 @@
-//! `ferry requests list|create|import|show`: data-subject requests at the command line, through the
+//! `ferry requests list|create|import|erase|show`: data-subject requests at the command line, through the
 //! same service as the API (the same checks and audit entries; the actor is `cli`). Lists
 //! print ids and dates, not people's addresses; `show` prints the request as the API does.
 
@@ -40,6 +40,17 @@ pub enum RequestsCommand {
         #[arg(long)]
         account: String,
         file: std::path::PathBuf,
+    },
+    /// Erase the subject of a verified erasure request (GDPR Art. 17): queues the erasure
+    /// the worker (`ferry serve` or `ferry worker`) runs; `show` follows it and prints the
+    /// deletion report once it is done. The same step as `POST /requests/{id}/fulfil`.
+    Erase {
+        #[arg(long)]
+        account: String,
+        id: String,
+        /// Export the person's data first (as for an access request); erase once it completed.
+        #[arg(long)]
+        export_first: bool,
     },
     /// Print one request, with its timeline, as JSON.
     Show {
@@ -145,6 +156,32 @@ pub async fn run(args: &StoreArgs, cmd: RequestsCommand) -> anyhow::Result<()> {
                 );
             }
         }
+        RequestsCommand::Erase {
+            account,
+            id,
+            export_first,
+        } => {
+            use crate::services::requests::fulfilment::{FulfilBody, fulfil};
+            let actor = actor(account).await?;
+            let request = requests::find(store.as_ref(), &actor, &id)
+                .await
+                .map_err(problem)?;
+            if request.kind != ferry_domain::request::RequestType::Erasure {
+                anyhow::bail!(
+                    "request `{id}` is an {} request, not an erasure: answer it with \
+                     POST /requests/{id}/fulfil",
+                    request.kind.as_str()
+                );
+            }
+            let body = FulfilBody {
+                export_first: Some(export_first),
+                ..FulfilBody::default()
+            };
+            let moved = fulfil(store.as_ref(), clock.as_ref(), &actor, &id, body)
+                .await
+                .map_err(problem)?;
+            println!("{} {}", moved.id, moved.status.as_str());
+        }
         RequestsCommand::Show { account, id } => {
             let actor = actor(account).await?;
             let request = requests::find(store.as_ref(), &actor, &id)
@@ -154,6 +191,12 @@ pub async fn run(args: &StoreArgs, cmd: RequestsCommand) -> anyhow::Result<()> {
             let mut out = crate::api::requests_view::view(&request, &settings, day_of(clock.now()));
             let steps = store.request_steps(actor.account(), &id).await?;
             out["timeline"] = crate::api::requests_view::timeline(&steps);
+            if request.kind == ferry_domain::request::RequestType::Erasure {
+                out["deletion_report"] =
+                    requests::erasure::report_of(store.as_ref(), actor.account(), &id)
+                        .await
+                        .map_err(problem)?;
+            }
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
     }

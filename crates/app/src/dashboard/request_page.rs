@@ -296,7 +296,7 @@ pub async fn act(
                 require_mail(app.worker.mail.is_some())?;
                 let body = FulfilBody {
                     one_time: Some(form.one_time.is_some()),
-                    encryption: None,
+                    ..FulfilBody::default()
                 };
                 fulfilment::fulfil(store, clock, &actor, &id, body).await
             }

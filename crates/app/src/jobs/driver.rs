@@ -108,6 +108,7 @@ async fn run_kind(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) -> Result
             channel,
             alert,
         } => super::alert::run(&worker, *account, *channel, alert).await?,
+        JobKind::Erasure { request_id } => super::erasure::run(&worker, request_id).await?,
     }
     // Other kinds keep no record of their own to finish the job with: left running, the job
     // would be reclaimed when its lease ran out and end as failed.
@@ -141,7 +142,8 @@ async fn heartbeat(worker: Worker, kind: JobKind, ctx: Arc<JobContext>) {
             | JobKind::ScheduleRun { .. }
             | JobKind::Deliver { .. }
             | JobKind::RequestMail { .. }
-            | JobKind::Alert { .. } => worker.store.extend_lease(&ctx.lease, now, lease_ms).await,
+            | JobKind::Alert { .. }
+            | JobKind::Erasure { .. } => worker.store.extend_lease(&ctx.lease, now, lease_ms).await,
         };
         match kept {
             Ok(true) => {}

@@ -15,12 +15,16 @@
 //! deletes export files nobody needs; `schedule`: the scheduler and the `schedule_run` kind;
 //! `request_mail`: mails about data-subject requests, and the escalation pass;
 //! `request_delivery`: the mail that delivers a fulfilled request, once its exports are done;
+//! `erasure`: the erasure job kind, phase by phase, and its mail; `erasure_report`: the
+//! deletion report and its check after the fact;
 //! `step`: single steps for tests and for commands that run
 //! their own job.
 
 mod alert;
 mod deliver;
 mod driver;
+mod erasure;
+mod erasure_report;
 pub mod export;
 mod request_delivery;
 mod request_mail;

@@ -95,6 +95,15 @@ async fn queue_if_ready(
         }
     }
     let now = worker.clock.now();
+    // An erasure that exported first erases now; its mail goes out when the erasure ends.
+    if request.kind == ferry_domain::request::RequestType::Erasure {
+        let job = crate::services::requests::erasure::erasure_job(&request.id, now);
+        let queued = worker.store.enqueue(job, now).await?.is_some();
+        if queued {
+            worker.wake.notify_one();
+        }
+        return Ok(queued);
+    }
     let job = NewJob {
         unique_key: Some(format!("request:{}:delivery", request.id)),
         ..NewJob::now(
@@ -158,11 +167,11 @@ pub(super) async fn run(
     record(worker, account, &request.id, &jobs).await
 }
 
-fn mail_text(
+/// One signed download link per file of `jobs`, and when the last of them expires.
+pub(super) fn links(
     setup: &MailSetup,
-    request: &Request,
     jobs: &[ferry_domain::job::ExportJob],
-) -> String {
+) -> (String, Option<chrono::DateTime<chrono::Utc>>) {
     let mut links = String::new();
     let mut until = None;
     for job in jobs {
@@ -178,6 +187,15 @@ fn mail_text(
             ));
         }
     }
+    (links, until)
+}
+
+fn mail_text(
+    setup: &MailSetup,
+    request: &Request,
+    jobs: &[ferry_domain::job::ExportJob],
+) -> String {
+    let (links, until) = links(setup, jobs);
     let once = if request.fulfilment.one_time {
         " Each link works once."
     } else {

@@ -82,6 +82,9 @@ pub(super) async fn run(
         RequestMail::Delivery => {
             return super::request_delivery::run(worker, setup, account, &request).await;
         }
+        RequestMail::ErasureCompleted => {
+            return super::erasure::completed_mail(worker, setup, account, &request).await;
+        }
         RequestMail::Verification { nonce } => {
             let (code, token) = secrets(&setup.links, &request.id, nonce);
             // A newer code replaced this one, or the request moved on: this mail is stale.
@@ -222,6 +225,7 @@ async fn record(
         RequestMail::Rejection { .. } => "rejection",
         RequestMail::Escalation { .. } => "escalation",
         RequestMail::Delivery => "delivery",
+        RequestMail::ErasureCompleted => "erasure_completed",
     };
     let mut details = json!({"mail": kind});
     if let RequestMail::Escalation { threshold, .. } = mail {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ferry_domain::audit::{AuditEvent, GENESIS, account_entry_hash};
+use ferry_domain::audit::{AuditEvent, GENESIS, pseudonymous_entry_hash};
 use reqwest::StatusCode;
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
@@ -112,7 +112,7 @@ fn recompute_chain(db: &Connection) {
         .unwrap();
     let mut prev = GENESIS.to_string();
     for (seq, at, event, account) in rows {
-        let hash = account_entry_hash(&prev, seq, at, &account, &event);
+        let hash = pseudonymous_entry_hash(&prev, seq, at, &account, &event, false);
         db.execute(
             "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
             params![seq, prev, hash],
@@ -324,7 +324,7 @@ async fn every_entry_of_the_api_view_recomputes_to_its_hash_in_each_account() {
         assert_eq!(entries.len(), count, "{trail}");
         for e in entries {
             assert_eq!(e["account"], account);
-            assert_eq!(e["hash_version"], 2);
+            assert_eq!(e["hash_version"], 3);
             let at: chrono::DateTime<chrono::Utc> = e["at"].as_str().unwrap().parse().unwrap();
             let text = |f: &str| e[f].as_str().map(str::to_string);
             let event = AuditEvent {
@@ -339,7 +339,15 @@ async fn every_entry_of_the_api_view_recomputes_to_its_hash_in_each_account() {
             };
             let seq = e["seq"].as_i64().unwrap();
             let prev = e["prev_hash"].as_str().unwrap();
-            let hash = account_entry_hash(prev, seq, at.timestamp_millis(), account, &event);
+            let pseudonymised = e["pseudonymised"].as_bool().unwrap_or(false);
+            let hash = pseudonymous_entry_hash(
+                prev,
+                seq,
+                at.timestamp_millis(),
+                account,
+                &event,
+                pseudonymised,
+            );
             assert_eq!(e["hash"], hash.as_str(), "{e}");
         }
     }

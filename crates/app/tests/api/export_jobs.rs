@@ -96,7 +96,7 @@ async fn receipts_and_the_audit_trail_record_the_whole_story_and_tampering_shows
         .unwrap();
     assert!(
         csv.starts_with(
-            "seq,at,actor,action,subject,data_types,status,export_id,details,prev_hash,hash,person,hash_version,account\n"
+            "seq,at,actor,action,subject,data_types,status,export_id,details,prev_hash,hash,person,hash_version,account,pseudonymised\n"
         ),
         "{csv}"
     );

@@ -15,6 +15,8 @@ mod delivery_more;
 mod destinations;
 mod encrypted_parts;
 mod encryption;
+mod erasure;
+mod erasure_more;
 mod errors;
 mod export_cli;
 mod export_jobs;

@@ -83,6 +83,9 @@ pub struct Fulfilment {
     /// No encryption, even where the account has a stored key.
     #[serde(default)]
     pub no_encryption: bool,
+    /// Erasure requests: export the person's data first (`export_ids`), erase once done.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub export_first: bool,
 }
 
 /// Wrong codes a request takes before it locks.
@@ -170,6 +173,9 @@ pub enum RequestMail {
     /// To the subject: the request's exports are ready; the links to them and the "I received
     /// it" link. Queued once every export has completed; sending it delivers the request.
     Delivery,
+    /// To the subject: their data is erased (with the deletion report's digest). Sending it
+    /// delivers the erasure request; then the request forgets the address.
+    ErasureCompleted,
 }
 
 /// One step of a request's timeline.
@@ -199,6 +205,8 @@ pub struct RequestSettings {
     pub require_approval: bool,
     /// How long the links mailed to a subject work, in days.
     pub delivery_link_days: u32,
+    /// Ingest drops lines of erased people (by keyed hashes of their identifiers).
+    pub suppress_erased: bool,
 }
 
 /// A subject's download links work 7 days unless the account says otherwise.
@@ -218,6 +226,7 @@ impl Default for RequestSettings {
             privacy_contact: None,
             require_approval: false,
             delivery_link_days: DEFAULT_DELIVERY_LINK_DAYS,
+            suppress_erased: false,
         }
     }
 }

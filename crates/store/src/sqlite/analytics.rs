@@ -87,7 +87,7 @@ impl Analytics for SqliteStore {
 
 /// The spans widened to whole buckets, sorted, overlapping and touching ones merged: an
 /// erasure passes one span per deleted row, and each bucket is rebuilt once.
-fn merged_buckets(spans: Vec<(Millis, Millis)>) -> Vec<(Millis, Millis)> {
+pub(super) fn merged_buckets(spans: Vec<(Millis, Millis)>) -> Vec<(Millis, Millis)> {
     use rollups::{BUCKET_MS, bucket};
     let mut whole: Vec<(Millis, Millis)> = spans
         .into_iter()

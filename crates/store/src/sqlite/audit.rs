@@ -1,7 +1,7 @@
 //! The audit trail (one hash chain for the whole store) and receipts.
 
 use ferry_domain::AccountId;
-use ferry_domain::audit::{AuditEntry, AuditEvent, GENESIS, HASH_VERSION, account_entry_hash};
+use ferry_domain::audit::{AuditEntry, AuditEvent, GENESIS, HASH_VERSION, pseudonymous_entry_hash};
 use ferry_domain::job::Receipt;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -47,7 +47,7 @@ pub(crate) fn append_in(
     let seq = counter.max(last.map_or(0, |(s, _)| s)) + 1;
     let at = now_ms();
     let account_name = account_name(tx, account)?;
-    let hash = account_entry_hash(&prev_hash, seq, at, &account_name, event);
+    let hash = pseudonymous_entry_hash(&prev_hash, seq, at, &account_name, event, false);
     tx.execute(
         "INSERT INTO audit_log (seq, account_pk, at, actor, action, subject, data_types, status, export_id, details, prev_hash, hash, person, hash_version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
@@ -65,6 +65,7 @@ pub(crate) fn append_in(
         prev_hash,
         hash,
         hash_version: HASH_VERSION,
+        pseudonymised: false,
     })
 }
 
@@ -107,6 +108,7 @@ pub(super) fn entry_row(r: &Row) -> rusqlite::Result<(i64, AuditEntry)> {
             prev_hash: r.get("prev_hash")?,
             hash: r.get("hash")?,
             hash_version: r.get("hash_version")?,
+            pseudonymised: r.get("pseudonymised")?,
         },
     ))
 }
@@ -115,7 +117,7 @@ pub(super) fn entry_row(r: &Row) -> rusqlite::Result<(i64, AuditEntry)> {
 /// account reads that account's name, and no longer verifies).
 pub(super) const COLUMNS: &str =
     "seq, at, actor, action, subject, data_types, status, export_id, details,
-    prev_hash, hash, person, hash_version, coalesce(accounts.name, '') AS account";
+    prev_hash, hash, person, hash_version, pseudonymised, coalesce(accounts.name, '') AS account";
 pub(super) const FROM: &str = "audit_log LEFT JOIN accounts ON accounts.pk = audit_log.account_pk";
 
 pub(crate) fn list(

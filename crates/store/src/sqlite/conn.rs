@@ -52,6 +52,10 @@ pub(crate) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     // checkpoints keep it from re-reading and re-syncing the same pages.
     conn.pragma_update(None, "cache_size", -256_000)?;
     conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+    // Deleted or moved content is zeroed, in pages and on the free list: an erasure must leave
+    // no bytes of the person in free space, including the leftovers of every earlier page
+    // split or update that moved their rows. Costs a write per freed page, not per insert.
+    conn.pragma_update(None, "secure_delete", true)?;
     // Ingest alone cycles through more statements than rusqlite's default cache of 16 holds;
     // an evicted statement is re-prepared, which costs more than running it.
     conn.set_prepared_statement_cache_capacity(64);

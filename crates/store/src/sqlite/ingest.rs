@@ -17,6 +17,7 @@ use super::SqliteStore;
 use super::rollups::RollupDelta;
 use super::rows::{EventRow, PageviewRow, Pending};
 use super::sessions::{SessionState, assign_session, latest_session, write_session};
+use super::suppression::Suppression;
 use crate::{Ingest, IngestOutcome, StoreError};
 
 /// Visitors (with their latest session) and URLs, kept from batch to batch by the one writer,
@@ -82,6 +83,7 @@ fn ingest_in_transaction(
         urls: &mut cache.urls,
         pending: Pending::default(),
         rollup: RollupDelta::default(),
+        suppression: Suppression::default(),
     };
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -104,6 +106,8 @@ fn ingest_in_transaction(
 struct Site {
     pk: i64,
     account: i64,
+    /// The account suppresses erased people and has some: each line is checked.
+    suppress: bool,
 }
 
 /// What ingest needs of a visitor. First and last seen are not kept here: they are read from
@@ -129,6 +133,8 @@ struct Batch<'t, 'l> {
     websites: HashMap<String, Option<Site>>,
     visitors: &'t mut HashMap<(i64, String), VisitorState>,
     urls: &'t mut HashMap<(i64, String), i64>,
+    /// Erased people's identifiers, for accounts that suppress them.
+    suppression: Suppression,
 }
 
 fn unknown_website(id: &str) -> LineError {
@@ -143,6 +149,10 @@ impl<'t, 'l> Batch<'t, 'l> {
         let Some(site) = self.site(line.website_id())? else {
             return Ok(Err(unknown_website(line.website_id())));
         };
+        // An erased person's line is dropped as if stored: nobody learns who was erased.
+        if site.suppress && self.suppression.names_erased(self.tx, site.account, line)? {
+            return Ok(Ok(()));
+        }
         match line {
             IngestLine::Activity(activity) => self.activity(site, activity)?,
             IngestLine::Identify(identify) => return self.identify(site, identify),
@@ -156,11 +166,18 @@ impl<'t, 'l> Batch<'t, 'l> {
         }
         let site = self
             .tx
-            .prepare_cached("SELECT pk, account_pk FROM websites WHERE public_id = ?1")?
+            .prepare_cached(
+                "SELECT w.pk, w.account_pk,
+                   coalesce((SELECT suppress_erased FROM request_settings s
+                             WHERE s.account_pk = w.account_pk), 0)
+                   AND EXISTS (SELECT 1 FROM erasure_suppressions e WHERE e.account_pk = w.account_pk)
+                 FROM websites w WHERE w.public_id = ?1",
+            )?
             .query_row([public_id], |r| {
                 Ok(Site {
                     pk: r.get(0)?,
                     account: r.get(1)?,
+                    suppress: r.get(2)?,
                 })
             })
             .optional()?

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_dashboard_users.sql"),
     include_str!("migrations/0019_request_fulfilment.sql"),
     ROLLUPS,
+    include_str!("migrations/0021_erasure.sql"),
     include_str!("migrations/0023_privacy_statements.sql"),
 ];
 

@@ -6,7 +6,7 @@
 //! - `accounts`: accounts and websites ([`crate::Accounts`]); `keys`: API keys
 //!   ([`crate::Keys`]).
 //! - `ingest`: batches of page views, events and identifies ([`crate::Ingest`]); `rows` writes
-//!   them many at a time.
+//!   them many at a time; `suppression` drops the lines of erased people.
 //! - `group_commit`: the ingest thread, which commits waiting batches together.
 //! - `sessions`: keeps sessions true to the 30-minute rule as rows arrive; `session_ids`: the
 //!   key of the opaque ids they are shown by.
@@ -32,6 +32,8 @@
 //! - `requests`: data-subject requests and their timelines ([`crate::Requests`]);
 //!   `request_rows`: how their rows read; `request_settings`: the account's settings for them.
 //! - `dashboard`: dashboard users and sessions ([`crate::DashboardUsers`]).
+//! - `erasure`, `erasure_scrub`: erasure requests' phases, with `secure_delete` and a truncating
+//!   checkpoint ([`crate::Erasures`], in `erasures`).
 //! - `rollups`: per-15-minute counts and visitor sketches kept with every write, which the
 //!   summary and the pages list read (`rollup_read`); `rollup_rebuild` recomputes them from
 //!   the rows; `hll`: the HyperLogLog sketches. `analytics_raw` answers from the rows (days
@@ -54,6 +56,9 @@ mod convert;
 mod dashboard;
 mod destinations;
 mod downloads;
+mod erasure;
+mod erasure_scrub;
+mod erasures;
 mod export_mirror;
 mod exports;
 mod group_commit;
@@ -87,6 +92,7 @@ mod split;
 mod stream;
 mod subject;
 mod subject_rows;
+mod suppression;
 mod sweep;
 #[cfg(test)]
 mod test_support;

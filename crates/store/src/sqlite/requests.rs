@@ -173,7 +173,7 @@ fn deliver(
     Ok(saved)
 }
 
-fn save_in(
+pub(super) fn save_in(
     tx: &Transaction,
     account: AccountId,
     r: &Request,

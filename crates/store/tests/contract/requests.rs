@@ -17,7 +17,7 @@ fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-fn request(id: &str, email: &str, now: Millis) -> Request {
+pub(crate) fn request(id: &str, email: &str, now: Millis) -> Request {
     Request {
         id: id.into(),
         kind: RequestType::Access,
@@ -74,7 +74,12 @@ fn received(at: Millis, email: &str) -> RequestChange {
     }
 }
 
-async fn create(store: &Arc<dyn Store>, account: AccountId, r: Request, now: Millis) -> Request {
+pub(crate) async fn create(
+    store: &Arc<dyn Store>,
+    account: AccountId,
+    r: Request,
+    now: Millis,
+) -> Request {
     let email = r.subject_email.clone();
     match store
         .create_request(account, r, received(now, &email), now)
@@ -259,6 +264,7 @@ pub async fn requests(store: &Arc<dyn Store>, acme: AccountId, other: AccountId,
         privacy_contact: Some("dpo@example.com".into()),
         require_approval: true,
         delivery_link_days: 3,
+        suppress_erased: true,
     };
     store
         .set_request_settings(

@@ -12,7 +12,7 @@
 //!   and the request is `delivered`; the mail's "I received it" link ([`receipt_token`]) lets
 //!   the subject confirm, which makes it `confirmed`.
 //!
-//! Erasure requests are not answered with an export: `fulfil` refuses them.
+//! Erasure requests take the same entry: `fulfil` hands them to [`super::erasure`].
 
 use ferry_domain::export::SubjectRef;
 use ferry_domain::request::{Fulfilment, Request, RequestAction, RequestStatus, RequestType};
@@ -38,6 +38,10 @@ pub struct FulfilBody {
     /// account's stored key applies, as for any export.
     #[serde(default)]
     pub encryption: Option<EncryptionOptions>,
+    /// Erasure requests: export the person's data (as for an access request) and erase once
+    /// that export completed.
+    #[serde(default)]
+    pub export_first: Option<bool>,
 }
 
 fn refused(message: impl Into<String>) -> Problem {
@@ -82,10 +86,20 @@ pub async fn fulfil(
 ) -> Result<Request, Problem> {
     let mut request = find(store, actor, id).await?;
     if request.kind == RequestType::Erasure {
-        return Err(refused(format!(
-            "request `{id}` is an erasure request: it is answered by deleting the person's data, \
-             not with an export of it"
-        )));
+        let export_first = body.export_first.unwrap_or(false);
+        let mut asked = options(body, clock.now())?;
+        asked.export_first = export_first;
+        return super::erasure::fulfil(store, clock, actor, request, asked).await;
+    }
+    if body.export_first.is_some() {
+        return Err(Problem::new(
+            ErrorCode::UnknownField,
+            format!(
+                "`export_first` applies to erasure requests; request `{id}` is an {} request, \
+                 answered with an export anyway",
+                request.kind.as_str()
+            ),
+        ));
     }
     next_status(&request, RequestAction::Fulfil)?;
     if !request.fulfilment.export_ids.is_empty()
@@ -127,6 +141,9 @@ pub async fn approve(
     let request = find(store, actor, id).await?;
     next_status(&request, RequestAction::Approve)?;
     let why = reason(why, false)?;
+    if request.kind == RequestType::Erasure {
+        return super::erasure::start(store, clock, actor, request, "approved", why).await;
+    }
     generate(store, clock, actor, request, "approved", why).await
 }
 
@@ -158,7 +175,7 @@ fn on_behalf(actor: &Actor, request_id: &str) -> Actor {
 
 /// Asks for the request's exports and records them with the step, moving it `in_progress`.
 /// An export refused midway (the daily limit) cancels those already queued.
-async fn generate(
+pub(super) async fn generate(
     store: &dyn Store,
     clock: &dyn Clock,
     actor: &Actor,

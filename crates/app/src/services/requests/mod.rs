@@ -9,6 +9,8 @@
 //! - [`deadlines`]: the due date as it stands today, extensions and escalations.
 //! - [`fulfilment`]: the subject's export for an access or portability request, approval,
 //!   and the subject's "I received it".
+//! - [`erasure`]: an erasure request's start (the `erasure` job does the deleting) and its
+//!   deletion report.
 //! - [`import`]: many requests at once from CSV or NDJSON, idempotent by `external_ref`.
 //! - [`queue`]: the account's requests filtered by status and deadline (API and dashboard).
 //!
@@ -16,6 +18,7 @@
 //! action the status machine allows.
 
 pub mod deadlines;
+pub mod erasure;
 pub mod fulfilment;
 pub mod import;
 pub mod queue;

@@ -39,6 +39,9 @@ pub struct SettingsBody {
     /// How long the links mailed to a subject work, in days.
     #[serde(default)]
     pub delivery_link_days: Option<u32>,
+    /// Ingest drops lines of people erased while this is on.
+    #[serde(default)]
+    pub suppress_erased: Option<bool>,
 }
 
 /// Links mailed to a subject work at most as long as any export link may (30 days).
@@ -94,6 +97,9 @@ pub fn apply(mut current: RequestSettings, body: SettingsBody) -> Result<Request
     if let Some(approval) = body.require_approval {
         current.require_approval = approval;
     }
+    if let Some(suppress) = body.suppress_erased {
+        current.suppress_erased = suppress;
+    }
     if let Some(days) = body.delivery_link_days {
         if !(1..=MAX_DELIVERY_LINK_DAYS).contains(&days) {
             return Err(invalid(format!(
@@ -114,6 +120,7 @@ pub fn view(s: &RequestSettings) -> Value {
         "privacy_contact": s.privacy_contact,
         "require_approval": s.require_approval,
         "delivery_link_days": s.delivery_link_days,
+        "suppress_erased": s.suppress_erased,
     })
 }
 
@@ -134,6 +141,7 @@ pub async fn change(
         "privacy_contact_set": changed.privacy_contact.is_some(),
         "require_approval": changed.require_approval,
         "delivery_link_days": changed.delivery_link_days,
+        "suppress_erased": changed.suppress_erased,
     });
     let entry = crate::audit::event(actor.audit_name(), "request.settings_changed", details);
     store
