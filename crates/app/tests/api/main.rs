@@ -26,6 +26,7 @@ mod limits;
 mod one_time;
 mod output;
 mod overload;
+mod privacy_page;
 mod requests;
 mod requests_clock;
 mod requests_deadlines;

@@ -11,6 +11,7 @@
 //!   and the subject's "I received it".
 //! - [`import`]: many requests at once from CSV or NDJSON, idempotent by `external_ref`.
 //! - [`queue`]: the account's requests filtered by status and deadline (API and dashboard).
+//! - [`self_service`]: a request from the subject's own privacy page, and its page tokens.
 //!
 //! Fulfilment (the export), erasure and the privacy page build on [`advance`]: it takes any
 //! action the status machine allows.
@@ -19,6 +20,7 @@ pub mod deadlines;
 pub mod fulfilment;
 pub mod import;
 pub mod queue;
+pub mod self_service;
 pub mod settings;
 pub mod verification;
 
