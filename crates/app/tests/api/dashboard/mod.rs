@@ -7,6 +7,7 @@ mod chrome;
 mod cli;
 mod e2e;
 mod isolation;
+mod privacy_e2e;
 mod requests;
 mod requests_e2e;
 mod scheduled;
