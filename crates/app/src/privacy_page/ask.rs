@@ -166,8 +166,11 @@ pub async fn show(
         return refused;
     }
     match org(&page.app, &account).await {
-        Ok(Some(org)) => form_page(&page.app, &org, StatusCode::OK, &AskForm::default(), None),
-        Ok(None) => not_found(),
+        Ok(Some(org)) if org.takes_requests => {
+            form_page(&page.app, &org, StatusCode::OK, &AskForm::default(), None)
+        }
+        // Off reads as no page at all: the same answer as an unknown account.
+        Ok(_) => not_found(),
         Err(failure) => failure,
     }
 }
@@ -210,8 +213,8 @@ pub async fn submit(
         return refused;
     }
     let org = match org(app, &account).await {
-        Ok(Some(org)) => org,
-        Ok(None) => return not_found(),
+        Ok(Some(org)) if org.takes_requests => org,
+        Ok(_) => return not_found(),
         Err(failure) => return failure,
     };
     let form = match form {

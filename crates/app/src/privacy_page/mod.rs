@@ -105,6 +105,9 @@ pub struct Org {
     pub id: AccountId,
     pub name: String,
     pub contact: Option<String>,
+    /// The account's setting: the form takes new requests. Codes and status pages of
+    /// requests already made keep working when it is off.
+    pub takes_requests: bool,
 }
 
 impl Org {
@@ -129,6 +132,7 @@ async fn org(app: &AppState, name: &str) -> Result<Option<Org>, Response> {
         id: account.id,
         name: account.name,
         contact: settings.privacy_contact,
+        takes_requests: settings.privacy_page,
     }))
 }
 

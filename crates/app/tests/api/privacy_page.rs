@@ -347,3 +347,46 @@ async fn one_client_may_send_ten_requests_an_hour_then_gets_429_with_the_form_ke
     );
     assert_eq!(requests(&app).await.len(), 10);
 }
+
+#[tokio::test]
+async fn an_account_that_turns_its_page_off_answers_as_if_it_had_none() {
+    let app = app_with_mail().await;
+    let email = unique_email("page-off");
+    let token = form_token(&app, "acme").await;
+    let response = app
+        .client
+        .put(app.api("/requests/settings"))
+        .header("X-API-Key", &app.admin_key)
+        .json(&serde_json::json!({"privacy_page": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let settings = app.get_json(&app.api("/requests/settings")).await;
+    assert_eq!(settings["privacy_page"], false);
+
+    let none = browser()
+        .get(app.url("/privacy/no-such-account"))
+        .send()
+        .await
+        .unwrap();
+    let none = none.text().await.unwrap();
+    let off = browser()
+        .get(app.url("/privacy/acme"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off.status(), StatusCode::NOT_FOUND);
+    assert_eq!(off.text().await.unwrap(), none);
+    let posted = ask(
+        &app,
+        &[
+            ("form_token", &token),
+            ("email", &email),
+            ("type", "access"),
+        ],
+    )
+    .await;
+    assert_eq!(posted.status(), StatusCode::NOT_FOUND);
+    assert!(requests(&app).await.is_empty(), "nothing taken");
+}

@@ -196,6 +196,8 @@ pub struct RequestSettings {
     pub require_approval: bool,
     /// How long the links mailed to a subject work, in days.
     pub delivery_link_days: u32,
+    /// The self-service privacy page (`/privacy/{account}`) takes new requests.
+    pub privacy_page: bool,
 }
 
 /// A subject's download links work 7 days unless the account says otherwise.
@@ -215,6 +217,7 @@ impl Default for RequestSettings {
             privacy_contact: None,
             require_approval: false,
             delivery_link_days: DEFAULT_DELIVERY_LINK_DAYS,
+            privacy_page: true,
         }
     }
 }

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_dashboard_users.sql"),
     include_str!("migrations/0019_request_fulfilment.sql"),
     ROLLUPS,
+    include_str!("migrations/0022_privacy_page.sql"),
 ];
 
 /// The schema version just before the rollups: a store at it is one written before they existed.

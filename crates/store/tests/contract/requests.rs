@@ -259,6 +259,7 @@ pub async fn requests(store: &Arc<dyn Store>, acme: AccountId, other: AccountId,
         privacy_contact: Some("dpo@example.com".into()),
         require_approval: true,
         delivery_link_days: 3,
+        privacy_page: false,
     };
     store
         .set_request_settings(

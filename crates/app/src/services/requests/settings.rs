@@ -39,6 +39,9 @@ pub struct SettingsBody {
     /// How long the links mailed to a subject work, in days.
     #[serde(default)]
     pub delivery_link_days: Option<u32>,
+    /// The self-service privacy page takes new requests.
+    #[serde(default)]
+    pub privacy_page: Option<bool>,
 }
 
 /// Links mailed to a subject work at most as long as any export link may (30 days).
@@ -102,6 +105,9 @@ pub fn apply(mut current: RequestSettings, body: SettingsBody) -> Result<Request
         }
         current.delivery_link_days = days;
     }
+    if let Some(on) = body.privacy_page {
+        current.privacy_page = on;
+    }
     Ok(current)
 }
 
@@ -114,6 +120,7 @@ pub fn view(s: &RequestSettings) -> Value {
         "privacy_contact": s.privacy_contact,
         "require_approval": s.require_approval,
         "delivery_link_days": s.delivery_link_days,
+        "privacy_page": s.privacy_page,
     })
 }
 
@@ -134,6 +141,7 @@ pub async fn change(
         "privacy_contact_set": changed.privacy_contact.is_some(),
         "require_approval": changed.require_approval,
         "delivery_link_days": changed.delivery_link_days,
+        "privacy_page": changed.privacy_page,
     });
     let entry = crate::audit::event(actor.audit_name(), "request.settings_changed", details);
     store
