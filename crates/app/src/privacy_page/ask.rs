@@ -176,8 +176,8 @@ pub async fn show(
 }
 
 /// What was typed, checked before anything is counted against the email: the normalised
-/// address, or the message and field to show.
-fn check(form: &AskForm) -> Result<String, (String, &'static str)> {
+/// address and the message (line breaks as `\n`), or what to say and the field to mark.
+fn check(form: &AskForm) -> Result<(String, String), (String, &'static str)> {
     let email = normalize_email(&form.email).map_err(|_| {
         (
             format!(
@@ -189,7 +189,20 @@ fn check(form: &AskForm) -> Result<String, (String, &'static str)> {
     if !["access", "portability", "erasure"].contains(&form.kind.as_str()) {
         return Err(("Choose what you ask for.".into(), "type"));
     }
-    let length = form.message.chars().count();
+    // Browsers send a textarea's line breaks as CR LF; the request keeps them as LF.
+    let message = form.message.replace("\r\n", "\n").replace('\r', "\n");
+    if message
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err((
+            "Your message contains characters that are not text (control characters). \
+             Remove them, and send the form again."
+                .into(),
+            "message",
+        ));
+    }
+    let length = message.chars().count();
     if length > MAX_MESSAGE {
         return Err((
             format!(
@@ -199,7 +212,7 @@ fn check(form: &AskForm) -> Result<String, (String, &'static str)> {
             "message",
         ));
     }
-    Ok(email)
+    Ok((email, message))
 }
 
 pub async fn submit(
@@ -250,8 +263,8 @@ pub async fn submit(
             Some((text.into(), "")),
         );
     }
-    let email = match check(&form) {
-        Ok(email) => email,
+    let (email, message) = match check(&form) {
+        Ok(checked) => checked,
         Err(error) => {
             return form_page(
                 app,
@@ -298,7 +311,7 @@ pub async fn submit(
     let ask = Ask {
         kind: form.kind.clone(),
         email,
-        message: Some(form.message.clone()),
+        message: Some(message),
     };
     match self_service::submit(
         app.store.as_ref(),

@@ -390,3 +390,45 @@ async fn an_account_that_turns_its_page_off_answers_as_if_it_had_none() {
     assert_eq!(posted.status(), StatusCode::NOT_FOUND);
     assert!(requests(&app).await.is_empty(), "nothing taken");
 }
+
+#[tokio::test]
+async fn a_message_of_several_lines_is_kept_as_typed_and_control_characters_are_refused() {
+    let app = app_with_mail().await;
+    let email = unique_email("lines");
+    let token = form_token(&app, "acme").await;
+    // Browsers send a textarea's line breaks as CR LF.
+    let typed = "First line.\r\nSecond line.";
+    let response = ask(
+        &app,
+        &[
+            ("form_token", &token),
+            ("email", &email),
+            ("type", "access"),
+            ("message", typed),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mine = of(&requests(&app).await, &email);
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        mine[0]["notes"],
+        "From the privacy page: First line.\nSecond line."
+    );
+
+    let other = unique_email("control");
+    let response = ask(
+        &app,
+        &[
+            ("form_token", &token),
+            ("email", &other),
+            ("type", "access"),
+            ("message", "bell \u{7} here"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("characters that are not text"), "{body}");
+    assert!(of(&requests(&app).await, &other).is_empty());
+}
