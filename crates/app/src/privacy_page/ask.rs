@@ -14,16 +14,16 @@ use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use ferry_domain::request::{MAX_EMAIL_LEN, normalize_email};
 use serde::Deserialize;
 
+use super::code::sent_page;
 use super::limits::{form_token, form_token_valid};
 use super::{Org, PrivacyPage, client_limited, failed, not_found, org, render};
 use crate::keys::random_id;
-use crate::services::Actor;
 use crate::services::requests::self_service::{self, Ask, MAX_MESSAGE};
-use crate::services::requests::verification::{self, Proof};
+use crate::services::requests::verification;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct AskForm {
@@ -62,21 +62,6 @@ struct FormPage<'a> {
     choices: Vec<Choice>,
     max_message: usize,
 }
-
-#[derive(Template)]
-#[template(path = "privacy_sent.html")]
-struct SentPage<'a> {
-    org: &'a str,
-    contact: Option<&'a str>,
-    action: String,
-    form_token: String,
-    ticket: String,
-    error: Option<&'static str>,
-}
-
-const CODE_FAILED: &str = "That code did not work. Use the code in the most recent mail we \
-    sent: a code works for 24 hours, and after 5 wrong codes the request locks. If it has \
-    locked or expired, ask again from the form.";
 
 fn choices(kind: &str) -> Vec<Choice> {
     let all = [
@@ -133,26 +118,6 @@ fn form_page(
             message,
             choices: choices(&kept.kind),
             max_message: MAX_MESSAGE,
-        },
-    )
-}
-
-fn sent_page(
-    app: &crate::startup::AppState,
-    org: &Org,
-    status: StatusCode,
-    request_id: &str,
-    error: Option<&'static str>,
-) -> Response {
-    render(
-        status,
-        &SentPage {
-            org: &org.name,
-            contact: org.contact.as_deref(),
-            action: org.path("/code"),
-            form_token: form_token(&app.links, org.id, app.clock.now()),
-            ticket: self_service::ticket(&app.links, org.id, request_id),
-            error,
         },
     )
 }
@@ -328,77 +293,4 @@ pub async fn submit(
         }
         Err(problem) => failed(problem.message),
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    form_token: String,
-    #[serde(default)]
-    ticket: String,
-    #[serde(default)]
-    code: String,
-}
-
-pub async fn code(
-    State(page): State<PrivacyPage>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    Path(account): Path<String>,
-    form: Result<Form<CodeForm>, FormRejection>,
-) -> Response {
-    let app = &page.app;
-    if let Some(refused) = client_limited(app, client) {
-        return refused;
-    }
-    let org = match org(app, &account).await {
-        Ok(Some(org)) => org,
-        Ok(None) => return not_found(),
-        Err(failure) => return failure,
-    };
-    let Ok(Form(form)) = form else {
-        return form_page(
-            app,
-            &org,
-            StatusCode::BAD_REQUEST,
-            &AskForm::default(),
-            Some(("The form did not arrive whole: ask again.".into(), "")),
-        );
-    };
-    let Some(request_id) = self_service::ticket_request(&app.links, org.id, &form.ticket) else {
-        return not_found();
-    };
-    if !form_token_valid(&app.links, org.id, &form.form_token, app.clock.now()) {
-        return sent_page(
-            app,
-            &org,
-            StatusCode::FORBIDDEN,
-            &request_id,
-            Some("This form had expired. Enter the code again."),
-        );
-    }
-    let code = form.code.trim();
-    let plausible = code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit());
-    if plausible {
-        let actor = Actor::Subject { account: org.id };
-        let verified = verification::verify(
-            app.store.as_ref(),
-            app.clock.as_ref(),
-            &app.links,
-            &actor,
-            &request_id,
-            Proof::PageCode(code),
-        )
-        .await;
-        if let Ok(request) = verified {
-            let token = self_service::status_token(&app.links, org.id, &request.id);
-            return Redirect::to(&org.path(&format!("/status/{token}"))).into_response();
-        }
-    }
-    sent_page(
-        app,
-        &org,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &request_id,
-        Some(CODE_FAILED),
-    )
 }

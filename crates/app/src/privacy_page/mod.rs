@@ -10,10 +10,12 @@
 //!   token, another account's token: one generic `404` page;
 //! - `no-store`, `no-referrer`, `noindex`, and the dashboard's script-less CSP.
 //!
-//! - [`ask`]: the form, its submission and the code; [`status`]: the subject's status page;
+//! - [`ask`]: the form and its submission; [`code`]: the mailed code typed on the page;
+//!   [`status`]: the subject's status page;
 //!   [`limits`]: rate limits and the form token.
 
 mod ask;
+mod code;
 pub mod limits;
 mod status;
 
@@ -52,7 +54,7 @@ pub fn router(app: AppState) -> Router<AppState> {
     };
     Router::new()
         .route("/privacy/{account}", get(ask::show).post(ask::submit))
-        .route("/privacy/{account}/code", post(ask::code))
+        .route("/privacy/{account}/code", post(code::enter))
         .route("/privacy/{account}/status/{token}", get(status::show))
         .route(CSS_PATH, get(css))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -27,6 +27,7 @@ mod one_time;
 mod output;
 mod overload;
 mod privacy_page;
+mod privacy_page_more;
 mod privacy_status;
 mod requests;
 mod requests_clock;
