@@ -3,6 +3,7 @@
 //! staff fulfil the request through the API (the worker stepped), download the file from the
 //! status page and confirm receipt. Each step is saved at 1280 and 390 px (`privacy-*.png`).
 
+use fantoccini::key::Key;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -34,6 +35,21 @@ async fn a_subject_asks_verifies_follows_downloads_and_confirms_on_the_privacy_p
     chrome.wait_for("form#ask").await;
     let contact = chrome.wait_for("#contact").await.text().await.unwrap();
     assert!(contact.contains("dpo@shop.example.com"), "{contact}");
+    // The keyboard reaches every control in reading order, and never the hidden honeypot.
+    let mut order = Vec::new();
+    for _ in 0..6 {
+        let focused = c.active_element().await.unwrap();
+        focused.send_keys(&Key::Tab.to_string()).await.unwrap();
+        let now = c.active_element().await.unwrap();
+        let id = now.attr("id").await.unwrap().unwrap_or_default();
+        let class = now.attr("class").await.unwrap().unwrap_or_default();
+        order.push(if id.is_empty() { class } else { id });
+    }
+    assert_eq!(
+        order,
+        ["skip", "email", "type-access", "message", "send", ""],
+        "the last is the contact's link"
+    );
     chrome.fill("#email", &email).await;
     chrome.click("#type-access").await;
     chrome.fill("#message", "Please include my orders.").await;
