@@ -8,6 +8,7 @@
 //! - [`api`]: the axum routes, auth, errors.
 //! - [`dashboard`]: the server-rendered dashboard behind a sign-in; [`passwords`] hashes its
 //!   users' passwords.
+//! - [`privacy_page`]: the data subject's public page: ask, confirm, follow, download.
 //! - [`audit`]: writing the audit trail; [`checkpoint`]: signed checkpoints of its head, with
 //!   the key [`audit_key`] keeps.
 //! - [`keys`]: API key and id generation (secrets are hashed before the store sees them).
@@ -43,6 +44,7 @@ pub mod keys;
 pub mod links;
 pub mod passwords;
 pub mod pipeline;
+pub mod privacy_page;
 pub mod private_fs;
 pub mod sealing;
 pub mod segments;

@@ -211,6 +211,7 @@ pub fn router(state: AppState, body_limit: usize, load: load::LoadLimits) -> Rou
         .merge(external)
         .merge(tracker::routes(body_limit))
         .merge(crate::dashboard::router(state.clone()))
+        .merge(crate::privacy_page::router(state.clone()))
         .route("/healthz", get(healthz))
         .layer(axum::middleware::from_fn_with_state(
             load.request_timeout,

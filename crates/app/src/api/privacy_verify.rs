@@ -15,7 +15,10 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use ferry_domain::AccountId;
+
 use crate::services::Actor;
+use crate::services::requests::self_service;
 use crate::services::requests::verification::{self, LinkState, Proof};
 use crate::startup::AppState;
 
@@ -63,6 +66,28 @@ fn done() -> Response {
         StatusCode::OK,
         "Thank you: it is confirmed",
         "<p>Your request is confirmed. You will hear from the organisation that sent the link.</p>",
+    )
+}
+
+/// Confirmed just now: the subject's status page is linked (its token is given only here
+/// and after a code typed on the privacy page).
+async fn done_with_status(state: &AppState, account: AccountId, request_id: &str) -> Response {
+    let Ok(Some(found)) = state.store.account(account).await else {
+        return done();
+    };
+    let token = self_service::status_token(&state.links, account, request_id);
+    let href = format!(
+        "/privacy/{}/status/{token}",
+        crate::privacy_page::path_segment(&found.name)
+    );
+    page(
+        StatusCode::OK,
+        "Thank you: it is confirmed",
+        &format!(
+            "<p>Your request is confirmed. You will hear from the organisation that sent the \
+             link.</p><p><a id=\"status-link\" href=\"{href}\">Follow your request</a>: keep \
+             this page's address to come back to it, and do not share it.</p>"
+        ),
     )
 }
 
@@ -139,7 +164,7 @@ pub async fn confirm(
     )
     .await
     {
-        Ok(_) => done(),
+        Ok(verified) => done_with_status(&state, account, &verified.id).await,
         // Changed meanwhile (a second click racing the first): answer as a fresh load would.
         Err(_) => match verification::link_state(store, state.clock.as_ref(), &state.links, &token)
             .await

@@ -57,7 +57,7 @@ async fn settings_change_the_rule_and_holidays_of_requests_received_afterwards()
         defaults,
         json!({"due_rule": "earlier_of", "holidays": [], "clock_runs_while_unverified": true,
                "escalate_days": 7, "privacy_contact": null, "require_approval": false,
-               "delivery_link_days": 7, "suppress_erased": false})
+               "delivery_link_days": 7, "suppress_erased": false, "privacy_page": true})
     );
     let put = |body: Value| {
         app.client

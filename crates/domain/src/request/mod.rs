@@ -207,6 +207,8 @@ pub struct RequestSettings {
     pub delivery_link_days: u32,
     /// Ingest drops lines of erased people (by keyed hashes of their identifiers).
     pub suppress_erased: bool,
+    /// The self-service privacy page (`/privacy/{account}`) takes new requests.
+    pub privacy_page: bool,
 }
 
 /// A subject's download links work 7 days unless the account says otherwise.
@@ -227,6 +229,7 @@ impl Default for RequestSettings {
             require_approval: false,
             delivery_link_days: DEFAULT_DELIVERY_LINK_DAYS,
             suppress_erased: false,
+            privacy_page: true,
         }
     }
 }

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0019_request_fulfilment.sql"),
     ROLLUPS,
     include_str!("migrations/0021_erasure.sql"),
+    include_str!("migrations/0022_privacy_page.sql"),
     include_str!("migrations/0023_privacy_statements.sql"),
 ];
 

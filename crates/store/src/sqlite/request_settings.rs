@@ -17,7 +17,7 @@ pub(super) fn get(conn: &Connection, account: AccountId) -> Result<RequestSettin
     let found = conn
         .query_row(
             "SELECT due_rule, holidays, clock_runs_while_unverified, escalate_days, privacy_contact,
-               require_approval, delivery_link_days, suppress_erased
+               require_approval, delivery_link_days, suppress_erased, privacy_page
              FROM request_settings WHERE account_pk = ?1",
             [account.0],
             |r| {
@@ -30,12 +30,22 @@ pub(super) fn get(conn: &Connection, account: AccountId) -> Result<RequestSettin
                     r.get::<_, bool>(5)?,
                     r.get::<_, u32>(6)?,
                     r.get::<_, bool>(7)?,
+                    r.get::<_, bool>(8)?,
                 ))
             },
         )
         .optional()?;
-    let Some((rule, holidays, runs, escalate_days, privacy_contact, approval, link_days, suppress)) =
-        found
+    let Some((
+        rule,
+        holidays,
+        runs,
+        escalate_days,
+        privacy_contact,
+        approval,
+        link_days,
+        suppress,
+        page,
+    )) = found
     else {
         return Ok(RequestSettings::default());
     };
@@ -49,6 +59,7 @@ pub(super) fn get(conn: &Connection, account: AccountId) -> Result<RequestSettin
         require_approval: approval,
         delivery_link_days: link_days,
         suppress_erased: suppress,
+        privacy_page: page,
     })
 }
 
@@ -64,15 +75,16 @@ pub(super) fn set(
     tx.execute(
         "INSERT INTO request_settings (account_pk, due_rule, holidays,
            clock_runs_while_unverified, escalate_days, privacy_contact, updated_at,
-           require_approval, delivery_link_days, suppress_erased)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+           require_approval, delivery_link_days, suppress_erased, privacy_page)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (account_pk) DO UPDATE SET due_rule = excluded.due_rule,
            holidays = excluded.holidays,
            clock_runs_while_unverified = excluded.clock_runs_while_unverified,
            escalate_days = excluded.escalate_days, privacy_contact = excluded.privacy_contact,
            updated_at = excluded.updated_at, require_approval = excluded.require_approval,
            delivery_link_days = excluded.delivery_link_days,
-           suppress_erased = excluded.suppress_erased",
+           suppress_erased = excluded.suppress_erased,
+           privacy_page = excluded.privacy_page",
         params![
             account.0,
             s.due_rule.as_str(),
@@ -83,7 +95,8 @@ pub(super) fn set(
             now,
             s.require_approval,
             s.delivery_link_days,
-            s.suppress_erased
+            s.suppress_erased,
+            s.privacy_page
         ],
     )?;
     super::audit::append_in(&tx, account, audit)?;

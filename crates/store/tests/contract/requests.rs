@@ -265,6 +265,7 @@ pub async fn requests(store: &Arc<dyn Store>, acme: AccountId, other: AccountId,
         require_approval: true,
         delivery_link_days: 3,
         suppress_erased: true,
+        privacy_page: false,
     };
     store
         .set_request_settings(

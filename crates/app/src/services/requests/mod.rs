@@ -13,6 +13,7 @@
 //!   deletion report.
 //! - [`import`]: many requests at once from CSV or NDJSON, idempotent by `external_ref`.
 //! - [`queue`]: the account's requests filtered by status and deadline (API and dashboard).
+//! - [`self_service`]: a request from the subject's own privacy page, and its page tokens.
 //!
 //! Fulfilment (the export), erasure and the privacy page build on [`advance`]: it takes any
 //! action the status machine allows.
@@ -22,6 +23,7 @@ pub mod erasure;
 pub mod fulfilment;
 pub mod import;
 pub mod queue;
+pub mod self_service;
 pub mod settings;
 pub mod verification;
 

@@ -42,6 +42,9 @@ pub struct SettingsBody {
     /// Ingest drops lines of people erased while this is on.
     #[serde(default)]
     pub suppress_erased: Option<bool>,
+    /// The self-service privacy page takes new requests.
+    #[serde(default)]
+    pub privacy_page: Option<bool>,
 }
 
 /// Links mailed to a subject work at most as long as any export link may (30 days).
@@ -108,6 +111,9 @@ pub fn apply(mut current: RequestSettings, body: SettingsBody) -> Result<Request
         }
         current.delivery_link_days = days;
     }
+    if let Some(on) = body.privacy_page {
+        current.privacy_page = on;
+    }
     Ok(current)
 }
 
@@ -121,6 +127,7 @@ pub fn view(s: &RequestSettings) -> Value {
         "require_approval": s.require_approval,
         "delivery_link_days": s.delivery_link_days,
         "suppress_erased": s.suppress_erased,
+        "privacy_page": s.privacy_page,
     })
 }
 
@@ -142,6 +149,7 @@ pub async fn change(
         "require_approval": changed.require_approval,
         "delivery_link_days": changed.delivery_link_days,
         "suppress_erased": changed.suppress_erased,
+        "privacy_page": changed.privacy_page,
     });
     let entry = crate::audit::event(actor.audit_name(), "request.settings_changed", details);
     store

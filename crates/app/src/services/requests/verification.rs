@@ -18,7 +18,7 @@ use ferry_domain::queue::{JobKind, Lane, NewJob};
 use ferry_domain::request::{
     MAX_VERIFICATION_ATTEMPTS, Request, RequestAction, RequestMail, RequestStatus,
 };
-use ferry_store::Store;
+use ferry_store::{RequestChange, Store};
 use serde_json::json;
 
 use super::{day_of, find, next_status, recorded, save};
@@ -81,6 +81,16 @@ pub async fn send(
     }
     request.status = next_status(&request, RequestAction::SendVerification)?;
     let now = clock.now();
+    let change = issue(links, actor.audit_name(), &mut request, now);
+    let saved = save(store, actor, request, change, now).await?;
+    tracing::info!(request.id = %saved.id, "verification queued");
+    Ok(saved)
+}
+
+/// Puts a new code and link on `request` (replacing any earlier ones) and returns what records
+/// it: the `verification_sent` step and the `request_mail` job that mails them. The caller
+/// sets the status and saves both together.
+pub fn issue(links: &LinkSigner, actor: &str, request: &mut Request, now: Millis) -> RequestChange {
     let nonce = random_id("", 16);
     let (code, token) = secrets(links, &request.id, &nonce);
     request.verification.code_hash = Some(code_hash(links, &request.id, &code));
@@ -91,13 +101,7 @@ pub async fn send(
         "method": "email",
         "expires_at": ferry_domain::time::rfc3339_millis(now + CODE_LIFETIME_MS),
     });
-    let mut change = recorded(
-        actor.audit_name(),
-        "verification_sent",
-        &request,
-        details,
-        now,
-    );
+    let mut change = recorded(actor, "verification_sent", request, details, now);
     change.jobs.push(NewJob {
         unique_key: Some(format!("request:{}:verification:{nonce}", request.id)),
         ..NewJob::now(
@@ -109,9 +113,7 @@ pub async fn send(
             now,
         )
     });
-    let saved = save(store, actor, request, change, now).await?;
-    tracing::info!(request.id = %saved.id, "verification queued");
-    Ok(saved)
+    change
 }
 
 /// How a proof was given.
@@ -121,6 +123,8 @@ pub enum Proof<'a> {
     Code(&'a str),
     /// The link's token: the subject clicked it and confirmed (`email_link`).
     Link,
+    /// The code, typed by the subject on the privacy page (`email_code_privacy_page`).
+    PageCode(&'a str),
 }
 
 /// `POST /requests/{id}/verify {"code"}`, and the link's confirm button (the token already
@@ -153,13 +157,17 @@ pub async fn verify(
         ));
     }
     let method = match proof {
-        Proof::Code(code) => {
+        Proof::Code(code) | Proof::PageCode(code) => {
             let expected = hex::decode(&stored).unwrap_or_default();
             let input = format!("{}:{}", request.id, code.trim());
             if !links.derived_matches(CODE_HASH, &input, &expected) {
                 return wrong_code(store, actor, request, now).await;
             }
-            "email_code"
+            if matches!(proof, Proof::PageCode(_)) {
+                "email_code_privacy_page"
+            } else {
+                "email_code"
+            }
         }
         Proof::Link => "email_link",
     };
