@@ -97,7 +97,14 @@ async fn a_subject_asks_verifies_follows_downloads_and_confirms_on_the_privacy_p
     let href = link.attr("href").await.unwrap().unwrap();
     let file = app.client.get(app.url(&href)).send().await.unwrap();
     assert_eq!(file.status(), StatusCode::OK, "{href}");
-    let body = file.text().await.unwrap();
+    // An access request's answer is a ZIP: the data as JSON beside the Art. 15 report.
+    let zip = file.bytes().await.unwrap();
+    let files = crate::helpers::unzip(&zip);
+    let (_, data) = files
+        .iter()
+        .find(|(name, _)| name == "export.json")
+        .expect("export.json in the package");
+    let body = String::from_utf8_lossy(data);
     assert!(body.contains("/pricing") && body.contains(&email), "{body}");
 
     chrome.click_to_load("#received").await;
