@@ -27,7 +27,7 @@ mod destination_forms;
 mod export_list;
 mod login;
 mod overview;
-mod page;
+pub(crate) mod page;
 mod receipt;
 mod request_page;
 mod requests;

@@ -123,6 +123,13 @@ pub async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
+    page_policy(h);
+    response
+}
+
+/// What every server-rendered page of Ferry's sends (the dashboard's and the public privacy
+/// page's): no script, no framing, no sniffing, no Referer.
+pub fn page_policy(h: &mut axum::http::HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -138,5 +145,4 @@ pub async fn security_headers(mut response: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    response
 }
