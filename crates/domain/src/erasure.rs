@@ -19,19 +19,27 @@ pub struct ErasedPerson {
 }
 
 impl ErasedPerson {
-    /// How audit entries and exports name this person (`email:…`, `user_id:…`,
-    /// `visitor_id:…`), and the bare identifiers.
+    /// How audit entries and exports name this person: `email:…`, `user_id:…`,
+    /// `visitor_id:…`. Typed, never bare: a visitor id is whatever a browser sent, so one
+    /// chosen to read `email:someone@…` must not name that someone.
     pub fn labels(&self) -> Vec<String> {
-        let mut out = vec![self.email.clone(), format!("email:{}", self.email)];
-        for u in &self.user_ids {
-            out.push(u.clone());
-            out.push(format!("user_id:{u}"));
-        }
-        for v in &self.visitor_ids {
-            out.push(v.clone());
-            out.push(format!("visitor_id:{v}"));
-        }
+        let mut out = vec![self.email_label()];
+        out.extend(self.user_ids.iter().map(|u| format!("user_id:{u}")));
+        out.extend(self.visitor_ids.iter().map(|v| format!("visitor_id:{v}")));
         out
+    }
+
+    pub fn email_label(&self) -> String {
+        format!("email:{}", self.email)
+    }
+
+    /// Whether `label` names this person: an email in any case (as requests compare them),
+    /// a user or visitor id exactly (`Bob` and `bob` are two users).
+    pub fn is_named_by(&self, label: &str) -> bool {
+        match label.strip_prefix("email:") {
+            Some(email) => email.to_lowercase() == self.email.to_lowercase(),
+            None => self.labels().iter().skip(1).any(|l| l == label),
+        }
     }
 
     /// Every identifier as text, for byte searches.
@@ -124,4 +132,27 @@ pub fn suppression_hash(key: &[u8], label: &str) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(label.as_bytes());
     hex::encode(mac.finalize().into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_person_is_named_by_typed_labels_only() {
+        let person = ErasedPerson {
+            email: "Ann@Example.com".into(),
+            user_ids: vec!["Bob".into()],
+            visitor_ids: vec!["email:victim@example.com".into()],
+        };
+        assert!(person.is_named_by("email:ann@example.com"));
+        assert!(person.is_named_by("user_id:Bob"));
+        assert!(!person.is_named_by("user_id:bob"), "user ids are exact");
+        assert!(person.is_named_by("visitor_id:email:victim@example.com"));
+        assert!(
+            !person.is_named_by("email:victim@example.com"),
+            "a visitor id that reads like an email names nobody"
+        );
+        assert!(!person.is_named_by("Bob"), "bare identifiers name nobody");
+    }
 }

@@ -193,6 +193,11 @@ pub(super) async fn completed_mail(
                 return Err(super::request_mail::transient(e));
             }
             Err(ferry_deliver::DeliveryError::Permanent(e)) => {
+                // The address bounces for good: the person's identifiers must not wait for a
+                // mail that will never go, so the scrub runs all the same.
+                if record.phase != Some(ErasurePhase::Scrubbed) {
+                    scrub(worker, setup, account, request).await?;
+                }
                 return Err(Failure::permanent(ErrorCode::DeliveryFailed, e));
             }
         }
@@ -201,11 +206,23 @@ pub(super) async fn completed_mail(
     if record.phase == Some(ErasurePhase::Scrubbed) {
         return Ok(());
     }
+    scrub(worker, setup, account, request).await
+}
+
+/// Keeps only digests of the person: the request a keyed hash of the email, the audit trail
+/// SHA-256 of the identifiers.
+async fn scrub(
+    worker: &Worker,
+    setup: &MailSetup,
+    account: AccountId,
+    request: &Request,
+) -> Result<(), Failure> {
     let erased = format!(
         "erased:{}",
         hex(setup.links.derive("erased-email", &request.subject_email))
     );
-    let pseudonymised = store
+    let pseudonymised = worker
+        .store
         .scrub_erasure(account, &request.id, &erased, worker.clock.now())
         .await
         .map_err(transient)?;

@@ -5,9 +5,10 @@
 //! the free space of its page, on the free list, and in the WAL until it is overwritten, and
 //! the person's email would still be found in the data directory.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use ferry_domain::erasure::{ErasedPerson, ErasurePhase, ErasureRecord, RowCounts};
+use ferry_domain::export::ExportRange;
 use ferry_domain::job::ExportSpec;
 use ferry_domain::{AccountId, Millis};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -207,13 +208,19 @@ pub(super) fn erase_rows(
     }
     counts.segments = segments_before - segments(tx)?;
 
-    let websites: BTreeSet<String> = spans
-        .keys()
-        .filter_map(|pk| {
-            tx.query_row("SELECT public_id FROM websites WHERE pk = ?1", [pk], |r| {
-                r.get(0)
-            })
-            .ok()
+    // Per website, the sorted instants of the person's rows: a bulk export holds them only if
+    // its days contain one.
+    let websites: BTreeMap<String, Vec<Millis>> = spans
+        .iter()
+        .filter_map(|(pk, instants)| {
+            let id: String = tx
+                .query_row("SELECT public_id FROM websites WHERE pk = ?1", [pk], |r| {
+                    r.get(0)
+                })
+                .ok()?;
+            let mut at: Vec<Millis> = instants.iter().map(|(from, _)| *from).collect();
+            at.sort_unstable();
+            Some((id, at))
         })
         .collect();
     let exports = exports_holding(tx, account, &person, &websites, keep)?;
@@ -240,10 +247,9 @@ fn exports_holding(
     tx: &Connection,
     account: AccountId,
     person: &ErasedPerson,
-    websites: &BTreeSet<String>,
+    websites: &BTreeMap<String, Vec<Millis>>,
     keep: &[String],
 ) -> Result<Vec<String>, StoreError> {
-    let labels = person.labels();
     let mut stmt = tx.prepare(
         "SELECT export_id, subject, spec FROM export_jobs
          WHERE account_pk = ?1 AND erased_at IS NULL ORDER BY pk",
@@ -260,21 +266,38 @@ fn exports_holding(
         };
         let theirs = match &spec.subject {
             Some(s) => {
-                let label = s.label().to_lowercase();
-                labels.iter().any(|l| l.to_lowercase() == label)
-                    || labels.contains(&subject)
-                    || spec.person.as_ref().is_some_and(|p| labels.contains(p))
+                person.is_named_by(&s.label())
+                    || person.is_named_by(&subject)
+                    || spec.person.as_ref().is_some_and(|p| person.is_named_by(p))
             }
             None => spec
                 .website_id
                 .as_ref()
-                .is_some_and(|w| websites.contains(w)),
+                .and_then(|w| websites.get(w))
+                .is_some_and(|at| holds_an_instant(spec.range, at)),
         };
         if theirs {
             out.push(id);
         }
     }
     Ok(out)
+}
+
+/// Whether an export of the days `range` can hold a row at one of `sorted` instants. The
+/// range's days are taken a day wider on each side, so a website whose time zone is far from
+/// UTC loses no export that holds the person's rows at a day's edge.
+fn holds_an_instant(range: ExportRange, sorted: &[Millis]) -> bool {
+    const DAY: Millis = 86_400_000;
+    let midnight = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            .timestamp_millis()
+    };
+    let from = range.start.map_or(Millis::MIN, |d| midnight(d) - DAY);
+    let to = range.end.map_or(Millis::MAX, |d| midnight(d) + 2 * DAY);
+    let first = sorted.partition_point(|at| *at < from);
+    sorted.get(first).is_some_and(|at| *at < to)
 }
 
 /// Keys the person's identifiers into the suppression list, when the account suppresses.
@@ -313,4 +336,35 @@ pub(super) fn suppression_key(conn: &Connection) -> Result<Vec<u8>, StoreError> 
     Ok(conn
         .prepare_cached("SELECT value FROM secrets WHERE name = 'erasure_suppression'")?
         .query_row([], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bulk_export_holds_the_person_only_if_its_days_contain_one_of_their_rows() {
+        let day = |s: &str| Some(s.parse().unwrap());
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .timestamp_millis()
+        };
+        let rows = [at("2026-03-10T12:00:00Z"), at("2026-06-01T08:00:00Z")];
+        let range = |start, end| ExportRange { start, end };
+        assert!(holds_an_instant(range(None, None), &rows), "all time");
+        assert!(holds_an_instant(
+            range(day("2026-03-01"), day("2026-03-31")),
+            &rows
+        ));
+        assert!(
+            !holds_an_instant(range(day("2026-04-01"), day("2026-05-15")), &rows),
+            "between their rows: not theirs"
+        );
+        assert!(!holds_an_instant(range(day("2026-07-01"), None), &rows));
+        assert!(
+            holds_an_instant(range(day("2026-03-11"), day("2026-03-12")), &rows),
+            "a day's edge counts (time zones)"
+        );
+    }
 }

@@ -178,10 +178,11 @@ pub(super) fn scrub(
         .prepare(
             "SELECT seq, subject, person FROM audit_log
              WHERE account_pk = ?1 AND hash_version = 3 AND pseudonymised = 0
-               AND (lower(subject) IN (SELECT lower(value) FROM json_each(?2))
+               AND (subject IN (SELECT value FROM json_each(?2))
+                 OR lower(subject) = lower(?3)
                  OR person IN (SELECT value FROM json_each(?2)))",
         )?
-        .query_map(params![account.0, labels], |r| {
+        .query_map(params![account.0, labels, person.email_label()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<Result<_, _>>()?;
