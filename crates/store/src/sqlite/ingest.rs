@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::{Map, Value};
 
 use super::SqliteStore;
+use super::page_days::local_day;
 use super::rollups::RollupDelta;
 use super::rows::{EventRow, PageviewRow, Pending};
 use super::sessions::{SessionState, assign_session, latest_session, write_session};
@@ -104,6 +105,8 @@ fn ingest_in_transaction(
 struct Site {
     pk: i64,
     account: i64,
+    /// The rollup of page views per local day needs each page view's day.
+    timezone: chrono_tz::Tz,
 }
 
 /// What ingest needs of a visitor. First and last seen are not kept here: they are read from
@@ -156,11 +159,12 @@ impl<'t, 'l> Batch<'t, 'l> {
         }
         let site = self
             .tx
-            .prepare_cached("SELECT pk, account_pk FROM websites WHERE public_id = ?1")?
+            .prepare_cached("SELECT pk, account_pk, timezone FROM websites WHERE public_id = ?1")?
             .query_row([public_id], |r| {
                 Ok(Site {
                     pk: r.get(0)?,
                     account: r.get(1)?,
+                    timezone: r.get::<_, String>(2)?.parse().unwrap_or(chrono_tz::Tz::UTC),
                 })
             })
             .optional()?
@@ -212,7 +216,8 @@ impl<'t, 'l> Batch<'t, 'l> {
                 referrer,
             } => {
                 let url = self.url(site.pk, url)?;
-                self.rollup.pageview(website, at, url, visitor);
+                let day = local_day(site.timezone, at);
+                self.rollup.pageview(website, at, day, url, visitor);
                 self.pending.pageviews.push(PageviewRow {
                     website,
                     visitor,

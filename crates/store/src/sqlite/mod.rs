@@ -64,6 +64,7 @@ mod jobs;
 mod keys;
 mod limits;
 mod migrations;
+mod page_days;
 mod queue;
 mod request_rows;
 mod request_settings;
