@@ -177,7 +177,11 @@ pub(crate) fn rebuild_spans(
 }
 
 /// Every day of one website from its rows: for a change of its time zone.
-pub(crate) fn rebuild_website(conn: &Connection, website_pk: i64, tz: Tz) -> Result<(), StoreError> {
+pub(crate) fn rebuild_website(
+    conn: &Connection,
+    website_pk: i64,
+    tz: Tz,
+) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM rollup_page_days WHERE website_pk = ?1")?
         .execute([website_pk])?;
     let all = (Millis::MIN, Millis::MAX);
