@@ -73,6 +73,8 @@ mod rollup_read;
 mod rollup_rebuild;
 #[cfg(test)]
 mod rollup_tests;
+#[cfg(test)]
+mod rollup_upgrade_tests;
 mod rollups;
 mod rows;
 mod schedules;

@@ -12,25 +12,25 @@ use rusqlite::Connection;
 
 use super::rollups::rebuild_everything;
 use super::test_support::{DAY, MINUTE};
-use super::{SqliteStore, analytics_raw as raw, migrations, page_days, rollup_read};
+use super::{SqliteStore, analytics_raw as raw, page_days, rollup_read};
 use crate::prelude::*;
 
 /// xorshift64*: reproducible without a dependency.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
 
-const ZONES: [(&str, chrono_tz::Tz); 4] = [
+pub(super) const ZONES: [(&str, chrono_tz::Tz); 4] = [
     ("web_utc", chrono_tz::UTC),
     ("web_ktm", chrono_tz::Asia::Kathmandu),
     ("web_nyc", chrono_tz::America::New_York),
@@ -38,7 +38,7 @@ const ZONES: [(&str, chrono_tz::Tz); 4] = [
 ];
 
 /// 2024-03-08T00:00Z: New York moves its clocks on the 10th.
-const BASE: Millis = 1_709_856_000_000;
+pub(super) const BASE: Millis = 1_709_856_000_000;
 
 fn line(website: &str, visitor: u64, at: Millis, url: u64, page: bool) -> IngestLine {
     let kind = if page {
@@ -66,7 +66,7 @@ fn line(website: &str, visitor: u64, at: Millis, url: u64, page: bool) -> Ingest
 
 /// Each visitor's activity as runs of steps mostly under the 30-minute gap; page views
 /// first (in a shuffled order, so some arrive late), then the events.
-fn random_lines(rng: &mut Rng, website: &str) -> Vec<Vec<IngestLine>> {
+pub(super) fn random_lines(rng: &mut Rng, website: &str) -> Vec<Vec<IngestLine>> {
     let (mut pages, mut events) = (Vec::new(), Vec::new());
     for visitor in 0..40 {
         let mut at = BASE + rng.below(6 * DAY as u64) as Millis;
@@ -140,7 +140,7 @@ fn ranges() -> Vec<DateRange> {
 }
 
 /// The rollups answer exactly as the raw rows do, for every website and range.
-fn assert_same_answers(conn: &Connection, websites: &[Website], context: &str) {
+pub(super) fn assert_same_answers(conn: &Connection, websites: &[Website], context: &str) {
     for website in websites {
         for range in ranges() {
             let from_rollups = rollup_read::totals(conn, website, range).unwrap();
@@ -208,7 +208,7 @@ fn snapshot(conn: &Connection) -> Snapshot {
 }
 
 /// The maintained tables equal the ones rebuilt from the rows (then rolled back).
-async fn assert_same_as_rebuilt(store: &SqliteStore, context: &str) {
+pub(super) async fn assert_same_as_rebuilt(store: &SqliteStore, context: &str) {
     let (kept, rebuilt) = store
         .pool
         .write(|c| {
@@ -388,104 +388,14 @@ async fn rebuilding_the_buckets_of_deleted_rows_lowers_the_totals_by_exactly_tho
             before.visitors - 1
         )
     );
-    assert_same_as_rebuilt(&store, "after the erasure").await;
-}
-
-#[tokio::test]
-async fn a_store_written_before_rollups_is_filled_by_the_migration() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
-    let websites = {
-        let (_, store, account, websites) = {
-            let store = SqliteStore::open(&path).await.unwrap();
-            let account = store.create_account("t", Plan::Pro).await.unwrap();
-            let mut websites = Vec::new();
-            for (id, timezone) in ZONES {
-                let site = ValidWebsite {
-                    domain: format!("{id}.example"),
-                    timezone,
-                    retention_days: None,
-                };
-                let w = store
-                    .create_website(account.id, id, site, "s")
-                    .await
-                    .unwrap();
-                websites.push(w);
-            }
-            ((), store, account.id, websites)
-        };
-        let mut rng = Rng(99);
-        for (id, _) in ZONES {
-            for batch in random_lines(&mut rng, id) {
-                store
-                    .ingest(Some(account), batch, BASE + 10 * DAY)
-                    .await
-                    .unwrap();
-            }
-        }
-        websites
-    };
-    // The same rows in a store at the schema before rollups, as an older Ferry left it. Rows
-    // are copied column by column, so migrations added after the rollups' do not matter here.
-    let path = older_copy(&path, migrations::version_before_rollups(), dir.path());
-    let store = SqliteStore::open(&path).await.unwrap();
-    let all = websites.clone();
+    let site = [ktm.clone()];
     store
         .pool
         .read(move |c| {
-            assert_same_answers(c, &all, "after the upgrade");
+            assert_same_answers(c, &site, "after the erasure");
             Ok(())
         })
         .await
         .unwrap();
-    assert_same_as_rebuilt(&store, "after the upgrade").await;
-}
-
-/// A copy of the store at `source` in a new database migrated only to `version`: every table
-/// of that schema gets the rows of the source's table of the same name, in the columns both have.
-fn older_copy(
-    source: &std::path::Path,
-    version: usize,
-    dir: &std::path::Path,
-) -> std::path::PathBuf {
-    let path = dir.join("older.db");
-    let mut conn = Connection::open(&path).unwrap();
-    migrations::migrate_until(&mut conn, version).unwrap();
-    conn.execute("ATTACH DATABASE ?1 AS source", [source.to_str().unwrap()])
-        .unwrap();
-    let tables: Vec<String> = conn
-        .prepare(
-            "SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let columns = |conn: &Connection, schema: &str, table: &str| -> Vec<String> {
-        conn.prepare(&format!(
-            "SELECT name FROM {schema}.pragma_table_info('{table}')"
-        ))
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-    };
-    let tx = conn.transaction().unwrap();
-    for table in &tables {
-        let source_columns = columns(&tx, "source", table);
-        let shared: Vec<String> = columns(&tx, "main", table)
-            .into_iter()
-            .filter(|c| source_columns.contains(c))
-            .map(|c| format!("\"{c}\""))
-            .collect();
-        let list = shared.join(", ");
-        tx.execute_batch(&format!(
-            "INSERT OR REPLACE INTO main.\"{table}\" ({list}) SELECT {list} FROM source.\"{table}\""
-        ))
-        .unwrap();
-    }
-    tx.commit().unwrap();
-    path
+    assert_same_as_rebuilt(&store, "after the erasure").await;
 }
