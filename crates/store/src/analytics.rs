@@ -45,7 +45,8 @@ pub trait Analytics: Send + Sync {
         website: &Website,
     ) -> Result<Option<(Millis, Millis)>, StoreError>;
     /// Recomputes the website's rollups from its rows for every 15-minute bucket that overlaps
-    /// one of `spans` (`[from, to)` instants); returns how many buckets hold data afterwards.
+    /// one of `spans` (`[from, to)` instants), and its page views per local day for every day
+    /// they touch; returns how many buckets hold data afterwards.
     /// Whatever deletes rows calls this for the instants of the rows it deleted (and the start
     /// of their sessions), so that the totals drop by exactly those rows. Also `ferry analytics
     /// rebuild`. Costs one read of the rows in those buckets.
