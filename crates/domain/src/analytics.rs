@@ -62,6 +62,14 @@ pub struct PageRow {
     pub unique_visitors_estimated: bool,
 }
 
+/// A URL among a range's most viewed, as the dashboard's Overview lists them: page views
+/// only (its unique visitors would cost a read of every viewer; the pages list has them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopPage {
+    pub url: String,
+    pub pageviews: u64,
+}
+
 /// One page of a list plus the cursor for the next one (`None` on the last page).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Page<T> {

@@ -310,7 +310,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             store.totals(&website, range).await?;
             totals.push(started.elapsed());
             let started = Instant::now();
-            store.pages(&website, range, None, 10).await?;
+            store.top_pages(&website, range, 10).await?;
             pages.push(started.elapsed());
         }
         report("  totals", totals, "chart and tiles");

@@ -1,12 +1,13 @@
 //! [`crate::Analytics`] for SQLite: the summary and the pages list from the rollups
-//! (`rollup_read`), the visitor list from the rows (`visitors`), and the rollups' rebuild.
+//! (`rollup_read`), the Overview's top pages from the page views per local day
+//! (`page_days`), the visitor list from the rows (`visitors`), and the rollups' rebuild.
 
-use ferry_domain::analytics::{DayPoint, Page, PageRow, Totals, VisitorRow};
+use ferry_domain::analytics::{DayPoint, Page, PageRow, TopPage, Totals, VisitorRow};
 use ferry_domain::{DateRange, Millis, Website};
 use rusqlite::TransactionBehavior;
 
 pub(super) use super::analytics_raw::website_pk;
-use super::{SqliteStore, rollup_read, rollups, visitors};
+use super::{SqliteStore, page_days, rollup_read, rollups, visitors};
 use crate::{Analytics, StoreError};
 
 pub(crate) fn totals(
@@ -54,6 +55,18 @@ impl Analytics for SqliteStore {
             .await
     }
 
+    async fn top_pages(
+        &self,
+        website: &Website,
+        range: DateRange,
+        limit: u32,
+    ) -> Result<Vec<TopPage>, StoreError> {
+        let website = website.clone();
+        self.pool
+            .read(move |c| page_days::top(c, &website, range, limit))
+            .await
+    }
+
     async fn activity_span(
         &self,
         website: &Website,
@@ -75,9 +88,11 @@ impl Analytics for SqliteStore {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let pk = website_pk(&tx, &website)?;
                 let mut filled = 0;
-                for (from, to) in merged_buckets(spans) {
+                let spans = merged_buckets(spans);
+                for &(from, to) in &spans {
                     filled += rollups::rebuild(&tx, pk, from, to)?;
                 }
+                page_days::rebuild_spans(&tx, pk, website.timezone, &spans)?;
                 tx.commit()?;
                 Ok(filled)
             })

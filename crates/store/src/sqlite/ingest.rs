@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use serde_json::{Map, Value};
 
 use super::SqliteStore;
+use super::page_days::local_day;
 use super::rollups::RollupDelta;
 use super::rows::{EventRow, PageviewRow, Pending};
 use super::sessions::{SessionState, assign_session, latest_session, write_session};
@@ -108,6 +109,8 @@ struct Site {
     account: i64,
     /// The account suppresses erased people and has some: each line is checked.
     suppress: bool,
+    /// The rollup of page views per local day needs each page view's day.
+    timezone: chrono_tz::Tz,
 }
 
 /// What ingest needs of a visitor. First and last seen are not kept here: they are read from
@@ -170,7 +173,8 @@ impl<'t, 'l> Batch<'t, 'l> {
                 "SELECT w.pk, w.account_pk,
                    coalesce((SELECT suppress_erased FROM request_settings s
                              WHERE s.account_pk = w.account_pk), 0)
-                   AND EXISTS (SELECT 1 FROM erasure_suppressions e WHERE e.account_pk = w.account_pk)
+                   AND EXISTS (SELECT 1 FROM erasure_suppressions e WHERE e.account_pk = w.account_pk),
+                   w.timezone
                  FROM websites w WHERE w.public_id = ?1",
             )?
             .query_row([public_id], |r| {
@@ -178,6 +182,7 @@ impl<'t, 'l> Batch<'t, 'l> {
                     pk: r.get(0)?,
                     account: r.get(1)?,
                     suppress: r.get(2)?,
+                    timezone: r.get::<_, String>(3)?.parse().unwrap_or(chrono_tz::Tz::UTC),
                 })
             })
             .optional()?
@@ -229,7 +234,8 @@ impl<'t, 'l> Batch<'t, 'l> {
                 referrer,
             } => {
                 let url = self.url(site.pk, url)?;
-                self.rollup.pageview(website, at, url, visitor);
+                let day = local_day(site.timezone, at);
+                self.rollup.pageview(website, at, day, url, visitor);
                 self.pending.pageviews.push(PageviewRow {
                     website,
                     visitor,

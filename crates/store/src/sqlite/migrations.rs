@@ -6,6 +6,8 @@ use rusqlite::{Connection, OptionalExtension};
 const AUDIT_ACCOUNT_HASH: &str = include_str!("migrations/0011_audit_account_hash.sql");
 /// After this one, the rollups are filled from the rows already stored.
 const ROLLUPS: &str = include_str!("migrations/0020_rollups.sql");
+/// After this one, the page views per local day are filled from the rows already stored.
+const PAGE_DAYS: &str = include_str!("migrations/0024_page_days.sql");
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
@@ -31,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0021_erasure.sql"),
     include_str!("migrations/0022_privacy_page.sql"),
     include_str!("migrations/0023_privacy_statements.sql"),
+    PAGE_DAYS,
 ];
 
 /// The schema version just before the rollups: a store at it is one written before they existed.
@@ -81,6 +84,9 @@ fn apply(conn: &mut Connection, applied: usize, upto: usize) -> Result<(), crate
         }
         if *sql == ROLLUPS {
             super::rollups::rebuild_everything(&tx)?;
+        }
+        if *sql == PAGE_DAYS {
+            super::page_days::rebuild_all(&tx)?;
         }
         let broken: Option<String> = tx
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))

@@ -69,6 +69,7 @@ mod jobs;
 mod keys;
 mod limits;
 mod migrations;
+mod page_days;
 mod privacy_statements;
 mod queue;
 mod request_rows;

@@ -1,7 +1,8 @@
 //! The rollups against the raw rows: random ingests (late page views that extend or join
 //! sessions, events sent after the page views, several time zones) must give the same summary
-//! and pages as the raw-row reference (`analytics_raw`), and the maintained rollup tables must
-//! equal the ones rebuilt from the rows, sketch bytes included.
+//! and pages as the raw-row reference (`analytics_raw`), the Overview's top pages (`page_days`)
+//! must be the reference's first rows, and the maintained rollup tables must equal the ones
+//! rebuilt from the rows, sketch bytes included.
 
 use chrono::NaiveDate;
 use ferry_domain::{
@@ -11,20 +12,20 @@ use rusqlite::Connection;
 
 use super::rollups::rebuild_everything;
 use super::test_support::{DAY, MINUTE};
-use super::{SqliteStore, analytics_raw as raw, rollup_read};
+use super::{SqliteStore, analytics_raw as raw, page_days, rollup_read};
 use crate::prelude::*;
 
 /// xorshift64*: reproducible without a dependency.
 pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
@@ -167,16 +168,24 @@ pub(super) fn assert_same_answers(conn: &Connection, websites: &[Website], conte
                 reference,
                 "{context}: small ranges count unique visitors exactly"
             );
+            for limit in [3, 1000] {
+                let top: Vec<(String, u64)> = page_days::top(conn, website, range, limit)
+                    .unwrap()
+                    .into_iter()
+                    .map(|p| (p.url, p.pageviews))
+                    .collect();
+                let mut first = strip(&reference);
+                first.truncate(limit as usize);
+                assert_eq!(top, first, "{context}: top pages {} {range:?}", website.id);
+            }
         }
     }
 }
 
-type Snapshot = (
-    Vec<Vec<rusqlite::types::Value>>,
-    Vec<Vec<rusqlite::types::Value>>,
-);
+type Rows = Vec<Vec<rusqlite::types::Value>>;
+type Snapshot = (Rows, Rows, Rows);
 
-/// Both rollup tables, without rows that count nothing.
+/// The three rollup tables, without rows that count nothing (page days keep none).
 fn snapshot(conn: &Connection) -> Snapshot {
     let read = |sql: &str| {
         let mut stmt = conn.prepare(sql).unwrap();
@@ -194,6 +203,7 @@ fn snapshot(conn: &Connection) -> Snapshot {
              OR visitors IS NOT NULL ORDER BY website_pk, bucket",
         ),
         read("SELECT * FROM rollup_pages WHERE views != 0 ORDER BY website_pk, bucket, url_pk"),
+        read("SELECT * FROM rollup_page_days ORDER BY website_pk, level, block, url_pk"),
     )
 }
 
@@ -205,11 +215,13 @@ pub(super) async fn assert_same_as_rebuilt(store: &SqliteStore, context: &str) {
             let tx = c.transaction()?;
             let kept = snapshot(&tx);
             rebuild_everything(&tx)?;
+            page_days::rebuild_all(&tx)?;
             Ok((kept, snapshot(&tx)))
         })
         .await
         .unwrap();
     assert!(!kept.0.is_empty(), "{context}: something was counted");
+    assert!(!kept.2.is_empty(), "{context}: page days were counted");
     assert_eq!(kept, rebuilt, "{context}");
 }
 
@@ -376,5 +388,14 @@ async fn rebuilding_the_buckets_of_deleted_rows_lowers_the_totals_by_exactly_tho
             before.visitors - 1
         )
     );
+    let site = [ktm.clone()];
+    store
+        .pool
+        .read(move |c| {
+            assert_same_answers(c, &site, "after the erasure");
+            Ok(())
+        })
+        .await
+        .unwrap();
     assert_same_as_rebuilt(&store, "after the erasure").await;
 }

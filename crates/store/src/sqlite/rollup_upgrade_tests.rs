@@ -1,15 +1,14 @@
-//! A store written before the rollups existed: its migration fills them from the rows already
-//! stored, with the same answers as the raw rows and as a rebuild.
+//! A store written before the rollups (and the page views per local day) existed: its first
+//! start fills them from the rows, and they answer as the rows do (`rollup_tests`).
 
 use ferry_domain::{Plan, ValidWebsite};
 use rusqlite::Connection;
 
-use super::SqliteStore;
-use super::migrations;
 use super::rollup_tests::{
     BASE, Rng, ZONES, assert_same_answers, assert_same_as_rebuilt, random_lines,
 };
 use super::test_support::DAY;
+use super::{SqliteStore, migrations};
 use crate::prelude::*;
 
 #[tokio::test]

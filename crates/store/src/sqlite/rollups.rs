@@ -5,6 +5,8 @@
 //!   sessions that started in it, their bounces and summed durations; a HyperLogLog sketch
 //!   (`hll`) of those sessions' visitors.
 //! - `rollup_pages` (website, bucket, url): page views and a sketch of their visitors.
+//! - `rollup_page_days` (website, level, block of local days, url): page views only, for the
+//!   Overview's top pages (`page_days`).
 //!
 //! A bucket is 15 minutes of UTC time. Every UTC offset in use today is a multiple of 15
 //! minutes, so every local day (DST days included) is a whole run of buckets; a day that is not
@@ -23,6 +25,7 @@ use ferry_domain::Millis;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::hll::{Sketch, add_to_blob};
+use super::page_days::PageDays;
 use crate::StoreError;
 
 pub(crate) use super::rollup_rebuild::{rebuild, rebuild_everything};
@@ -66,10 +69,13 @@ pub(crate) struct RollupDelta {
     pages: HashMap<(i64, i64, i64), (i64, Vec<i64>)>,
     session_visitors: HashMap<(i64, i64), Vec<i64>>,
     rebuild_visitors: HashSet<(i64, i64)>,
+    days: PageDays,
 }
 
 impl RollupDelta {
-    pub(crate) fn pageview(&mut self, website: i64, at: Millis, url: i64, visitor: i64) {
+    /// A page view at `at`, on local day `day` of the website's time zone (`page_days`).
+    pub(crate) fn pageview(&mut self, website: i64, at: Millis, day: i64, url: i64, visitor: i64) {
+        self.days.add(website, day, url, 1);
         let b = bucket(at);
         self.counts.entry((website, b)).or_default().pageviews += 1;
         let page = self.pages.entry((website, b, url)).or_default();
@@ -184,6 +190,7 @@ impl RollupDelta {
             }
             put.execute(params![website, b, blob(&sketch)])?;
         }
+        self.days.write(tx)?;
         Ok(())
     }
 }
