@@ -24,6 +24,7 @@
 pub mod account;
 pub mod analytics;
 pub mod audit;
+pub mod client_ip;
 pub mod destinations;
 pub mod download;
 pub mod error;

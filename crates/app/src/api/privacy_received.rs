@@ -4,9 +4,9 @@
 //! records it; every token Ferry cannot use gets the same page; the page names no person,
 //! request or account; the same per-client limit applies.
 
-use std::net::SocketAddr;
+use crate::api::client_ip::ClientIp;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -33,7 +33,7 @@ fn done() -> Response {
 
 pub async fn show(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(token): Path<String>,
 ) -> Response {
     if let Some(refused) = limited(&state, client) {
@@ -54,7 +54,7 @@ pub async fn show(
 
 pub async fn confirm(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(token): Path<String>,
 ) -> Response {
     if let Some(refused) = limited(&state, client) {

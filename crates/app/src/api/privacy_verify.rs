@@ -9,9 +9,9 @@
 //!   limit guards the database, not the secret.
 //! - `no-store`, `no-referrer` and `noindex`: the token is in the URL.
 
-use std::net::SocketAddr;
+use crate::api::client_ip::ClientIp;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -91,10 +91,10 @@ async fn done_with_status(state: &AppState, account: AccountId, request_id: &str
     )
 }
 
-pub(super) fn limited(state: &AppState, client: SocketAddr) -> Option<Response> {
+pub(super) fn limited(state: &AppState, client: std::net::IpAddr) -> Option<Response> {
     let refused = state
         .privacy_rate_limit
-        .check(&format!("privacy:{}", client.ip()))
+        .check(&format!("privacy:{}", client))
         .err()?;
     let mut response = page(
         StatusCode::TOO_MANY_REQUESTS,
@@ -111,7 +111,7 @@ pub(super) fn limited(state: &AppState, client: SocketAddr) -> Option<Response> 
 
 pub async fn show(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(token): Path<String>,
 ) -> Response {
     if let Some(refused) = limited(&state, client) {
@@ -139,7 +139,7 @@ pub async fn show(
 
 pub async fn confirm(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(token): Path<String>,
 ) -> Response {
     if let Some(refused) = limited(&state, client) {

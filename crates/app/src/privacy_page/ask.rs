@@ -7,12 +7,12 @@
 //! does not verify gets one message, so a wrong code, a locked request and a dropped
 //! submission read alike.
 
-use std::net::SocketAddr;
+use crate::api::client_ip::ClientIp;
 
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use ferry_domain::request::{MAX_EMAIL_LEN, normalize_email};
@@ -124,7 +124,7 @@ fn form_page(
 
 pub async fn show(
     State(page): State<PrivacyPage>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(account): Path<String>,
 ) -> Response {
     if let Some(refused) = client_limited(&page.app, client) {
@@ -182,7 +182,7 @@ fn check(form: &AskForm) -> Result<(String, String), (String, &'static str)> {
 
 pub async fn submit(
     State(page): State<PrivacyPage>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(account): Path<String>,
     form: Result<Form<AskForm>, FormRejection>,
 ) -> Response {
@@ -240,7 +240,7 @@ pub async fn submit(
             );
         }
     };
-    if let Err(wait) = page.limits.client(client.ip()) {
+    if let Err(wait) = page.limits.client(client) {
         let mut response = form_page(
             app,
             &org,

@@ -3,12 +3,12 @@
 //! the status page; every other outcome — wrong, expired, replaced, locked, a request already
 //! verified, a dropped submission's ticket — gets one message.
 
-use std::net::SocketAddr;
+use crate::api::client_ip::ClientIp;
 
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -66,7 +66,7 @@ pub struct CodeForm {
 
 pub async fn enter(
     State(page): State<PrivacyPage>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path(account): Path<String>,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Response {

@@ -19,7 +19,6 @@ mod code;
 pub mod limits;
 mod status;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use askama::Template;
@@ -45,6 +44,12 @@ const CSS: &str = include_str!("../../assets/privacy.css");
 pub struct PrivacyPage {
     pub app: AppState,
     pub limits: Arc<limits::Limits>,
+}
+
+impl axum::extract::FromRef<PrivacyPage> for AppState {
+    fn from_ref(page: &PrivacyPage) -> AppState {
+        page.app.clone()
+    }
 }
 
 pub fn router(app: AppState) -> Router<AppState> {
@@ -192,10 +197,10 @@ pub fn not_found() -> Response {
 }
 
 /// The per-client limit every privacy page shares with the mailed links' pages.
-fn client_limited(app: &AppState, client: SocketAddr) -> Option<Response> {
+fn client_limited(app: &AppState, client: std::net::IpAddr) -> Option<Response> {
     let refused = app
         .privacy_rate_limit
-        .check(&format!("privacy:{}", client.ip()))
+        .check(&format!("privacy:{}", client))
         .err()?;
     let mut response = message(
         StatusCode::TOO_MANY_REQUESTS,

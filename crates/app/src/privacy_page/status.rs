@@ -7,10 +7,10 @@
 //! address; it opens this one request of this one account. Any other token — unknown,
 //! forged, another account's, a request not verified — gets the generic `404`.
 
-use std::net::SocketAddr;
+use crate::api::client_ip::ClientIp;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use ferry_domain::job::ExportStatus;
@@ -169,7 +169,7 @@ async fn downloads(
 
 pub async fn show(
     State(page): State<PrivacyPage>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     Path((account, token)): Path<(String, String)>,
 ) -> Response {
     let app = &page.app;

@@ -90,3 +90,49 @@ async fn a_message_of_several_lines_is_kept_as_typed_and_control_characters_are_
     assert!(body.contains("characters that are not text"), "{body}");
     assert!(of(&requests(&app).await, &other).is_empty());
 }
+
+/// Behind a proxy (`--client-ip-header`), each client has its own allowance: one client's
+/// ten requests do not shut the page for everyone else the proxy serves.
+#[tokio::test]
+async fn behind_a_proxy_each_client_has_its_own_allowance() {
+    let mut args = ferry::config::ServeArgs::loopback();
+    args.mail.smtp_url = Some("smtp://ferry:ferry-test-smtp@127.0.0.1:2525".into());
+    args.mail.smtp_from = Some("privacy@example.com".into());
+    args.client_ip_header = Some("x-forwarded-for".into());
+    let app = crate::helpers::spawn_app_with(args).await;
+    let token = form_token(&app, "acme").await;
+    let send = |client: &'static str, email: String| {
+        let token = token.clone();
+        let url = app.url("/privacy/acme");
+        async move {
+            browser()
+                .post(url)
+                .header("x-forwarded-for", client)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(crate::dashboard::form(&[
+                    ("form_token", &token),
+                    ("email", &email),
+                    ("type", "access"),
+                ]))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for i in 0..10 {
+        let status = send("203.0.113.7", unique_email(&format!("proxy-a-{i}"))).await;
+        assert_eq!(status, StatusCode::OK, "request {i}");
+    }
+    let over = send("203.0.113.7", unique_email("proxy-a-over")).await;
+    assert_eq!(over, StatusCode::TOO_MANY_REQUESTS);
+    let other = send("198.51.100.20", unique_email("proxy-b")).await;
+    assert_eq!(other, StatusCode::OK, "another client behind the proxy");
+    // An IPv6 client's other addresses in its /64 share its allowance.
+    for i in 0..10 {
+        let status = send("2001:db8:1:2::1", unique_email(&format!("proxy-c-{i}"))).await;
+        assert_eq!(status, StatusCode::OK, "request {i}");
+    }
+    let same_net = send("2001:db8:1:2::ffff", unique_email("proxy-c-over")).await;
+    assert_eq!(same_net, StatusCode::TOO_MANY_REQUESTS);
+}
