@@ -93,6 +93,12 @@ fn scrub_export(tx: &Connection, export_id: &str) -> Result<(), StoreError> {
         "UPDATE receipts SET body = json_set(body, '$.subject_email', ?2) WHERE export_id = ?1",
         params![export_id, erased_label(&subject)],
     )?;
+    // The addresses their exports were downloaded from are theirs too.
+    tx.execute(
+        "UPDATE downloads SET client = NULL
+         WHERE export_pk = (SELECT pk FROM export_jobs WHERE export_id = ?1)",
+        [export_id],
+    )?;
     Ok(())
 }
 
@@ -198,7 +204,8 @@ pub(super) fn scrub(
     }
     // This request, and the person's requests that have ended, keep a keyed hash of the email.
     tx.execute(
-        "UPDATE requests SET subject_email = ?3, user_id = NULL, visitor_id = NULL, updated_at = ?4
+        "UPDATE requests SET subject_email = ?3, user_id = NULL, visitor_id = NULL, notes = NULL,
+           updated_at = ?4
          WHERE account_pk = ?1 AND subject_email = ?2 COLLATE NOCASE
            AND (request_id = ?5 OR status IN ('closed', 'rejected', 'cancelled'))",
         params![account.0, person.email, erased_email, now, request_id],
