@@ -109,6 +109,17 @@ pub(super) fn limited(state: &AppState, client: std::net::IpAddr) -> Option<Resp
     Some(response)
 }
 
+/// What a request of `kind` asks for, in the subject's words: someone who did not ask (a
+/// stranger can type anyone's address) must see that this one would delete their data.
+fn asks_for(kind: ferry_domain::request::RequestType) -> &'static str {
+    use ferry_domain::request::RequestType;
+    match kind {
+        RequestType::Access => "a copy of your data",
+        RequestType::Portability => "your data in files you can take to another service",
+        RequestType::Erasure => "<strong>your data to be deleted</strong>",
+    }
+}
+
 pub async fn show(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
@@ -125,11 +136,17 @@ pub async fn show(
     )
     .await
     {
-        Ok(LinkState::Confirmable { .. }) => page(
+        Ok(LinkState::Confirmable { request, .. }) => page(
             StatusCode::OK,
             "Confirm your request",
-            "<p>Press the button to confirm that you made this request about your data.</p>\
-             <form method=\"post\"><button type=\"submit\">Confirm</button></form>",
+            &format!(
+                "<p>This request asks for {what}; it was received on {day}.</p>\
+                 <p>Press the button to confirm that you made it. If you did not, do not \
+                 confirm: nothing happens without it.</p>\
+                 <form method=\"post\"><button type=\"submit\">Confirm</button></form>",
+                what = asks_for(request.kind),
+                day = request.received_on,
+            ),
         ),
         Ok(LinkState::Done) => done(),
         Ok(LinkState::Invalid) => invalid(),

@@ -162,6 +162,13 @@ async fn the_mails_link_leads_to_the_status_page_too() {
     let (_, link) = code_and_link(&email);
     let path = link.split_once("://").unwrap().1;
     let path = &path[path.find('/').unwrap()..];
+    // Before anything is confirmed, the link's page says what the request would do: a
+    // stranger can type anyone's address, and this one asks for a deletion.
+    let before = browser().get(app.url(path)).send().await.unwrap();
+    assert_eq!(before.status(), StatusCode::OK);
+    let page = before.text().await.unwrap();
+    assert!(page.contains("your data to be deleted"), "{page}");
+    assert!(page.contains("If you did not, do not"), "{page}");
     let confirmed = browser().post(app.url(path)).send().await.unwrap();
     assert_eq!(confirmed.status(), StatusCode::OK);
     let html = confirmed.text().await.unwrap();
