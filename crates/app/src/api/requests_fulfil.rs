@@ -88,7 +88,13 @@ pub async fn identities(
     if request.status.is_unverified() {
         return Ok(Value::Null);
     }
-    let by = SubjectRef::Email(request.subject_email.clone());
-    let found = state.store.find_subject(account, &by, None).await?;
+    let (by, website) = match (&request.visitor_id, request.visitor_only()) {
+        (Some(v), true) => (
+            SubjectRef::VisitorOnly(v.clone()),
+            request.subject_website_id.as_deref(),
+        ),
+        _ => (SubjectRef::Email(request.subject_email.clone()), None),
+    };
+    let found = state.store.find_subject(account, &by, website).await?;
     Ok(json!(found.map(|s| s.identities).unwrap_or_default()))
 }
