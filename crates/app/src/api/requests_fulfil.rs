@@ -24,8 +24,13 @@ pub async fn fulfil(
     ApiJson(body): ApiJson<FulfilBody>,
 ) -> Result<Json<Value>, ApiError> {
     let key = caller.require(Scope::RequestsWrite)?;
-    // Refused before anything changes: exports nobody can be sent would only wait.
-    if state.worker.mail.is_none() {
+    // Refused before anything changes: exports nobody can be sent would only wait. A request
+    // by visitor id alone is answered on the subject's status page, never by mail.
+    let by_browser = || async {
+        let found = state.store.request(key.account, &id).await?;
+        Ok::<_, ApiError>(found.is_some_and(|r| r.visitor_only()))
+    };
+    if state.worker.mail.is_none() && !by_browser().await? {
         return Err(ApiError::new(
             ErrorCode::MailRelayNotConfigured,
             "Ferry has no SMTP relay to mail the subject their data through: start it with \
