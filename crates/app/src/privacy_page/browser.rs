@@ -118,7 +118,11 @@ fn malformed(org: &Org) -> Response {
 }
 
 /// The website the form names, as its public id, if it is this account's.
-async fn website(app: &AppState, org: &Org, form: &BrowserForm) -> Result<Option<String>, Response> {
+async fn website(
+    app: &AppState,
+    org: &Org,
+    form: &BrowserForm,
+) -> Result<Option<String>, Response> {
     let store = app.store.as_ref();
     if !form.website_id.is_empty() {
         if !well_formed(&form.website_id, MAX_WEBSITE_ID) {
@@ -205,7 +209,14 @@ pub async fn submit(
     let app = &page.app;
     if !form_token_valid(&app.links, org.id, &form.form_token, app.clock.now()) {
         let text = "This form had expired, or did not come from this page. Send it again.";
-        return form_page(app, &org, StatusCode::FORBIDDEN, &form, &website_id, Some((text, "")));
+        return form_page(
+            app,
+            &org,
+            StatusCode::FORBIDDEN,
+            &form,
+            &website_id,
+            Some((text, "")),
+        );
     }
     if !["access", "portability"].contains(&form.kind.as_str()) {
         let text = "Choose what you ask for.";

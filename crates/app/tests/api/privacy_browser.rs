@@ -38,7 +38,10 @@ async fn ask_as_browser(app: &TestApp, visitor: &str, kind: &str) -> Response {
     assert_eq!(opened.status(), StatusCode::OK);
     let html = opened.text().await.unwrap();
     assert!(html.contains("Ask about this browser"), "{html}");
-    assert!(!html.contains("value=\"erasure\""), "erasure is not offered");
+    assert!(
+        !html.contains("value=\"erasure\""),
+        "erasure is not offered"
+    );
     post(
         app,
         "/privacy/acme/browser/ask",
@@ -86,21 +89,38 @@ async fn a_browser_asks_by_its_visitor_id_and_downloads_only_its_own_rows_from_t
     let app = spawn_app().await;
     seed(&app).await;
 
-    let (status_path, request) = the_request(&app, ask_as_browser(&app, MINE, "access").await).await;
+    let (status_path, request) =
+        the_request(&app, ask_as_browser(&app, MINE, "access").await).await;
     assert_eq!(request["status"], "verified", "{request}");
-    assert_eq!(request["verification"]["method"], "visitor_id_possession", "{request}");
+    assert_eq!(
+        request["verification"]["method"], "visitor_id_possession",
+        "{request}"
+    );
     assert_eq!(request["subject"]["email"], Value::Null, "{request}");
     assert_eq!(request["subject"]["visitor_id"], MINE);
     assert_eq!(request["subject"]["label"], "visitor v6f1c1d7e…");
     assert_eq!(request["linked_to"], Value::Null);
     let id = request["id"].as_str().unwrap().to_string();
 
-    let fulfilled = post_with(&app, &app.admin_key, &format!("/requests/{id}/fulfil"), json!({})).await;
-    assert_eq!(fulfilled.status(), StatusCode::OK, "{}", fulfilled.text().await.unwrap());
+    let fulfilled = post_with(
+        &app,
+        &app.admin_key,
+        &format!("/requests/{id}/fulfil"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        fulfilled.status(),
+        StatusCode::OK,
+        "{}",
+        fulfilled.text().await.unwrap()
+    );
     let mut events = app.run_jobs().await;
     events.extend(app.run_jobs().await);
     assert!(
-        events.iter().all(|e| matches!(e.outcome, ferry::jobs::Outcome::Done)),
+        events
+            .iter()
+            .all(|e| matches!(e.outcome, ferry::jobs::Outcome::Done)),
         "{events:?}"
     );
     let request = app.get_json(&app.api(&format!("/requests/{id}"))).await;
@@ -128,10 +148,22 @@ async fn a_browser_asks_by_its_visitor_id_and_downloads_only_its_own_rows_from_t
         .find(|(name, _)| name.ends_with("export.json"))
         .map(|(_, body)| String::from_utf8(body).unwrap())
         .expect("export.json in the ZIP");
-    assert!(export.contains("/mine-first") && export.contains("/mine-second"), "{export}");
-    assert!(!export.contains("/someone-else"), "another visitor's rows: {export}");
-    assert!(!export.contains("/linked-device"), "a linked visitor's rows: {export}");
-    assert!(!export.contains(LINKED) && !export.contains("ann@example.com"), "{export}");
+    assert!(
+        export.contains("/mine-first") && export.contains("/mine-second"),
+        "{export}"
+    );
+    assert!(
+        !export.contains("/someone-else"),
+        "another visitor's rows: {export}"
+    );
+    assert!(
+        !export.contains("/linked-device"),
+        "a linked visitor's rows: {export}"
+    );
+    assert!(
+        !export.contains(LINKED) && !export.contains("ann@example.com"),
+        "{export}"
+    );
 }
 
 #[tokio::test]
@@ -147,22 +179,43 @@ async fn a_made_up_visitor_id_gets_the_same_pages_and_a_request_that_finds_nothi
     assert_eq!(page.status(), StatusCode::OK);
 
     let id = request["id"].as_str().unwrap();
-    let fulfilled = post_with(&app, &app.admin_key, &format!("/requests/{id}/fulfil"), json!({})).await;
+    let fulfilled = post_with(
+        &app,
+        &app.admin_key,
+        &format!("/requests/{id}/fulfil"),
+        json!({}),
+    )
+    .await;
     assert_eq!(fulfilled.status(), StatusCode::NOT_FOUND);
     let problem: Value = fulfilled.json().await.unwrap();
     assert_eq!(problem["error"]["code"], "subject_not_found", "{problem}");
     // Staff say so; the refusal is shown on the status page (there is no address to mail).
     let reason = "we hold no data about this browser";
-    let rejected = post_with(&app, &app.admin_key, &format!("/requests/{id}/reject"), json!({"reason": reason})).await;
+    let rejected = post_with(
+        &app,
+        &app.admin_key,
+        &format!("/requests/{id}/reject"),
+        json!({"reason": reason}),
+    )
+    .await;
     assert_eq!(rejected.status(), StatusCode::OK);
     let events = app.run_jobs().await;
     // Its rejection mail job finds no address and sends nothing: done, not failed for want of
     // a relay.
     assert!(
-        events.iter().all(|e| matches!(e.outcome, ferry::jobs::Outcome::Done)),
+        events
+            .iter()
+            .all(|e| matches!(e.outcome, ferry::jobs::Outcome::Done)),
         "{events:?}"
     );
-    let html = browser().get(app.url(&status_path)).send().await.unwrap().text().await.unwrap();
+    let html = browser()
+        .get(app.url(&status_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains(reason), "{html}");
 }
 
@@ -170,7 +223,13 @@ async fn a_made_up_visitor_id_gets_the_same_pages_and_a_request_that_finds_nothi
 async fn a_malformed_or_oversized_visitor_id_or_a_foreign_website_is_refused_with_a_message() {
     let app = spawn_app().await;
     let long = "a".repeat(65);
-    for bad in ["", "short", "has spaces in it", "<script>alert(1)</script>", long.as_str()] {
+    for bad in [
+        "",
+        "short",
+        "has spaces in it",
+        "<script>alert(1)</script>",
+        long.as_str(),
+    ] {
         let answer = post(
             &app,
             "/privacy/acme/browser",
@@ -193,7 +252,11 @@ async fn a_malformed_or_oversized_visitor_id_or_a_foreign_website_is_refused_wit
     let answer = post(
         &app,
         "/privacy/acme/browser/ask",
-        &[("visitor_id", MINE), ("website_id", &app.website), ("type", "access")],
+        &[
+            ("visitor_id", MINE),
+            ("website_id", &app.website),
+            ("type", "access"),
+        ],
     )
     .await;
     assert_eq!(answer.status(), StatusCode::FORBIDDEN);

@@ -13,9 +13,7 @@
 //! request like any other, which ends as one for an unknown email does.
 
 use ferry_domain::AccountId;
-use ferry_domain::request::{
-    Request, RequestAction, RequestType, VISITOR_ID_POSSESSION,
-};
+use ferry_domain::request::{Request, RequestAction, RequestType, VISITOR_ID_POSSESSION};
 use ferry_store::{Created, Store};
 use serde_json::json;
 
@@ -63,7 +61,8 @@ pub async fn submit(
             ));
         }
     };
-    if !well_formed(&ask.visitor_id, MAX_VISITOR_ID) || !well_formed(&ask.website_id, MAX_WEBSITE_ID)
+    if !well_formed(&ask.visitor_id, MAX_VISITOR_ID)
+        || !well_formed(&ask.website_id, MAX_WEBSITE_ID)
     {
         return Err(Problem::new(
             ErrorCode::InvalidValue,
@@ -120,10 +119,16 @@ mod tests {
 
     #[test]
     fn ids_are_checked_for_form_and_length() {
-        assert!(well_formed("0b0e2f1c-7a4d-4c53-9a57-3f1f7e0c9d11", MAX_VISITOR_ID));
+        assert!(well_formed(
+            "0b0e2f1c-7a4d-4c53-9a57-3f1f7e0c9d11",
+            MAX_VISITOR_ID
+        ));
         assert!(well_formed("web_demo01", MAX_WEBSITE_ID));
         assert!(!well_formed("short", MAX_VISITOR_ID));
-        assert!(!well_formed(&"a".repeat(MAX_VISITOR_ID + 1), MAX_VISITOR_ID));
+        assert!(!well_formed(
+            &"a".repeat(MAX_VISITOR_ID + 1),
+            MAX_VISITOR_ID
+        ));
         assert!(!well_formed("0b0e2f1c 7a4d", MAX_VISITOR_ID));
         assert!(!well_formed("0b0e2f1c<script>", MAX_VISITOR_ID));
     }
