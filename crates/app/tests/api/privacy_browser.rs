@@ -8,7 +8,7 @@ use reqwest::header::{CONTENT_TYPE, LOCATION};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::dashboard::form;
+use crate::dashboard::{add_user, form, login};
 use crate::helpers::{TestApp, pageview, spawn_app, unzip};
 use crate::privacy_page::{browser, hidden};
 use crate::requests::post_with;
@@ -101,6 +101,15 @@ async fn a_browser_asks_by_its_visitor_id_and_downloads_only_its_own_rows_from_t
     assert_eq!(request["subject"]["label"], "visitor v6f1c1d7e…");
     assert_eq!(request["linked_to"], Value::Null);
     let id = request["id"].as_str().unwrap().to_string();
+    // Staff see the visitor in place of an email, in the queue and on the request's page.
+    add_user(app.store.as_ref(), "acme", "staff@acme.example").await;
+    let staff = login(&app.url(""), "staff@acme.example").await;
+    let queue = staff.text("/settings/privacy/requests").await;
+    assert!(queue.contains("visitor v6f1c1d7e…"), "{queue}");
+    let shown = staff
+        .text(&format!("/settings/privacy/requests/{id}"))
+        .await;
+    assert!(shown.contains("request from visitor v6f1c1d7e…"), "{shown}");
 
     let fulfilled = post_with(
         &app,
