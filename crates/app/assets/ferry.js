@@ -6,6 +6,8 @@
  *    ferry.identify(userId, {userHash, email, name, ...properties})
  *      userHash: hex(HMAC-SHA256(website identify secret, userId)), computed on your server;
  *      required unless the website takes unsigned identify calls.
+ *    ferry.privacy(accountName)           opens Ferry's privacy page to ask for this browser's
+ *      data by its visitor id alone (access or portability); the id is posted, never put in a URL.
  *  The visitor id lives in first-party localStorage (a cookie when storage is blocked).
  *  Set data-auto="false" to send page views yourself with ferry.pageview().
  */
@@ -70,7 +72,24 @@
     send("/api/identify", body);
   }
 
-  window.ferry = { pageview: pageview, track: track, identify: identify };
+  function privacy(account) {
+    var form = document.createElement("form");
+    form.method = "POST";
+    form.action = endpoint + "/privacy/" + encodeURIComponent(String(account)) + "/browser";
+    var fields = { visitor_id: visitorId() };
+    if (site) fields.website_id = site; else fields.domain = domain;
+    for (var name in fields) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = fields[name];
+      form.appendChild(input);
+    }
+    document.body.appendChild(form);
+    form.submit();
+  }
+
+  window.ferry = { pageview: pageview, track: track, identify: identify, privacy: privacy };
 
   if (script.getAttribute("data-auto") !== "false") {
     var wrap = function (method) {

@@ -182,6 +182,9 @@ pub enum SubjectRef {
     UserId(String),
     Email(String),
     VisitorId(String),
+    /// This visitor's own rows only, never the profile an identify linked it to (which, on a
+    /// shared computer, may be someone else's): a request by visitor id alone.
+    VisitorOnly(String),
 }
 
 impl SubjectRef {
@@ -190,7 +193,7 @@ impl SubjectRef {
         match self {
             SubjectRef::UserId(v) => format!("user_id:{v}"),
             SubjectRef::Email(v) => format!("email:{v}"),
-            SubjectRef::VisitorId(v) => format!("visitor_id:{v}"),
+            SubjectRef::VisitorId(v) | SubjectRef::VisitorOnly(v) => format!("visitor_id:{v}"),
         }
     }
 
@@ -199,7 +202,7 @@ impl SubjectRef {
         match self {
             SubjectRef::UserId(_) => "user id",
             SubjectRef::Email(_) => "email",
-            SubjectRef::VisitorId(_) => "visitor id",
+            SubjectRef::VisitorId(_) | SubjectRef::VisitorOnly(_) => "visitor id",
         }
     }
 }

@@ -24,8 +24,13 @@ pub async fn fulfil(
     ApiJson(body): ApiJson<FulfilBody>,
 ) -> Result<Json<Value>, ApiError> {
     let key = caller.require(Scope::RequestsWrite)?;
-    // Refused before anything changes: exports nobody can be sent would only wait.
-    if state.worker.mail.is_none() {
+    // Refused before anything changes: exports nobody can be sent would only wait. A request
+    // by visitor id alone is answered on the subject's status page, never by mail.
+    let by_browser = || async {
+        let found = state.store.request(key.account, &id).await?;
+        Ok::<_, ApiError>(found.is_some_and(|r| r.visitor_only()))
+    };
+    if state.worker.mail.is_none() && !by_browser().await? {
         return Err(ApiError::new(
             ErrorCode::MailRelayNotConfigured,
             "Ferry has no SMTP relay to mail the subject their data through: start it with \
@@ -88,7 +93,13 @@ pub async fn identities(
     if request.status.is_unverified() {
         return Ok(Value::Null);
     }
-    let by = SubjectRef::Email(request.subject_email.clone());
-    let found = state.store.find_subject(account, &by, None).await?;
+    let (by, website) = match (&request.visitor_id, request.visitor_only()) {
+        (Some(v), true) => (
+            SubjectRef::VisitorOnly(v.clone()),
+            request.subject_website_id.as_deref(),
+        ),
+        _ => (SubjectRef::Email(request.subject_email.clone()), None),
+    };
+    let found = state.store.find_subject(account, &by, website).await?;
     Ok(json!(found.map(|s| s.identities).unwrap_or_default()))
 }

@@ -205,6 +205,7 @@ async fn show(
         .into_iter()
         .take(SHOWN)
         .map(|(due, r)| QueueRow {
+            email: r.subject_label(),
             left: days_left(&due, r.status.awaits_answer(), settings.escalate_days),
             kind: r.kind.as_str(),
             received_on: r.received_on,
@@ -213,7 +214,6 @@ async fn show(
             extended: r.extension_months,
             status: r.status.as_str(),
             assignee: r.assignee.unwrap_or_default(),
-            email: r.subject_email,
             id: r.id,
         })
         .collect();

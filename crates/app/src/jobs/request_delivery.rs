@@ -131,8 +131,47 @@ pub(super) async fn run(
     account: AccountId,
     request: &Request,
 ) -> Result<(), Failure> {
-    if request.status != RequestStatus::InProgress {
+    let Some(jobs) = completed(worker, account, request).await? else {
         return Ok(());
+    };
+    let text = mail_text(setup, request, &jobs);
+    let sent = setup
+        .relay
+        .send_text(&request.subject_email, "Your data is ready", text)
+        .await;
+    match sent {
+        Ok(()) => {}
+        Err(ferry_deliver::DeliveryError::Transient(e)) => {
+            return Err(super::request_mail::transient(e));
+        }
+        Err(ferry_deliver::DeliveryError::Permanent(e)) => {
+            return Err(Failure::permanent(ErrorCode::DeliveryFailed, e));
+        }
+    }
+    record(worker, account, &request.id, &jobs, "email").await
+}
+
+/// A request by visitor id alone: nothing is mailed (there is no address); the subject's
+/// status page in their browser shows the links once the request is `delivered`.
+pub(super) async fn on_status_page(
+    worker: &Worker,
+    account: AccountId,
+    request: &Request,
+) -> Result<(), Failure> {
+    let Some(jobs) = completed(worker, account, request).await? else {
+        return Ok(());
+    };
+    record(worker, account, &request.id, &jobs, "privacy_page").await
+}
+
+/// The request's completed exports, or `None` when it is no longer `in_progress`.
+async fn completed(
+    worker: &Worker,
+    account: AccountId,
+    request: &Request,
+) -> Result<Option<Vec<ferry_domain::job::ExportJob>>, Failure> {
+    if request.status != RequestStatus::InProgress {
+        return Ok(None);
     }
     let store = worker.store.as_ref();
     let mut jobs = Vec::new();
@@ -150,21 +189,7 @@ pub(super) async fn run(
             })?;
         jobs.push(job);
     }
-    let text = mail_text(setup, request, &jobs);
-    let sent = setup
-        .relay
-        .send_text(&request.subject_email, "Your data is ready", text)
-        .await;
-    match sent {
-        Ok(()) => {}
-        Err(ferry_deliver::DeliveryError::Transient(e)) => {
-            return Err(super::request_mail::transient(e));
-        }
-        Err(ferry_deliver::DeliveryError::Permanent(e)) => {
-            return Err(Failure::permanent(ErrorCode::DeliveryFailed, e));
-        }
-    }
-    record(worker, account, &request.id, &jobs).await
+    Ok(Some(jobs))
 }
 
 /// One signed download link per file of `jobs`, and when the last of them expires.
@@ -233,6 +258,7 @@ async fn record(
     account: AccountId,
     id: &str,
     jobs: &[ferry_domain::job::ExportJob],
+    method: &str,
 ) -> Result<(), Failure> {
     let store = worker.store.as_ref();
     for _ in 0..3 {
@@ -250,13 +276,13 @@ async fn record(
         let now = worker.clock.now();
         let at = whole_seconds(now).timestamp_millis();
         let details = json!({
-            "delivery_method": "email",
+            "delivery_method": method,
             "export_ids": request.fulfilment.export_ids,
             "links_expire_at": jobs.iter().filter_map(|j| j.expires_at).min().map(|t| rfc3339_millis(t.timestamp_millis())),
         });
         let mut change = recorded("worker", "delivered", &request, details, now);
         for job in jobs {
-            let details = json!({"delivery_method": "email", "request_id": request.id});
+            let details = json!({"delivery_method": method, "request_id": request.id});
             change.audit.push(export_event(
                 "worker",
                 "data_export.delivered",
@@ -267,7 +293,7 @@ async fn record(
             ));
         }
         match store
-            .deliver_request(account, request, change, "email", at, now)
+            .deliver_request(account, request, change, method, at, now)
             .await
         {
             Ok(_) => {

@@ -72,6 +72,16 @@ pub(super) async fn run(
     let Some((account, request)) = store.request_any(request_id).await.map_err(transient)? else {
         return Ok(()); // erased meanwhile: nobody to write to
     };
+    if request.visitor_only() {
+        // No address on file: the subject follows the request on their status page.
+        match mail {
+            RequestMail::Delivery => {
+                return super::request_delivery::on_status_page(worker, account, &request).await;
+            }
+            RequestMail::Escalation { .. } => {}
+            _ => return Ok(()),
+        }
+    }
     let Some(setup) = worker.mail.as_deref() else {
         return Err(Failure::permanent(
             ErrorCode::MailRelayNotConfigured,

@@ -11,10 +11,12 @@
 //! - `no-store`, `no-referrer`, `noindex`, and the dashboard's script-less CSP.
 //!
 //! - [`ask`]: the form and its submission; [`code`]: the mailed code typed on the page;
+//!   [`browser`]: a request by visitor id alone, posted by the tracker's `ferry.privacy()`;
 //!   [`status`]: the subject's status page;
 //!   [`limits`]: rate limits and the form token.
 
 mod ask;
+mod browser;
 mod code;
 pub mod limits;
 mod status;
@@ -60,6 +62,8 @@ pub fn router(app: AppState) -> Router<AppState> {
     Router::new()
         .route("/privacy/{account}", get(ask::show).post(ask::submit))
         .route("/privacy/{account}/code", post(code::enter))
+        .route("/privacy/{account}/browser", post(browser::open))
+        .route("/privacy/{account}/browser/ask", post(browser::submit))
         .route("/privacy/{account}/status/{token}", get(status::show))
         .route(CSS_PATH, get(css))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

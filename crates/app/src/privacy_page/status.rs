@@ -79,11 +79,13 @@ fn status_words(r: &Request) -> &'static str {
 }
 
 /// The step in the subject's words, or `None` for one that is staff's business.
-fn shown(step: &Step) -> Option<Shown> {
+/// `by_browser`: a request by visitor id alone (nothing is mailed for it).
+fn shown(step: &Step, by_browser: bool) -> Option<Shown> {
     let reason = || step.details["reason"].as_str().map(|r| format!("Why: {r}"));
     let (text, why) = match step.step.as_str() {
         "received" => ("We received your request".to_string(), None),
         "verification_sent" => ("We mailed you a confirmation code".into(), None),
+        "verified" if by_browser => ("Asked from this browser (its visitor id)".into(), None),
         "verified" => ("You confirmed your email address".into(), None),
         "extended" => (
             format!(
@@ -93,6 +95,7 @@ fn shown(step: &Step) -> Option<Shown> {
             reason(),
         ),
         "fulfilment_started" | "approved" => ("We started preparing your data".into(), None),
+        "delivered" if by_browser => ("Your data is ready: download it below".into(), None),
         "delivered" => (
             "Your data is ready, and we mailed you the links".into(),
             None,
@@ -218,7 +221,10 @@ pub async fn show(
             due_on: due(&request, &settings, today).due_on.to_string(),
             status: status_words(&request),
             status_class: request.status.as_str(),
-            steps: steps.iter().filter_map(shown).collect(),
+            steps: steps
+                .iter()
+                .filter_map(|s| shown(s, request.visitor_only()))
+                .collect(),
             downloads,
             until,
             one_time: request.fulfilment.one_time,

@@ -29,6 +29,7 @@ mod limits;
 mod one_time;
 mod output;
 mod overload;
+mod privacy_browser;
 mod privacy_page;
 mod privacy_page_more;
 mod privacy_statement;

@@ -101,6 +101,9 @@ pub struct Request {
     pub subject_email: String,
     pub user_id: Option<String>,
     pub visitor_id: Option<String>,
+    /// A request by visitor id alone (see [`Request::visitor_only`]): the website whose
+    /// tracker holds `visitor_id`.
+    pub subject_website_id: Option<String>,
     pub received_at: Millis,
     /// The day of receipt (UTC) the deadline counts from.
     pub received_on: NaiveDate,
@@ -128,7 +131,35 @@ pub struct Request {
     pub updated_at: Millis,
 }
 
+/// The evidence a request by visitor id alone is verified with: it was posted from the browser
+/// whose tracker holds the visitor id.
+pub const VISITOR_ID_POSSESSION: &str = "visitor_id_possession";
+
 impl Request {
+    /// Asked for by visitor id alone from the privacy page: no email on file, answered only
+    /// on the status page in that browser and only with that visitor's own rows.
+    pub fn visitor_only(&self) -> bool {
+        self.subject_email.is_empty() && self.visitor_id.is_some()
+    }
+
+    /// How the subject is named in the audit trail: `email:…`, or `visitor_id:…` for a
+    /// request by visitor id alone.
+    pub fn audit_subject(&self) -> String {
+        match (&self.visitor_id, self.visitor_only()) {
+            (Some(v), true) => format!("visitor_id:{v}"),
+            _ => format!("email:{}", self.subject_email),
+        }
+    }
+
+    /// How staff see the subject in lists: the email, or `visitor v` and the visitor id's
+    /// first eight characters.
+    pub fn subject_label(&self) -> String {
+        match (&self.visitor_id, self.visitor_only()) {
+            (Some(v), true) => format!("visitor v{}…", v.chars().take(8).collect::<String>()),
+            _ => self.subject_email.clone(),
+        }
+    }
+
     /// The deadline as it stands on `today`: while the clock stands still (unverified, and
     /// the account stops it), every day until today is a paused day.
     pub fn deadline(&self, today: NaiveDate) -> Deadline {
@@ -296,6 +327,7 @@ mod tests {
             subject_email: "ann@example.com".into(),
             user_id: None,
             visitor_id: None,
+            subject_website_id: None,
             received_at: 0,
             received_on: day,
             due_rule: DueRule::EarlierOf,

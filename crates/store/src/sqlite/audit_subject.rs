@@ -40,7 +40,7 @@ impl Collected {
             SubjectRef::Email(_) => {
                 self.emails.insert(name.label().to_ascii_lowercase());
             }
-            SubjectRef::UserId(_) | SubjectRef::VisitorId(_) => {
+            SubjectRef::UserId(_) | SubjectRef::VisitorId(_) | SubjectRef::VisitorOnly(_) => {
                 self.labels.insert(name.label());
                 self.persons.insert(name.label());
             }
@@ -146,7 +146,7 @@ fn users_named(
             "SELECT pk FROM users WHERE account_pk = ?1 AND email = ?2 COLLATE NOCASE",
             v,
         ),
-        SubjectRef::VisitorId(v) => (
+        SubjectRef::VisitorId(v) | SubjectRef::VisitorOnly(v) => (
             "SELECT v.user_pk FROM visitors v JOIN websites w ON w.pk = v.website_pk
              WHERE w.account_pk = ?1 AND v.visitor_id = ?2 AND v.user_pk IS NOT NULL",
             v,

@@ -210,6 +210,15 @@ pub(super) fn scrub(
            AND (request_id = ?5 OR status IN ('closed', 'rejected', 'cancelled'))",
         params![account.0, person.email, erased_email, now, request_id],
     )?;
+    // Ended requests by one of the person's visitor ids alone keep the id's digest.
+    let mut by_visitor = tx.prepare(
+        "UPDATE requests SET visitor_id = ?3, updated_at = ?4
+         WHERE account_pk = ?1 AND subject_email = '' AND visitor_id = ?2
+           AND status IN ('closed', 'rejected', 'cancelled')",
+    )?;
+    for visitor in &person.visitor_ids {
+        by_visitor.execute(params![account.0, visitor, erased_label(visitor), now])?;
+    }
     tx.execute(
         "UPDATE erasures SET phase = ?2, identifiers = NULL, updated_at = ?3 WHERE request_pk = ?1",
         params![

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0022_privacy_page.sql"),
     include_str!("migrations/0023_privacy_statements.sql"),
     PAGE_DAYS,
+    include_str!("migrations/0025_visitor_requests.sql"),
 ];
 
 /// The schema version just before the rollups: a store at it is one written before they existed.

@@ -17,7 +17,7 @@ pub(super) const COLUMNS: &str = "request_id, account_pk, kind, subject_email, u
      received_at, received_on, due_rule, clock_runs_while_unverified, paused_days, \
      extension_months, due_on, status, assignee, notes, linked_to, external_ref, code_hash, \
      token_hash, verification_expires_at, verification_attempts, verification_locked, \
-     verification_method, verified_at, version, created_at, updated_at, fulfilment";
+     verification_method, verified_at, version, created_at, updated_at, fulfilment, subject_website_id";
 
 fn conversion(what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -43,6 +43,7 @@ pub(super) fn row(r: &Row) -> rusqlite::Result<(AccountId, Request)> {
         subject_email: r.get("subject_email")?,
         user_id: r.get("user_id")?,
         visitor_id: r.get("visitor_id")?,
+        subject_website_id: r.get("subject_website_id")?,
         received_at: r.get("received_at")?,
         received_on: day(r.get("received_on")?)?,
         due_rule: DueRule::parse(&rule).ok_or_else(|| conversion(rule.clone()))?,

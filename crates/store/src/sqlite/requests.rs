@@ -85,8 +85,11 @@ fn create_in(
         .map(|s| format!("'{s}'"))
         .collect::<Vec<_>>()
         .join(",");
-    r.linked_to = tx
-        .query_row(
+    // A request by visitor id alone has no email to link by.
+    r.linked_to = if r.subject_email.is_empty() {
+        None
+    } else {
+        tx.query_row(
             &format!(
                 "SELECT request_id FROM requests WHERE account_pk = ?1 AND subject_email = ?2
                  AND status IN ({open_list}) ORDER BY pk LIMIT 1"
@@ -94,11 +97,12 @@ fn create_in(
             params![account.0, r.subject_email],
             |row| row.get(0),
         )
-        .optional()?;
+        .optional()?
+    };
     tx.execute(
         &format!(
             "INSERT INTO requests ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
-             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, 1, ?26, ?26, ?27)"
+             ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, 1, ?26, ?26, ?27, ?28)"
         ),
         params![
             r.id,
@@ -127,7 +131,8 @@ fn create_in(
             r.verification.method,
             r.verification.verified_at,
             now,
-            fulfilment_json(&r)
+            fulfilment_json(&r),
+            r.subject_website_id
         ],
     )?;
     commit_change(tx, account, &r.id, change, now)?;

@@ -43,6 +43,10 @@ pub(crate) fn find(
             ))?
             .query_map(params![account.0, email], profile_row)?
             .collect::<Result<_, _>>()?,
+        SubjectRef::VisitorOnly(visitor) => {
+            let subject = anonymous(conn, account, visitor, website)?;
+            return Ok((!subject.identities.is_empty()).then_some(subject));
+        }
         SubjectRef::VisitorId(visitor) => {
             // A visitor linked to a user stands for that whole person.
             let linked: Option<Option<i64>> = conn

@@ -24,6 +24,7 @@ pub(crate) fn request(id: &str, email: &str, now: Millis) -> Request {
         subject_email: email.into(),
         user_id: None,
         visitor_id: None,
+        subject_website_id: None,
         received_at: now,
         received_on: day("2026-03-02"),
         due_rule: DueRule::EarlierOf,

@@ -49,6 +49,16 @@ pub async fn fulfil(
     asked: Fulfilment,
 ) -> Result<Request, Problem> {
     next_status(&request, RequestAction::Fulfil)?;
+    if request.visitor_only() {
+        // The privacy page takes none; a visitor id proves a browser, not a person.
+        return Err(Problem::new(
+            ErrorCode::IllegalTransition,
+            format!(
+                "request `{}` names a visitor id alone: erasure needs a verified email",
+                request.id
+            ),
+        ));
+    }
     if request.status == RequestStatus::InProgress {
         return retry(store, clock, actor, request).await;
     }

@@ -200,6 +200,14 @@ pub(super) async fn generate(
         } else {
             f.pgp_public_key.clone().map(EncryptionOptions::key)
         };
+        let (subject, website_id) = match (&request.visitor_id, request.visitor_only()) {
+            // By visitor id alone: that visitor's own rows on its website, nothing linked.
+            (Some(v), true) => (
+                SubjectRef::VisitorOnly(v.clone()),
+                request.subject_website_id.clone(),
+            ),
+            _ => (SubjectRef::Email(request.subject_email.clone()), None),
+        };
         let options = ExportOptions {
             format: Some(format.to_string()),
             one_time: Some(f.one_time),
@@ -208,9 +216,9 @@ pub(super) async fn generate(
             // section) beside the rows: the access export, and portability's CSV one.
             zip: Some(*format == "csv" || request.kind == RequestType::Access),
             encryption,
+            website_id,
             ..ExportOptions::default()
         };
-        let subject = SubjectRef::Email(request.subject_email.clone());
         match request_export(store, clock, &exporter, Some(subject), options).await {
             Ok(queued) => ids.push(queued.job.id),
             Err(problem) => {

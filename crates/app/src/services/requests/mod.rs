@@ -14,10 +14,12 @@
 //! - [`import`]: many requests at once from CSV or NDJSON, idempotent by `external_ref`.
 //! - [`queue`]: the account's requests filtered by status and deadline (API and dashboard).
 //! - [`self_service`]: a request from the subject's own privacy page, and its page tokens.
+//! - [`by_visitor`]: a request by visitor id alone, from the privacy page in that browser.
 //!
 //! Fulfilment (the export), erasure and the privacy page build on [`advance`]: it takes any
 //! action the status machine allows.
 
+pub mod by_visitor;
 pub mod deadlines;
 pub mod erasure;
 pub mod fulfilment;
@@ -89,7 +91,7 @@ pub fn audit_event(actor: &str, action: &str, request: &Request, details: Value)
     AuditEvent {
         actor: actor.to_string(),
         action: format!("request.{action}"),
-        subject: Some(format!("email:{}", request.subject_email)),
+        subject: Some(request.audit_subject()),
         data_types: Vec::new(),
         status: "ok".into(),
         export_id: None,
@@ -208,6 +210,18 @@ pub fn prepare(
     })?;
     let email = normalize_email(&body.subject_email)
         .map_err(|m| Problem::new(ErrorCode::InvalidValue, m))?;
+    build(actor, kind, email, body, settings, now)
+}
+
+/// The new request for `email` (checked, or `""` for a request by visitor id alone).
+fn build(
+    actor: &Actor,
+    kind: RequestType,
+    email: String,
+    body: NewRequest,
+    settings: &ferry_domain::request::RequestSettings,
+    now: Millis,
+) -> Result<(Request, RequestChange), Problem> {
     let received_at = received_at(body.received_at.as_deref(), now)?;
     let received_on = day_of(received_at);
     let deadline = Deadline {
@@ -222,6 +236,7 @@ pub fn prepare(
         subject_email: email,
         user_id: text_field("user_id", body.user_id, MAX_NAME)?,
         visitor_id: text_field("visitor_id", body.visitor_id, MAX_NAME)?,
+        subject_website_id: None,
         received_at,
         received_on,
         due_rule: settings.due_rule,

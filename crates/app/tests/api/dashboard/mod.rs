@@ -9,6 +9,7 @@ mod e2e;
 mod isolation;
 mod overview;
 mod overview_e2e;
+mod privacy_browser_e2e;
 mod privacy_e2e;
 mod request_actions;
 mod requests;
