@@ -65,6 +65,7 @@ mod group_commit;
 mod hll;
 mod identify_policy;
 mod ingest;
+mod ingest_people;
 mod jobs;
 mod keys;
 mod limits;

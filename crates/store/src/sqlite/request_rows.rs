@@ -3,13 +3,13 @@
 
 use chrono::NaiveDate;
 use ferry_domain::AccountId;
-use ferry_domain::request::{DueRule, Request, RequestStatus, RequestType, Verification};
+use ferry_domain::request::{DueRule, Request, RequestStatus, RequestType, Step, Verification};
 
 /// The request's fulfilment as stored (JSON).
 pub(super) fn fulfilment_json(r: &Request) -> String {
     serde_json::to_string(&r.fulfilment).unwrap_or_else(|_| "{}".into())
 }
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::StoreError;
 
@@ -91,4 +91,44 @@ pub(super) fn of_account(
     Ok(by(conn, "request_id", id)?
         .filter(|(a, _)| *a == account)
         .map(|(_, r)| r))
+}
+
+/// A request's timeline, oldest step first.
+pub(super) fn steps(
+    conn: &Connection,
+    account: AccountId,
+    id: &str,
+) -> Result<Vec<Step>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT s.at, s.actor, s.step, s.details FROM request_steps s
+         JOIN requests r ON r.pk = s.request_pk
+         WHERE r.request_id = ?1 AND r.account_pk = ?2 ORDER BY s.pk",
+    )?;
+    let rows = stmt.query_map(params![id, account.0], |r| {
+        let details: String = r.get(3)?;
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, details))
+    })?;
+    let mut out = Vec::new();
+    for found in rows {
+        let (at, actor, step, details) = found?;
+        out.push(Step {
+            at,
+            actor,
+            step,
+            details: serde_json::from_str(&details)
+                .map_err(|e| StoreError::Backend(Box::new(e)))?,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<(AccountId, Request)>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM requests WHERE {filter} ORDER BY pk");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(args, row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -7,12 +7,8 @@ use ferry_domain::{AccountId, Millis};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::SqliteStore;
-use super::request_rows::{COLUMNS, by, fulfilment_json, of_account, row};
+use super::request_rows::{COLUMNS, by, fulfilment_json, list, of_account, row, steps};
 use crate::{Created, RequestChange, Requests, StoreError};
-
-fn bad_json(e: serde_json::Error) -> StoreError {
-    StoreError::Backend(Box::new(e))
-}
 
 fn append_step(tx: &Connection, id: &str, step: &Step) -> Result<(), StoreError> {
     tx.execute(
@@ -241,40 +237,6 @@ fn add_step(
     super::audit::append_in(&tx, account, audit)?;
     tx.commit()?;
     Ok(())
-}
-
-fn steps(conn: &Connection, account: AccountId, id: &str) -> Result<Vec<Step>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT s.at, s.actor, s.step, s.details FROM request_steps s
-         JOIN requests r ON r.pk = s.request_pk
-         WHERE r.request_id = ?1 AND r.account_pk = ?2 ORDER BY s.pk",
-    )?;
-    let rows = stmt.query_map(params![id, account.0], |r| {
-        let details: String = r.get(3)?;
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, details))
-    })?;
-    let mut out = Vec::new();
-    for found in rows {
-        let (at, actor, step, details) = found?;
-        out.push(Step {
-            at,
-            actor,
-            step,
-            details: serde_json::from_str(&details).map_err(bad_json)?,
-        });
-    }
-    Ok(out)
-}
-
-fn list(
-    conn: &Connection,
-    filter: &str,
-    args: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<(AccountId, Request)>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM requests WHERE {filter} ORDER BY pk");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(args, row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 #[async_trait]

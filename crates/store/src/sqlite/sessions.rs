@@ -6,7 +6,7 @@ use ferry_domain::Millis;
 use ferry_domain::session::{SESSION_GAP_MS, continues};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::ingest::VisitorState;
+use super::ingest_people::VisitorState;
 use super::rollups::{RollupDelta, SessionFacts};
 use crate::StoreError;
 
