@@ -147,6 +147,23 @@ impl Chrome {
         }
     }
 
+    /// The first string `script` returns in the page, polled until the page's own scripts
+    /// (which run on their own time in the browser) have produced one.
+    pub async fn wait_for_script_value(&self, script: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(serde_json::Value::String(found)) = self.client.execute(script, vec![]).await
+            {
+                return found;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "`{script}` gave no string"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn fill(&self, css: &str, text: &str) {
         let field = self.wait_for(css).await;
         field.clear().await.unwrap();
